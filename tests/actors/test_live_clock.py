@@ -1,0 +1,33 @@
+import anyio
+import pytest
+
+from actors import Actor, LiveClock, Message, System
+
+pytestmark = pytest.mark.anyio
+
+
+class Beat(Message, frozen=True):
+    pass
+
+
+class Metronome(Actor):
+    def __init__(self, beats: list) -> None:
+        self.beats = beats
+
+    async def on_start(self) -> None:
+        self.beats.append(self.clock.now())
+        self.every(0.02, Beat())
+
+    async def receive(self, msg):
+        self.beats.append(self.clock.now())
+
+
+async def test_live_timers_fire_in_wall_time():
+    beats: list = []
+    clock = LiveClock()
+    async with System(clock) as system:
+        system.spawn("metronome", lambda: Metronome(beats))
+        await anyio.sleep(0.25)
+    start, beats = beats[0], beats[1:]
+    assert 5 <= len(beats) <= 13
+    assert all(beat >= start + 0.02 * k for k, beat in enumerate(beats, 1)), "a live timer fired early"
