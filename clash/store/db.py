@@ -1,0 +1,267 @@
+"""The SQLite database: one writer connection, a small pool of reader connections.
+
+All writes go through ``Database.transaction()``: an ``anyio.Lock`` lets one transaction at a time
+onto the writer connection, so writers queue in the process instead of failing with "database is
+locked". Readers see committed data only, each ``read()`` block one consistent snapshot, and never
+wait for the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeAlias
+
+import aiosqlite
+import anyio
+import msgspec
+
+from clash.store.migrations import Migration, apply_migrations
+
+__all__ = ["Check", "CheckReport", "Database", "Reader", "Result", "Session", "Transaction"]
+
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
+
+_BUSY_TIMEOUT_MS = 5_000
+
+
+class Result(msgspec.Struct, frozen=True):
+    lastrowid: int | None
+    rowcount: int
+
+
+class CheckReport(msgspec.Struct, frozen=True):
+    ok: bool
+    problems: list[str]
+
+
+class Session:
+    """SQL on one connection. Rows are plain tuples."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._live: aiosqlite.Connection | None = conn
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._live is None:
+            raise RuntimeError(f"{type(self).__name__} used after its block ended")
+        return self._live
+
+    async def execute(self, sql: str, params: Params = ()) -> Result:
+        async with self._conn.execute(sql, params) as cursor:
+            return Result(cursor.lastrowid, cursor.rowcount)
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> Result:
+        async with self._conn.executemany(sql, seq) as cursor:
+            return Result(cursor.lastrowid, cursor.rowcount)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    def _end(self) -> None:
+        self._live = None
+
+
+class Transaction(Session):
+    """A write transaction on the writer connection: commits on exit, rolls back on error."""
+
+
+class Reader(Session):
+    """A read-only snapshot of committed data on a reader connection."""
+
+
+Check: TypeAlias = Callable[[Reader], Awaitable[list[str]]]
+
+
+class Database:
+    """Open with ``db = await Database.open(path)`` and ``await db.close()`` at shutdown, or
+    ``async with await Database.open(path) as db:`` for a scoped lifetime."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: int) -> None:
+        self.path = path
+        self._writer = writer
+        self._write_lock = anyio.Lock()
+        self._read_slots = anyio.Semaphore(readers)
+        self._idle_readers: list[aiosqlite.Connection] = []
+        self._checks: dict[str, Check] = {}
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | Path, *, readers: int = 4) -> Database:
+        """Open (creating it and its parent folders if needed) a database file in WAL mode."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        try:
+            async with writer.execute("PRAGMA journal_mode = WAL") as cursor:
+                (mode,) = await cursor.fetchone()
+            if mode != "wal":
+                raise ValueError(f"{path}: needs a file that can use WAL, got journal_mode={mode}")
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await writer.close()
+            raise
+        return cls(path, writer, readers)
+
+    async def close(self) -> None:
+        """Wait for the running transaction and close the connections; a reader still in use
+        closes when its block ends. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            async with self._write_lock:
+                await self._writer.close()
+            while self._idle_readers:
+                await self._idle_readers.pop().close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """``async with db.transaction() as tx:`` — BEGIN IMMEDIATE, then COMMIT, or ROLLBACK and
+        re-raise if the block raises (cancellation included). Keep the block short: every other
+        writer waits for it. Not re-entrant."""
+        async with self._write_lock:
+            self._ensure_open()
+            conn = self._writer
+            tx = Transaction(conn)
+            try:
+                await tx.execute("BEGIN IMMEDIATE")
+                yield tx
+                with anyio.CancelScope(shield=True):
+                    await conn.commit()
+            except BaseException:
+                # A cancelled statement still runs on the connection's thread; this ROLLBACK is
+                # queued after it, and is a no-op if no transaction is open.
+                with anyio.CancelScope(shield=True):
+                    await conn.rollback()
+                raise
+            finally:
+                tx._end()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Reader]:
+        """``async with db.read() as r:`` — a consistent snapshot of committed data."""
+        async with self._read_slots:
+            self._ensure_open()
+            if self._idle_readers:
+                conn = self._idle_readers.pop()
+            else:
+                conn = await _connect(self.path, reader=True)
+            reader = Reader(conn)
+            try:
+                await reader.execute("BEGIN")
+                yield reader
+            finally:
+                reader._end()
+                with anyio.CancelScope(shield=True):
+                    await conn.rollback()
+                    if self._closed:
+                        await conn.close()
+                    else:
+                        self._idle_readers.append(conn)
+
+    async def migrate(self, migrations: Sequence[Migration], *, now_ms: int) -> list[Migration]:
+        """Apply the migrations not applied yet, in the order given, each in its own transaction,
+        and return them. Raises ``MigrationEdited`` (before applying anything) if an applied
+        migration's file changed."""
+        return await apply_migrations(self, migrations, now_ms=now_ms)
+
+    def register_check(self, name: str, check: Check) -> None:
+        """Add an invariant check run by ``check()``: it returns its problems, empty when fine."""
+        if name in self._checks:
+            raise ValueError(f"a check named {name!r} is already registered")
+        self._checks[name] = check
+
+    async def check(self) -> CheckReport:
+        """Run SQLite's integrity and foreign-key checks, then every registered check, each on
+        its own snapshot. A check that raises is reported as a problem, not propagated."""
+        problems: list[str] = []
+        async with self.read() as r:
+            for (message,) in await r.fetchall("PRAGMA integrity_check"):
+                if message != "ok":
+                    problems.append(f"integrity_check: {message}")
+            for table, rowid, parent, _ in await r.fetchall("PRAGMA foreign_key_check"):
+                problems.append(f"foreign_key_check: {table} row {rowid} has no parent in {parent}")
+        for name, check in self._checks.items():
+            try:
+                async with self.read() as r:
+                    found = await check(r)
+            except Exception as exc:
+                found = [f"check raised {exc!r}"]
+            problems += [f"{name}: {problem}" for problem in found]
+        return CheckReport(ok=not problems, problems=problems)
+
+    async def backup(self, dest: str | Path) -> Path:
+        """Copy a consistent snapshot to ``dest`` while writes go on, with SQLite's online backup.
+
+        The copy is written next to ``dest`` and renamed into place, so ``dest`` is never a
+        half-written file. It is a single self-contained file (rollback journal, no WAL).
+        """
+        self._ensure_open()
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        await anyio.to_thread.run_sync(_backup, self.path, dest)
+        return dest
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"database {self.path} is closed")
+
+
+async def _connect(path: Path, *, reader: bool = False) -> aiosqlite.Connection:
+    # isolation_level=None: sqlite3 never opens transactions behind our back; we BEGIN explicitly.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        for pragma in (
+            f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA synchronous = NORMAL",
+            *(["PRAGMA query_only = ON"] if reader else []),
+        ):
+            await conn.execute(pragma)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await conn.close()
+        raise
+    return conn
+
+
+def _backup(source: Path, dest: Path) -> None:
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(source, timeout=_BUSY_TIMEOUT_MS / 1000)
+    try:
+        out = sqlite3.connect(partial)
+        try:
+            # One step (pages=-1) reads one snapshot; a stepwise copy restarts whenever another
+            # connection writes in between, and may never finish on a busy database.
+            src.backup(out, pages=-1)
+            out.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            out.close()
+    finally:
+        src.close()
+    partial.replace(dest)
