@@ -1,0 +1,435 @@
+"""The prop account as a value: state plus pure transitions that return an :class:`Outcome`.
+
+Nothing here reads a clock or does I/O. Each transition returns the next book together with every
+row its persistence needs (fills, ledger entries, position changes, status changes, a rejection), so
+the actor that owns an account only has to write one Outcome in one transaction.
+
+Invariant kept by every transition: ``balance_micro == sum of all ledger rows`` (the opening
+deposit is a row), and ``equity = balance + unrealised PnL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal
+
+import msgspec
+
+from clash.prop.fills import (
+    AssetSpec,
+    Fill,
+    FillCause,
+    LedgerEntry,
+    Position,
+    PositionEvent,
+    apply_fill,
+    closing_side,
+    fill_at_price,
+    fill_market_order,
+    funding_payment,
+    should_liquidate,
+    stop_or_take_profit_hit,
+    unrealized_pnl_micro,
+)
+from clash.prop.gates import DEFAULT_LIMITS, Action, Limits, Order, Rejection, plan_order
+
+__all__ = ["AccountBook", "Action", "Outcome", "PositionChange", "StatusChange", "open_account"]
+
+Status = Literal["active", "paused", "halted", "liquidated"]
+HaltReason = Literal["daily_loss", "max_drawdown", "killed"]
+FlattenReason = Literal["daily_loss", "max_drawdown", "admin", "kill"]
+StatusReason = Literal[
+    "daily_loss", "max_drawdown", "killed", "liquidation", "paused", "resumed", "new_day"
+]
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+_NO_MARKS: Mapping[str, Decimal] = MappingProxyType({})
+
+
+class PositionChange(msgspec.Struct, frozen=True, kw_only=True):
+    symbol: str
+    event: PositionEvent
+    position: Position | None
+    """The position after the change; None once closed."""
+
+
+class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
+    before: Status
+    after: Status
+    reason: StatusReason
+    at_ms: int
+
+
+class AccountBook(msgspec.Struct, frozen=True, kw_only=True):
+    """One prop account. Treat as immutable: transitions return a new book."""
+
+    balance_micro: int
+    positions: dict[str, Position] = {}
+    status: Status = "active"
+    halt_reason: HaltReason | None = None
+    peak_equity_micro: int
+    day_start_equity_micro: int
+    day: int
+    """UTC day index (ms // 86_400_000) that ``day_start_equity_micro`` belongs to."""
+    funding_hour: int
+    """Last hour index (ms // 3_600_000) funding was applied for; funding is once per hour."""
+    deposits_micro: int = 0
+    realized_pnl_micro: int = 0
+    fees_paid_micro: int = 0
+    funding_paid_micro: int = 0
+    liquidation_micro: int = 0
+    """Sum of liquidation rows (the collateral forfeited, or a deficit written off)."""
+    updated_at_ms: int
+
+    def unrealized_pnl_micro(self, marks: Mapping[str, Decimal] = _NO_MARKS) -> int:
+        return sum(
+            unrealized_pnl_micro(p, marks.get(s, p.mark_px)) for s, p in self.positions.items()
+        )
+
+    def equity_micro(self, marks: Mapping[str, Decimal] = _NO_MARKS) -> int:
+        """Balance plus unrealised PnL; a position without a mark uses its last ``mark_px``."""
+        return self.balance_micro + self.unrealized_pnl_micro(marks)
+
+    def submit(
+        self,
+        action: Action,
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        now_ms: int,
+        limits: Limits,
+    ) -> Outcome:
+        """Gate ``action`` and, when accepted, paper-fill it at ``marks[action.symbol]``.
+
+        ``assets`` is the account's universe. A rejected action returns this very book unchanged.
+        """
+        planned = plan_order(action, self, assets.get(action.symbol), marks, limits)
+        if isinstance(planned, Rejection):
+            return Outcome(book=self, rejection=planned)
+        if planned is None:
+            return Outcome(book=self)
+        step = _Step(self, now_ms)
+        fill = fill_market_order(
+            assets[planned.symbol],
+            planned.side,
+            planned.size,
+            planned.ref_px,
+            now_ms,
+            slippage_bps=limits.slippage_bps,
+            fee_bps=limits.taker_fee_bps,
+            action_id=planned.action_id,
+        )
+        step.fill(fill, planned)
+        return step.outcome(order=planned)
+
+    def mark(
+        self,
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        now_ms: int,
+        limits: Limits,
+    ) -> Outcome:
+        """Mark to market, in order: UTC-day rollover, stops and take-profits, liquidation,
+        max-drawdown halt, daily-loss halt, new peak.
+
+        A new UTC day resets the day-start equity and lifts a daily-loss halt. Both halts flatten
+        every position at market and stop new entries; a max-drawdown halt is permanent.
+        """
+        step = _Step(self, now_ms)
+        step.remark(marks)
+        day = now_ms // DAY_MS
+        if day > step.book.day:
+            step.new_day(day, marks)
+        if step.book.status == "liquidated":
+            return step.outcome()
+
+        for symbol, position in sorted(step.book.positions.items()):
+            if symbol in marks and (trigger := stop_or_take_profit_hit(position, marks[symbol])):
+                step.close_at_market(position, assets[symbol], marks[symbol], limits, trigger)
+
+        if should_liquidate(step.book, assets, marks):
+            step.liquidate(marks)
+            return step.outcome()
+
+        if step.book.status in ("active", "paused"):
+            equity = step.book.equity_micro(marks)
+            peak = max(step.book.peak_equity_micro, equity)
+            if _lost(peak, equity, limits.max_drawdown_halt):
+                step.halt("max_drawdown", assets, marks, limits)
+            elif _lost(step.book.day_start_equity_micro, equity, limits.daily_loss_halt):
+                step.halt("daily_loss", assets, marks, limits)
+
+        equity_now = step.book.equity_micro(marks)
+        if equity_now > step.book.peak_equity_micro:
+            step.book = msgspec.structs.replace(step.book, peak_equity_micro=equity_now)
+        return step.outcome()
+
+    def apply_funding(
+        self, rates: Mapping[str, Decimal], oracle_pxs: Mapping[str, Decimal], now_ms: int
+    ) -> Outcome:
+        """Pay or receive one hour of funding on each open position that has a rate.
+
+        Idempotent per UTC hour: a second call in the same hour changes nothing. Without an
+        oracle price the position's last mark is used.
+        """
+        hour = now_ms // HOUR_MS
+        if hour <= self.funding_hour:
+            return Outcome(book=self)
+        step = _Step(self, now_ms)
+        for symbol, position in sorted(self.positions.items()):
+            rate = rates.get(symbol)
+            if rate is None:
+                continue
+            step.cash(
+                [funding_payment(position, rate, oracle_pxs.get(symbol, position.mark_px), now_ms)]
+            )
+        step.book = msgspec.structs.replace(step.book, funding_hour=hour)
+        return step.outcome()
+
+    def flatten(
+        self,
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        now_ms: int,
+        limits: Limits,
+        reason: FlattenReason = "admin",
+    ) -> Outcome:
+        """Close every position at market (slippage and fee apply). The status is unchanged."""
+        step = _Step(self, now_ms)
+        step.remark(marks)
+        step.flatten(assets, marks, limits, reason)
+        return step.outcome()
+
+    def pause(self, now_ms: int) -> Outcome:
+        """Stop accepting actions; open positions stay and are still marked. Only from active."""
+        if self.status != "active":
+            return Outcome(book=self)
+        step = _Step(self, now_ms)
+        step.set_status("paused", "paused")
+        return step.outcome()
+
+    def resume(self, now_ms: int) -> Outcome:
+        """Back to active from paused (a halt is not lifted by resume)."""
+        if self.status != "paused":
+            return Outcome(book=self)
+        step = _Step(self, now_ms)
+        step.set_status("active", "resumed")
+        return step.outcome()
+
+    def kill(
+        self,
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        now_ms: int,
+        limits: Limits,
+    ) -> Outcome:
+        """Flatten and halt for good."""
+        if self.status == "liquidated":
+            return Outcome(book=self)
+        step = _Step(self, now_ms)
+        step.remark(marks)
+        step.flatten(assets, marks, limits, "kill")
+        step.set_status("halted", "killed", halt_reason="killed")
+        return step.outcome()
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """A transition's result: the next book and every row to persist with it, in order."""
+
+    book: AccountBook
+    order: Order | None = None
+    fills: list[Fill] = []
+    ledger: list[LedgerEntry] = []
+    position_changes: list[PositionChange] = []
+    status_changes: list[StatusChange] = []
+    rejection: Rejection | None = None
+
+
+def open_account(now_ms: int, limits: Limits = DEFAULT_LIMITS) -> Outcome:
+    """A fresh active account funded by one deposit row of ``limits.starting_equity_micro``."""
+    deposit = limits.starting_equity_micro
+    book = AccountBook(
+        balance_micro=0,
+        peak_equity_micro=deposit,
+        day_start_equity_micro=deposit,
+        day=now_ms // DAY_MS,
+        funding_hour=now_ms // HOUR_MS,
+        updated_at_ms=now_ms,
+    )
+    step = _Step(book, now_ms)
+    step.cash([LedgerEntry(kind="deposit", amount_micro=deposit, at_ms=now_ms, ref="opening")])
+    return step.outcome()
+
+
+def _lost(reference_micro: int, equity_micro: int, fraction: Decimal) -> bool:
+    """Equity is down at least ``fraction`` of ``reference_micro``."""
+    return reference_micro - equity_micro >= fraction * reference_micro
+
+
+class _Step:
+    """Accumulates one transition: every book change goes through here so rows are never missed."""
+
+    def __init__(self, book: AccountBook, now_ms: int) -> None:
+        self.book = msgspec.structs.replace(book, updated_at_ms=now_ms)
+        self.now_ms = now_ms
+        self.fills: list[Fill] = []
+        self.ledger: list[LedgerEntry] = []
+        self.position_changes: list[PositionChange] = []
+        self.status_changes: list[StatusChange] = []
+
+    def outcome(self, order: Order | None = None) -> Outcome:
+        return Outcome(
+            book=self.book,
+            order=order,
+            fills=self.fills,
+            ledger=self.ledger,
+            position_changes=self.position_changes,
+            status_changes=self.status_changes,
+        )
+
+    def cash(self, entries: Iterable[LedgerEntry]) -> None:
+        b = self.book
+        balance, deposits, realized = b.balance_micro, b.deposits_micro, b.realized_pnl_micro
+        fees, funding, liquidation = b.fees_paid_micro, b.funding_paid_micro, b.liquidation_micro
+        for entry in entries:
+            self.ledger.append(entry)
+            amount = entry.amount_micro
+            balance += amount
+            match entry.kind:
+                case "deposit":
+                    deposits += amount
+                case "realized_pnl":
+                    realized += amount
+                case "fee":
+                    fees -= amount
+                case "funding":
+                    funding -= amount
+                case "liquidation":
+                    liquidation += amount
+        self.book = msgspec.structs.replace(
+            b,
+            balance_micro=balance,
+            deposits_micro=deposits,
+            realized_pnl_micro=realized,
+            fees_paid_micro=fees,
+            funding_paid_micro=funding,
+            liquidation_micro=liquidation,
+        )
+
+    def fill(self, fill: Fill, order: Order | None = None) -> None:
+        transition = apply_fill(
+            self.book.positions.get(fill.symbol),
+            fill,
+            leverage=order.leverage if order else None,
+            stop_loss=order.stop_loss if order else None,
+            take_profit=order.take_profit if order else None,
+        )
+        self.fills.append(fill)
+        self.cash(transition.ledger)
+        positions = dict(self.book.positions)
+        if transition.position is None:
+            positions.pop(fill.symbol, None)
+        else:
+            positions[fill.symbol] = transition.position
+        self.book = msgspec.structs.replace(self.book, positions=positions)
+        self.position_changes.append(
+            PositionChange(symbol=fill.symbol, event=transition.event, position=transition.position)
+        )
+
+    def remark(self, marks: Mapping[str, Decimal]) -> None:
+        """Record the latest marks on the positions they price."""
+        if not any(s in marks for s in self.book.positions):
+            return
+        positions = {
+            s: msgspec.structs.replace(p, mark_px=marks[s]) if s in marks else p
+            for s, p in self.book.positions.items()
+        }
+        self.book = msgspec.structs.replace(self.book, positions=positions)
+
+    def new_day(self, day: int, marks: Mapping[str, Decimal]) -> None:
+        self.book = msgspec.structs.replace(
+            self.book, day=day, day_start_equity_micro=self.book.equity_micro(marks)
+        )
+        if self.book.status == "halted" and self.book.halt_reason == "daily_loss":
+            self.set_status("active", "new_day", halt_reason=None)
+
+    def set_status(
+        self, status: Status, reason: StatusReason, halt_reason: HaltReason | None = None
+    ) -> None:
+        self.status_changes.append(
+            StatusChange(before=self.book.status, after=status, reason=reason, at_ms=self.now_ms)
+        )
+        self.book = msgspec.structs.replace(self.book, status=status, halt_reason=halt_reason)
+
+    def flatten(
+        self,
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        limits: Limits,
+        reason: FlattenReason,
+    ) -> None:
+        for symbol, position in sorted(self.book.positions.items()):
+            ref_px = marks.get(symbol, position.mark_px)
+            self.close_at_market(position, assets[symbol], ref_px, limits, reason)
+
+    def close_at_market(
+        self,
+        position: Position,
+        asset: AssetSpec,
+        ref_px: Decimal,
+        limits: Limits,
+        cause: FillCause,
+    ) -> None:
+        self.fill(
+            fill_market_order(
+                asset,
+                closing_side(position.side),
+                position.size,
+                ref_px,
+                self.now_ms,
+                slippage_bps=limits.slippage_bps,
+                fee_bps=limits.taker_fee_bps,
+                cause=cause,
+            )
+        )
+
+    def halt(
+        self,
+        reason: Literal["daily_loss", "max_drawdown"],
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        limits: Limits,
+    ) -> None:
+        self.flatten(assets, marks, limits, reason)
+        self.set_status("halted", reason, halt_reason=reason)
+
+    def liquidate(self, marks: Mapping[str, Decimal]) -> None:
+        """Close everything at the mark without fee, then zero the balance with one row.
+
+        The row forfeits the collateral left (as a backstop liquidation would) or, when the close
+        left the balance negative, writes the deficit off; a liquidated account ends at zero.
+        """
+        for symbol, position in sorted(self.book.positions.items()):
+            self.fill(
+                fill_at_price(
+                    symbol,
+                    closing_side(position.side),
+                    position.size,
+                    marks.get(symbol, position.mark_px),
+                    self.now_ms,
+                    cause="liquidation",
+                )
+            )
+        self.cash(
+            [
+                LedgerEntry(
+                    kind="liquidation",
+                    amount_micro=-self.book.balance_micro,
+                    at_ms=self.now_ms,
+                    ref="liquidation",
+                )
+            ]
+        )
+        self.set_status("liquidated", "liquidation", halt_reason=None)
