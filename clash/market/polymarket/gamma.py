@@ -1,0 +1,307 @@
+"""Async client for Polymarket's Gamma API, plus the shared retrying GET used by market sources.
+
+Error contract: 429, 5xx and transport errors are retried (bounded, jittered, honouring a
+numeric `Retry-After`) and become `SourceError` once attempts run out; any other non-2xx is a
+`SourceError` at once; a body that does not match its wire type is a `DecodeError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+import httpx
+import msgspec
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from .wire import (
+    DecodeError,
+    Event,
+    Market,
+    SourceError,
+    decode_event,
+    decode_events,
+    decode_market,
+    decode_markets,
+)
+
+__all__ = [
+    "SourceError",
+    "DecodeError",
+    "GAMMA_BASE_URL",
+    "RetryPolicy",
+    "get_json",
+    "GammaClient",
+    "PolymarketTarget",
+    "ms_to_iso",
+]
+
+GAMMA_BASE_URL = "https://gamma-api.polymarket.com"
+
+Params = Mapping[str, str | int | float | bool | Sequence[str]]
+
+
+class RetryPolicy(msgspec.Struct, frozen=True):
+    """Bounded exponential backoff with full jitter; `max_s` also caps any `Retry-After`."""
+
+    attempts: int = 4
+    base_s: float = 0.5
+    max_s: float = 8.0
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, status: int | None, retry_after_s: float | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+def _retry_after_s(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _waiter(policy: RetryPolicy):
+    jitter = wait_random_exponential(multiplier=policy.base_s, max=policy.max_s)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after_s is not None:
+            return min(exc.retry_after_s, policy.max_s)
+        return jitter(state)
+
+    return wait
+
+
+def _clean(params: Params | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in (params or {}).items():
+        if isinstance(v, (list, tuple)):
+            if v:
+                out[k] = list(v)
+        else:
+            out[k] = v
+    return out
+
+
+async def get_json(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    params: Params | None = None,
+    policy: RetryPolicy = RetryPolicy(),
+    source: str = "http",
+) -> bytes:
+    """GET `url` and return the raw body of a 2xx answer, retrying per `policy`."""
+    query = _clean(params)
+
+    async def once() -> bytes:
+        try:
+            resp = await http.get(url, params=query)
+        except httpx.TransportError as e:
+            raise _Retryable(f"{source} GET {url}: {e!r}", None, None) from e
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise _Retryable(
+                f"{source} GET {url}: HTTP {resp.status_code}",
+                resp.status_code,
+                _retry_after_s(resp),
+            )
+        if resp.status_code >= 300:
+            raise SourceError(f"{source} GET {url}: HTTP {resp.status_code}", status=resp.status_code)
+        return resp.content
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(1, policy.attempts)),
+        wait=_waiter(policy),
+        retry=retry_if_exception_type(_Retryable),
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await once()
+    except _Retryable as e:
+        raise SourceError(
+            f"{e} (after {policy.attempts} attempts)", status=e.status, attempts=policy.attempts
+        ) from e
+    raise AssertionError("unreachable")
+
+
+def ms_to_iso(ms: int) -> str:
+    """Epoch ms → the `YYYY-MM-DDTHH:MM:SSZ` form Gamma's date filters accept."""
+    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PolymarketTarget(msgspec.Struct, frozen=True):
+    """An explicit market or event chosen in a data-stream block, by slug or by id."""
+
+    kind: Literal["market", "event"]
+    slug: str | None = None
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.slug is None) == (self.id is None):
+            raise ValueError("PolymarketTarget needs exactly one of slug or id")
+
+
+class GammaClient:
+    """Thin typed wrapper over the Gamma REST endpoints; owns its httpx client."""
+
+    def __init__(
+        self,
+        base_url: str = GAMMA_BASE_URL,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = 10.0,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            transport=transport,
+            timeout=timeout_s,
+            headers={"accept": "application/json"},
+        )
+        self._retry = retry
+
+    async def __aenter__(self) -> GammaClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _get(self, path: str, params: Params | None = None) -> bytes:
+        return await get_json(self._http, path, params=params, policy=self._retry, source="gamma")
+
+    async def markets(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        active: bool | None = None,
+        closed: bool | None = None,
+        archived: bool | None = None,
+        order: str | None = None,
+        ascending: bool | None = None,
+        slugs: Iterable[str] = (),
+        ids: Iterable[str] = (),
+        tag_id: str | None = None,
+        end_date_min_ms: int | None = None,
+        end_date_max_ms: int | None = None,
+    ) -> list[Market]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "slug": list(slugs), "id": list(ids)}
+        for key, value in (
+            ("active", active),
+            ("closed", closed),
+            ("archived", archived),
+            ("order", order),
+            ("ascending", ascending),
+            ("tag_id", tag_id),
+        ):
+            if value is not None:
+                params[key] = value
+        if end_date_min_ms is not None:
+            params["end_date_min"] = ms_to_iso(end_date_min_ms)
+        if end_date_max_ms is not None:
+            params["end_date_max"] = ms_to_iso(end_date_max_ms)
+        return decode_markets(await self._get("/markets", params))
+
+    async def all_markets(self, *, page_size: int = 100, max_pages: int = 20, **filters: Any) -> list[Market]:
+        """Pages with offset/limit until a short page (Gamma has no cursor)."""
+        out: list[Market] = []
+        for page in range(max_pages):
+            batch = await self.markets(limit=page_size, offset=page * page_size, **filters)
+            out.extend(batch)
+            if len(batch) < page_size:
+                break
+        return out
+
+    async def market(self, market_id: str) -> Market:
+        return decode_market(await self._get(f"/markets/{market_id}"))
+
+    async def events(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        active: bool | None = None,
+        closed: bool | None = None,
+        archived: bool | None = None,
+        order: str | None = None,
+        ascending: bool | None = None,
+        slugs: Iterable[str] = (),
+        ids: Iterable[str] = (),
+        tag_id: str | None = None,
+    ) -> list[Event]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "slug": list(slugs), "id": list(ids)}
+        for key, value in (
+            ("active", active),
+            ("closed", closed),
+            ("archived", archived),
+            ("order", order),
+            ("ascending", ascending),
+            ("tag_id", tag_id),
+        ):
+            if value is not None:
+                params[key] = value
+        return decode_events(await self._get("/events", params))
+
+    async def event(self, event_id: str) -> Event:
+        return decode_event(await self._get(f"/events/{event_id}"))
+
+    async def event_by_slug(self, slug: str) -> Event:
+        return decode_event(await self._get(f"/events/slug/{slug}"))
+
+    async def discovery_window(
+        self, now_ms: int, *, closed_within_ms: int = 86_400_000, page_size: int = 100, max_pages: int = 5
+    ) -> list[Market]:
+        """Open markets ending after now (soonest first) plus markets closed in the recent window."""
+        open_ = await self.all_markets(
+            page_size=page_size,
+            max_pages=max_pages,
+            active=True,
+            closed=False,
+            order="endDate",
+            ascending=True,
+            end_date_min_ms=now_ms,
+        )
+        recent = await self.all_markets(
+            page_size=page_size,
+            max_pages=max_pages,
+            closed=True,
+            order="endDate",
+            ascending=False,
+            end_date_min_ms=now_ms - closed_within_ms,
+        )
+        seen: set[str] = set()
+        out: list[Market] = []
+        for m in (*open_, *recent):
+            if m.id not in seen:
+                seen.add(m.id)
+                out.append(m)
+        return out
+
+    async def fetch_target(self, target: PolymarketTarget) -> list[Market]:
+        """Markets named by an explicit target; an event target yields all its markets."""
+        if target.kind == "market":
+            if target.id is not None:
+                return [await self.market(target.id)]
+            return await self.markets(slugs=[target.slug or ""])
+        if target.id is not None:
+            return list((await self.event(target.id)).markets)
+        events = await self.events(slugs=[target.slug or ""])
+        return [m for e in events for m in e.markets]

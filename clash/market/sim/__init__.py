@@ -1,0 +1,1 @@
+"""Offline market simulator: a seeded synthetic market served in the real APIs' formats."""
