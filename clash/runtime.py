@@ -1,0 +1,98 @@
+"""The running product: one supervised actor system, one database, the modules started in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from actors import Clock, LiveClock, System
+from clash.config import Config, Secrets, validate
+from clash.store import Database, discover_migrations
+
+
+class Module(Protocol):
+    """A product module as boot sees it: its migrations package and how it starts."""
+
+    name: str
+    package: str
+
+    def register_checks(self, db: Database) -> None:
+        """Register the module's invariant checks (`clash db check` runs them too)."""
+
+    async def start(self, rt: Runtime) -> None:
+        """Spawn the module's actors; its public API lives on the module object."""
+
+
+class Runtime:
+    def __init__(
+        self, config: Config, secrets: Secrets, clock: Clock, system: System, db: Database, data_dir: Path
+    ) -> None:
+        self.config = config
+        self.secrets = secrets
+        self.clock = clock
+        self.system = system
+        self.db = db
+        self.data_dir = data_dir
+        self.artifacts_dir = data_dir / "artifacts"
+        self.modules: dict[str, Any] = {}
+
+    def module(self, name: str) -> Any:
+        return self.modules[name]
+
+
+def product_modules() -> list[Module]:
+    from clash.modules import MODULES
+
+    return [factory() for factory in MODULES]
+
+
+def register_checks(db: Database, modules: Sequence[Module]) -> None:
+    for module in modules:
+        module.register_checks(db)
+
+
+async def open_database(config: Config, clock: Clock, modules: Sequence[Module]) -> Database:
+    data_dir = Path(config.system.data_dir)
+    db = await Database.open(data_dir / "clash.db")
+    try:
+        await db.migrate(discover_migrations([m.package for m in modules]), now_ms=clock.now_ms())
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@asynccontextmanager
+async def boot(
+    config: Config,
+    secrets: Secrets,
+    clock: Clock | None = None,
+    modules: Sequence[Module] | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open the store, migrate it, start every module's actors; stop them all on exit."""
+    from clash.ops.dead_letters import DeadLetterTable
+
+    validate(config, secrets)
+    clock = clock or LiveClock()
+    modules = list(modules) if modules is not None else product_modules()
+    data_dir = Path(config.system.data_dir)
+    db = await open_database(config, clock, modules)
+    register_checks(db, modules)
+    try:
+        system = System(
+            clock,
+            dead_letters=DeadLetterTable(db),
+            heartbeat_interval=config.system.heartbeat_interval_s or None,
+        )
+        async with system:
+            rt = Runtime(config, secrets, clock, system, db, data_dir)
+            rt.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            for module in modules:
+                rt.modules[module.name] = module
+                await module.start(rt)
+            yield rt
+            await system.shutdown(config.system.shutdown_timeout_s)
+    finally:
+        await db.close()
