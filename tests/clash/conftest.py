@@ -12,7 +12,7 @@ from clash.config import Config, Secrets, load_config
 from clash.http.app import create_app
 from clash.runtime import Runtime, boot
 
-ADMIN_TOKEN = "test-admin-token"
+ADMIN_TOKEN = "test-admin-token"  # the tests send it as `Authorization: Bearer test-admin-token`
 
 
 def test_config(tmp_path) -> Config:

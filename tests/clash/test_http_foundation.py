@@ -2,10 +2,8 @@ import pytest
 
 from actors import Actor, Message
 
-from conftest import ADMIN_TOKEN
-
 pytestmark = pytest.mark.anyio
-ADMIN = {"authorization": f"Bearer {ADMIN_TOKEN}", "x-admin-name": "ada"}
+ADMIN = {"authorization": "Bearer test-admin-token", "x-admin-name": "ada"}
 
 
 async def test_health_answers_with_the_database_state(client):
