@@ -38,8 +38,54 @@ class CheckReport(msgspec.Struct, frozen=True):
     problems: list[str]
 
 
+def _execute(conn: sqlite3.Connection, sql: str, params: Params) -> Result:
+    cursor = conn.execute(sql, params)
+    try:
+        return Result(cursor.lastrowid, cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, seq: Iterable[Params]) -> Result:
+    cursor = conn.executemany(sql, seq)
+    try:
+        return Result(cursor.lastrowid, cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _execute_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Params]]]) -> int:
+    changed = 0
+    for sql, rows in statements:
+        if rows:
+            cursor = conn.executemany(sql, rows)
+            changed += cursor.rowcount
+            cursor.close()
+    return changed
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Params) -> tuple[Any, ...] | None:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[tuple[Any, ...]]:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class Session:
-    """SQL on one connection. Rows are plain tuples."""
+    """SQL on one connection. Rows are plain tuples.
+
+    Each call runs whole on the connection's thread (aiosqlite's `_execute`), so a statement costs
+    one thread round trip rather than one for the execute and one more per cursor call.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._live: aiosqlite.Connection | None = conn
@@ -50,20 +96,26 @@ class Session:
             raise RuntimeError(f"{type(self).__name__} used after its block ended")
         return self._live
 
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        conn = self._conn
+        return await conn._execute(fn, conn._conn, *args)
+
     async def execute(self, sql: str, params: Params = ()) -> Result:
-        async with self._conn.execute(sql, params) as cursor:
-            return Result(cursor.lastrowid, cursor.rowcount)
+        return await self._run(_execute, sql, params)
 
     async def executemany(self, sql: str, seq: Iterable[Params]) -> Result:
-        async with self._conn.executemany(sql, seq) as cursor:
-            return Result(cursor.lastrowid, cursor.rowcount)
+        return await self._run(_executemany, sql, seq)
+
+    async def execute_batch(self, statements: Sequence[tuple[str, Sequence[Params]]]) -> int:
+        """Run each `(sql, rows)` as an executemany, all in one round trip; returns rows changed.
+        Statements with no rows are skipped."""
+        return await self._run(_execute_batch, statements)
 
     async def fetchone(self, sql: str, params: Params = ()) -> tuple[Any, ...] | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self._run(_fetchone, sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return await self._run(_fetchall, sql, params)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None when there is no row."""

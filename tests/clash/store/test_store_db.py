@@ -284,3 +284,26 @@ async def test_check_reports_foreign_key_violations(db: Database) -> None:
 
     report = await db.check()
     assert report.problems == ["foreign_key_check: child row 1 has no parent in parent"]
+
+
+@pytest.mark.anyio
+async def test_execute_batch_runs_every_statement_in_the_transaction(db):
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE pairs (a INTEGER, b TEXT)")
+    async with db.transaction() as tx:
+        changed = await tx.execute_batch([
+            ("INSERT INTO pairs (a, b) VALUES (?, ?)", [(1, "x"), (2, "y")]),
+            ("UPDATE pairs SET b = ? WHERE a = ?", []),
+            ("UPDATE pairs SET b = ? WHERE a = ?", [("z", 2)]),
+        ])
+    assert changed == 3
+    async with db.read() as r:
+        assert await r.fetchall("SELECT a, b FROM pairs ORDER BY a") == [(1, "x"), (2, "z")]
+    with pytest.raises(Exception, match="no such table"):
+        async with db.transaction() as tx:
+            await tx.execute_batch([
+                ("INSERT INTO pairs (a, b) VALUES (?, ?)", [(3, "w")]),
+                ("INSERT INTO missing_table (a) VALUES (?)", [(1,)]),
+            ])
+    async with db.read() as r:
+        assert await r.fetchval("SELECT count(*) FROM pairs") == 2  # the whole transaction rolled back
