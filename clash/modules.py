@@ -1,5 +1,7 @@
 """The product's modules, in start order (a module may use the ones before it)."""
 
+from clash.clones.module import ClonesModule
 from clash.ops.module import OpsModule
+from clash.prop.module import PropModule
 
-MODULES = [OpsModule]
+MODULES = [OpsModule, ClonesModule, PropModule]
