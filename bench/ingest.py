@@ -98,7 +98,85 @@ def bench_incremental_update(w: Workload, bank_minutes: int = 300, loop_minutes:
     print()
 
 
-SECTIONS: list[Callable[[Workload], None]] = [bench_full_derivation, bench_incremental_update]
+def bench_persistence(w: Workload, backfill_minutes: int = 1500, live_minutes: int = 10) -> None:
+    """Market memory on SQLite: the backfill write rate, one closed minute for every asset (one
+    transaction per asset, as the candle feed commits), as-of reads, and a retention pass."""
+    import anyio
+
+    anyio.run(_persistence, w, min(backfill_minutes, w.minutes - live_minutes), live_minutes)
+
+
+async def _persistence(w: Workload, backfill: int, live: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from clash.market import memory
+    from clash.market.actors.retention import expire
+    from clash.market.candles import MINUTE_MS, Candle
+    from clash.market.config import RetentionSettings
+    from clash.store import Database, discover_migrations
+
+    t0 = 1_767_225_600_000
+    symbols = [f"A{a:03d}" for a in range(w.assets)]
+
+    def candle(a: int, i: int) -> Candle:
+        c = float(w.closes[a, i])
+        return Candle(t0 + i * MINUTE_MS, c, c * 1.001, c * 0.999, c, 1.0, 1)
+
+    print(f"persistence: {w.assets} assets, {backfill} minutes backfilled, then {live} live minutes")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = await Database.open(Path(tmp) / "bench.db")
+        await db.migrate(discover_migrations(["clash.market"]), now_ms=t0)
+        states = [IndicatorState() for _ in symbols]
+        started = time.perf_counter()
+        for a, symbol in enumerate(symbols):
+            rows = [(candle(a, i), states[a].update(w.closes[a, i])) for i in range(backfill)]
+            async with db.transaction() as tx:
+                await memory.write_closed(tx, symbol, rows, states[a], t0 + backfill * MINUTE_MS)
+        took = time.perf_counter() - started
+        n = w.assets * backfill
+        row("backfill write (candle+indicators+1h)", f"{n / took:,.0f} rows/s", f"{n:,} candles in {took:.2f} s")
+
+        bank = IndicatorBank.from_states(states)
+        minute_ms = []
+        for i in range(backfill, backfill + live):
+            now = t0 + (i + 1) * MINUTE_MS
+            started = time.perf_counter()
+            series = bank.update_many(w.closes[:, i])
+            for a, symbol in enumerate(symbols):
+                async with db.transaction() as tx:
+                    await memory.write_closed(tx, symbol, [(candle(a, i), series.point(a))], bank.state(a), now)
+                    await memory.record_success(tx, "hyperliquid", "candles_1m", now, rows=1, data_ms=now,
+                                                symbols={symbol: now})
+            minute_ms.append(1e3 * (time.perf_counter() - started))
+        row("one closed minute, all assets", f"{statistics.median(minute_ms):.0f} ms",
+            f"median of {live}; {statistics.median(minute_ms) / w.assets:.2f} ms per asset tx; budget 60 s")
+
+        now = t0 + (backfill + live) * MINUTE_MS
+        reads = []
+        for symbol in symbols[:50]:
+            started = time.perf_counter()
+            await memory.candles(db, symbol, "1m", now - 30 * MINUTE_MS, limit=500)
+            await memory.indicators(db, symbol, now - 30 * MINUTE_MS, limit=500)
+            reads.append(1e3 * (time.perf_counter() - started))
+        row("as-of read: 500 candles + indicators", f"{statistics.median(reads):.2f} ms", "median of 50 symbols")
+        async with db.transaction() as tx:
+            await memory.upsert_mids(tx, {s: float(w.closes[a, -1]) for a, s in enumerate(symbols)}, now)
+        for label, as_of in (("latest prices (mids), all assets", None), ("as-of prices (closes), all assets", now)):
+            started = time.perf_counter()
+            await memory.latest_prices(db, symbols, as_of)
+            row(label, f"{1e3 * (time.perf_counter() - started):.1f} ms")
+
+        started = time.perf_counter()
+        removed = await expire(db, RetentionSettings(), now, Path(tmp) / "archive", max_batches=10**6)
+        took = time.perf_counter() - started
+        gone = sum(removed.values())
+        row("retention pass (archive + delete)", f"{gone / took:,.0f} rows/s", f"{gone:,} rows in {took:.2f} s")
+        await db.close()
+    print()
+
+
+SECTIONS: list[Callable[[Workload], None]] = [bench_full_derivation, bench_incremental_update, bench_persistence]
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import msgspec
 
-from clash.market.polymarket.wire import DecodeError, SourceError
+from clash.market.errors import DecodeError, SourceError
 
 __all__ = [
     "SourceError",

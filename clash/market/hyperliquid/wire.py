@@ -12,23 +12,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from clash.market.errors import DecodeError, SourceError  # noqa: F401 (SourceError re-exported)
+
 T = TypeVar("T")
-
-
-class SourceError(Exception):
-    """An upstream request failed for good (after retries, or with a non-retryable status)."""
-
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
-        self.attempts = attempts
-
-
-class DecodeError(SourceError):
-    """The upstream answered, but with a payload that does not match the wire types.
-
-    A subclass of SourceError so one `except` covers both, yet health can count it apart.
-    """
 
 
 # ---------------------------------------------------------------- REST requests (POST /info)

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 import msgspec
 
+from clash.market.errors import DecodeError, SourceError
+
 __all__ = [
     "SourceError",
     "DecodeError",
@@ -36,19 +38,6 @@ __all__ = [
     "iso_to_ms",
     "usd_to_micros",
 ]
-
-
-class SourceError(Exception):
-    """An upstream source failed (HTTP status, transport, or retries exhausted)."""
-
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
-        self.attempts = attempts
-
-
-class DecodeError(SourceError):
-    """An upstream payload did not match its wire type; never retried."""
 
 
 class _Wire(msgspec.Struct, rename="camel", frozen=True):

@@ -1,0 +1,1 @@
+"""The market actors: one per source, plus retention and the health snapshotter."""

@@ -1,0 +1,1 @@
+"""Market memory schema: numbered SQL files applied at boot (see clash.store.migrations)."""
