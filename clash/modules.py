@@ -1,7 +1,8 @@
 """The product's modules, in start order (a module may use the ones before it)."""
 
 from clash.clones.module import ClonesModule
+from clash.market.module import MarketModule
 from clash.ops.module import OpsModule
 from clash.prop.module import PropModule
 
-MODULES = [OpsModule, ClonesModule, PropModule]
+MODULES = [OpsModule, MarketModule, ClonesModule, PropModule]

@@ -31,7 +31,7 @@ from clash.prop.messages import (
     PropSubmit,
     SubmitResult,
 )
-from clash.prop.prices import NoPrices, PriceSource
+from clash.prop.prices import MarketPrices, NoPrices, PriceSource
 from clash.store import Database, Session
 from clash.prop.tables import AccountRow, AdminRow, FillRow, LedgerRow, OrderRow, SnapshotRow, Write
 
@@ -58,8 +58,8 @@ class PropModule:
         self.db = rt.db
         self.clock = rt.clock
         self.config: PropConfig = rt.config.prop
-        prices = self._prices or getattr(rt.modules.get("market"), "price_source", None)
-        self.prices: PriceSource = prices or NoPrices()
+        market = rt.modules.get("market")
+        self.prices: PriceSource = self._prices or (MarketPrices(market) if market else NoPrices())
         self.manager = PropManager(rt.system, rt.db, self.prices, self.config)
         await self.manager.start()
 

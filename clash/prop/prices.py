@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -105,3 +105,47 @@ class ScriptedPrices:
     async def funding(self, symbols: Iterable[str]) -> dict[str, FundingRate]:
         self._call()
         return {s: self.rates[s] for s in symbols if s in self.rates}
+
+
+class MarketPrices:
+    """The live source: the market module's latest marks, asset registry and funding.
+
+    A mark older than `max_age_ms` counts as missing, so a feed outage shows as `no_price`
+    rejections and skipped marks rather than fills at a stale price.
+    """
+
+    def __init__(self, market: MarketReads, max_age_ms: int = 120_000) -> None:
+        self.market = market
+        self.max_age_ms = max_age_ms
+
+    async def marks(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        return await self.market.latest_marks(list(symbols), max_age_ms=self.max_age_ms)
+
+    async def assets(self, symbols: Iterable[str]) -> dict[str, AssetSpec]:
+        wanted = set(symbols)
+        specs = await self.market.asset_specs()
+        return {
+            symbol: AssetSpec(
+                symbol=symbol,
+                sz_decimals=info.sz_decimals,
+                max_leverage=info.max_leverage,
+                is_spot=info.is_spot,
+                enabled=info.enabled and not info.delisted,
+            )
+            for symbol, info in specs.items()
+            if symbol in wanted
+        }
+
+    async def funding(self, symbols: Iterable[str]) -> dict[str, FundingRate]:
+        rates = await self.market.funding_rates(list(symbols))
+        return {symbol: FundingRate(rate=rate, oracle_px=px) for symbol, (rate, px) in rates.items()}
+
+
+class MarketReads(Protocol):
+    """The part of the market module's public API that prices come from."""
+
+    async def latest_marks(self, symbols: list[str], *, max_age_ms: int | None = None) -> dict[str, Decimal]: ...
+
+    async def asset_specs(self) -> Mapping[str, Any]: ...
+
+    async def funding_rates(self, symbols: list[str]) -> Mapping[str, tuple[Decimal, Decimal]]: ...
