@@ -43,8 +43,9 @@ from clash.market.memory import (
     PolymarketContext,
     SettledFunding,
 )
-from clash.market.polymarket.gamma import GammaClient, RetryPolicy
+from clash.market.polymarket.gamma import GammaClient
 from clash.market.registry import AssetInfo, trending_symbols
+from clash.market.retry import RetryPolicy
 from clash.market.sim.app import create_sim_app
 from clash.market.sim.market import SimMarket
 from clash.runtime import Runtime

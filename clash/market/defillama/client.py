@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 import httpx
 
-from clash.market.polymarket.gamma import RetryPolicy, get_json
+from clash.market.polymarket.gamma import get_json
+from clash.market.retry import RetryPolicy
 
 from . import metrics as mx
 from .metrics import MacroMetric, MacroTarget

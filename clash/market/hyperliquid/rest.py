@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 import msgspec
-import tenacity
 
 from clash.market.hyperliquid import wire
 from clash.market.hyperliquid.wire import DecodeError, SourceError
+from clash.market.retry import Retryable, RetryPolicy, raise_for_status, with_retries
 
 T = TypeVar("T")
 
@@ -109,35 +109,6 @@ class RestStats(msgspec.Struct):
     decode_errors: int = 0
 
 
-class _Retryable(Exception):
-    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None
-
-
-class _Wait(tenacity.wait.wait_base):
-    """Full-jitter exponential backoff, never shorter than a server's Retry-After."""
-
-    def __init__(self, base: float, cap: float, rng: random.Random) -> None:
-        self.base, self.cap, self.rng = base, cap, rng
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        ceiling = min(self.cap, self.base * 2 ** (retry_state.attempt_number - 1))
-        delay = self.rng.uniform(0, ceiling)
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            delay = max(delay, min(exc.retry_after, self.cap))
-        return delay
-
-
 class HyperliquidRest:
     """Typed `/info` calls. Returns wire types; see `wire.to_*` for domain values.
 
@@ -164,9 +135,9 @@ class HyperliquidRest:
             base_url=base_url, transport=transport, timeout=timeout
         )
         self.budget = budget or WeightBudget(anyio.current_time, sleep)
-        self._attempts = attempts
-        self._wait = _Wait(backoff_base, backoff_max, rng or random.Random())
+        self._policy = RetryPolicy(attempts=attempts, base_s=backoff_base, max_s=backoff_max)
         self._sleep = sleep
+        self._rng = rng or random.Random()
         self.stats = RestStats()
 
     async def __aenter__(self) -> HyperliquidRest:
@@ -226,48 +197,28 @@ class HyperliquidRest:
         return value
 
     async def _post(self, kind: str, body: bytes) -> bytes:
-        retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self._attempts),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    if attempt.retry_state.attempt_number > 1:
-                        self.stats.retries += 1
-                    return await self._attempt(kind, body)
-        except SourceError:
-            self.stats.failures += 1
-            raise
-        except _Retryable as exc:
-            self.stats.failures += 1
-            raise SourceError(
-                f"Hyperliquid {kind}: {exc} (gave up after {self._attempts} attempts)",
-                status=exc.status,
-                attempts=self._attempts,
-            ) from exc
-        raise AssertionError("unreachable")
+        what = f"Hyperliquid {kind}"
 
-    async def _attempt(self, kind: str, body: bytes) -> bytes:
-        await self.budget.acquire(request_weight(kind))
-        self.stats.requests += 1
-        try:
+        async def attempt() -> bytes:
+            await self.budget.acquire(request_weight(kind))
+            self.stats.requests += 1
             response = await self._client.post(
                 "/info", content=body, headers={"Content-Type": "application/json"}
             )
-        except httpx.TransportError as exc:
-            raise _Retryable(f"transport error: {exc!r}") from exc
-        status = response.status_code
-        if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status}", status, _retry_after(response))
-        if status >= 400:
-            raise SourceError(
-                f"Hyperliquid {kind}: HTTP {status}: {response.text[:200]}", status=status
+            raise_for_status(response, what)
+            return response.content
+
+        try:
+            return await with_retries(
+                attempt, self._policy, what=what, sleep=self._sleep, rng=self._rng,
+                on_retry=self._count_retry,
             )
-        return response.content
+        except SourceError:
+            self.stats.failures += 1
+            raise
+
+    def _count_retry(self, _: Retryable) -> None:
+        self.stats.retries += 1
 
 
 __all__ = [

@@ -1,6 +1,8 @@
 """Polymarket Gamma source: wire types, client, and pure discovery/summary functions."""
 
-from .gamma import GAMMA_BASE_URL, GammaClient, PolymarketTarget, RetryPolicy
+from clash.market.retry import RetryPolicy
+
+from .gamma import GAMMA_BASE_URL, GammaClient, PolymarketTarget
 from .summary import (
     Discovery,
     MarketSummary,

@@ -1,8 +1,8 @@
 """Async client for Polymarket's Gamma API, plus the shared retrying GET used by market sources.
 
-Error contract: 429, 5xx and transport errors are retried (bounded, jittered, honouring a
-numeric `Retry-After`) and become `SourceError` once attempts run out; any other non-2xx is a
-`SourceError` at once; a body that does not match its wire type is a `DecodeError`.
+Error contract (see `clash.market.retry`): 429, 5xx and transport errors are retried and become
+`SourceError` once attempts run out; any other non-2xx is a `SourceError` at once; a body that
+does not match its wire type is a `DecodeError`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,8 @@ from typing import Any, Literal
 
 import httpx
 import msgspec
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+
+from clash.market.retry import RetryPolicy, raise_for_status, with_retries
 
 from .wire import (
     DecodeError,
@@ -48,43 +43,6 @@ GAMMA_BASE_URL = "https://gamma-api.polymarket.com"
 Params = Mapping[str, str | int | float | bool | Sequence[str]]
 
 
-class RetryPolicy(msgspec.Struct, frozen=True):
-    """Bounded exponential backoff with full jitter; `max_s` also caps any `Retry-After`."""
-
-    attempts: int = 4
-    base_s: float = 0.5
-    max_s: float = 8.0
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, status: int | None, retry_after_s: float | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after_s = retry_after_s
-
-
-def _retry_after_s(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _waiter(policy: RetryPolicy):
-    jitter = wait_random_exponential(multiplier=policy.base_s, max=policy.max_s)
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after_s is not None:
-            return min(exc.retry_after_s, policy.max_s)
-        return jitter(state)
-
-    return wait
-
-
 def _clean(params: Params | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in (params or {}).items():
@@ -106,37 +64,14 @@ async def get_json(
 ) -> bytes:
     """GET `url` and return the raw body of a 2xx answer, retrying per `policy`."""
     query = _clean(params)
+    what = f"{source} GET {url}"
 
     async def once() -> bytes:
-        try:
-            resp = await http.get(url, params=query)
-        except httpx.TransportError as e:
-            raise _Retryable(f"{source} GET {url}: {e!r}", None, None) from e
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise _Retryable(
-                f"{source} GET {url}: HTTP {resp.status_code}",
-                resp.status_code,
-                _retry_after_s(resp),
-            )
-        if resp.status_code >= 300:
-            raise SourceError(f"{source} GET {url}: HTTP {resp.status_code}", status=resp.status_code)
+        resp = await http.get(url, params=query)
+        raise_for_status(resp, what)
         return resp.content
 
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(1, policy.attempts)),
-        wait=_waiter(policy),
-        retry=retry_if_exception_type(_Retryable),
-        reraise=True,
-    )
-    try:
-        async for attempt in retrying:
-            with attempt:
-                return await once()
-    except _Retryable as e:
-        raise SourceError(
-            f"{e} (after {policy.attempts} attempts)", status=e.status, attempts=policy.attempts
-        ) from e
-    raise AssertionError("unreachable")
+    return await with_retries(once, policy, what=what)
 
 
 def ms_to_iso(ms: int) -> str:
