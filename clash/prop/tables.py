@@ -7,6 +7,7 @@ Rows are array-like Structs in column order, so a SELECT tuple converts straight
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -680,10 +681,17 @@ class Writer:
                     slot.error, slot.done = one, True
 
     async def _commit(self, batch: list[_Slot]) -> None:
-        keys = [key for slot in batch if (key := slot.key) is not None]
-        async with self._db.transaction() as tx:
-            recorded = await recorded_results(tx, keys) if keys else {}
-            await persist(tx, [s.write for s in batch if s.key not in recorded])
+        recorded: dict[tuple[str, str], SubmitResult] = {}
+        try:
+            async with self._db.transaction() as tx:
+                await persist(tx, [s.write for s in batch])
+        except sqlite3.IntegrityError:
+            # An action id is already recorded (a resubmission): write only what is new. Rare, so
+            # the usual step skips this look-up and costs one round trip fewer.
+            keys = [key for slot in batch if (key := slot.key) is not None]
+            async with self._db.transaction() as tx:
+                recorded = await recorded_results(tx, keys) if keys else {}
+                await persist(tx, [s.write for s in batch if s.key not in recorded])
         self.transactions += 1
         for slot in batch:
             slot.recorded = recorded.get(slot.key) if slot.key is not None else None

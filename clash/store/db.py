@@ -80,15 +80,23 @@ def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[tuple[
         cursor.close()
 
 
+def _begin_then(conn: sqlite3.Connection, begin: str | None, fn: Callable[..., Any], *args: Any) -> Any:
+    if begin is not None:
+        conn.execute(begin)
+    return fn(conn, *args)
+
+
 class Session:
     """SQL on one connection. Rows are plain tuples.
 
     Each call runs whole on the connection's thread (aiosqlite's `_execute`), so a statement costs
-    one thread round trip rather than one for the execute and one more per cursor call.
+    one thread round trip rather than one for the execute and one more per cursor call. The
+    session's BEGIN rides along with its first statement.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, begin: str) -> None:
         self._live: aiosqlite.Connection | None = conn
+        self._begin: str | None = begin
 
     @property
     def _conn(self) -> aiosqlite.Connection:
@@ -98,7 +106,8 @@ class Session:
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         conn = self._conn
-        return await conn._execute(fn, conn._conn, *args)
+        begin, self._begin = self._begin, None
+        return await conn._execute(_begin_then, conn._conn, begin, fn, *args)
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
         return await self._run(_execute, sql, params)
@@ -198,9 +207,8 @@ class Database:
         async with self._write_lock:
             self._ensure_open()
             conn = self._writer
-            tx = Transaction(conn)
+            tx = Transaction(conn, "BEGIN IMMEDIATE")
             try:
-                await tx.execute("BEGIN IMMEDIATE")
                 yield tx
                 with anyio.CancelScope(shield=True):
                     await conn.commit()
@@ -222,9 +230,8 @@ class Database:
                 conn = self._idle_readers.pop()
             else:
                 conn = await _connect(self.path, reader=True)
-            reader = Reader(conn)
+            reader = Reader(conn, "BEGIN")
             try:
-                await reader.execute("BEGIN")
                 yield reader
             finally:
                 reader._end()
