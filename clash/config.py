@@ -15,6 +15,7 @@ import msgspec
 
 from clash.market.config import MarketConfig
 from clash.prop.config import PropConfig
+from clash.trading.config import TradingConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "default.toml"
@@ -47,6 +48,7 @@ class Config(Section):
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)
     market: MarketConfig = msgspec.field(default_factory=MarketConfig)
     prop: PropConfig = msgspec.field(default_factory=PropConfig)
+    trading: TradingConfig = msgspec.field(default_factory=TradingConfig)
 
 
 class Secrets(msgspec.Struct, frozen=True):

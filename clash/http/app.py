@@ -11,12 +11,13 @@ from starlette.routing import BaseRoute
 from clash.http.auth import DevHeaderIdentity, IdentityResolver, NoIdentity
 from clash.http.bodies import json_response
 from clash.http.errors import ApiError, render_api_error
-from clash.http.routes import admin, clones, health, ingestion, prop
+from clash.http.routes import admin, clones, decisions, health, ingestion, prop, trading
 from clash.runtime import Runtime
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *admin.routes, *ingestion.routes, *clones.routes, *prop.routes]
+    return [*health.routes, *admin.routes, *ingestion.routes, *clones.routes, *trading.routes, *prop.routes,
+            *decisions.routes]
 
 
 async def render_http_error(request: Request, exc: Exception) -> Response:
