@@ -13,14 +13,13 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import msgspec
 
 from clash.prop.book import AccountBook, HaltReason, Status
 from clash.prop.fills import Position
 from clash.prop.gates import Action, Limits
 from clash.prop.messages import AccountKind, AccountSnapshot, AdminOp, SubmitOutcome, SubmitResult
-from clash.store import Database, Reader, Session, Transaction
+from clash.store import Database, GroupCommit, Reader, Session, Transaction
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
@@ -613,86 +612,37 @@ async def _check_positions(r: Reader) -> list[str]:
 # -- group commit ----------------------------------------------------------------------------------
 
 
-class _Slot:
-    __slots__ = ("write", "done", "recorded", "error")
-
-    def __init__(self, write: Write) -> None:
-        self.write = write
-        self.done = False
-        self.recorded: SubmitResult | None = None
-        self.error: Exception | None = None
-
-    @property
-    def key(self) -> tuple[str, str] | None:
-        action = self.write.action
-        return None if action is None else (action.account_id, action.action_id)
+def _action_key(write: Write) -> tuple[str, str] | None:
+    return None if write.action is None else (write.action.account_id, write.action.action_id)
 
 
 class Writer:
-    """Group commit for the account actors: the writes handed in while a transaction is running
-    commit together in the next one. Each write still lands whole in one transaction, and a write
-    that carries an action is skipped if that action id is already recorded (checked inside the
-    same transaction); `write` then returns the recorded result instead of None.
+    """Group commit for the account actors (`clash.store.GroupCommit`). Each write lands whole in
+    one transaction, and a write whose action id is already recorded is skipped; `write` then
+    returns the recorded result instead of None.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: list[_Slot] = []
-        self._busy = False
-        self._idle: anyio.Event | None = None
-        self.transactions = 0
+        self._group: GroupCommit[Write, SubmitResult | None] = GroupCommit(self._commit)
+
+    @property
+    def transactions(self) -> int:
+        return self._group.batches
 
     async def write(self, write: Write) -> SubmitResult | None:
-        slot = _Slot(write)
-        self._queue.append(slot)
-        while not slot.done:
-            if self._busy:
-                assert self._idle is not None
-                try:
-                    await self._idle.wait()
-                except BaseException:
-                    if slot in self._queue:
-                        self._queue.remove(slot)
-                    raise
-                continue
-            self._busy, self._idle = True, anyio.Event()
-            batch, self._queue = self._queue, []
-            try:
-                with anyio.CancelScope(shield=True):
-                    await self._flush(batch)
-            finally:
-                self._busy = False
-                self._idle.set()
-        if slot.error is not None:
-            raise slot.error
-        return slot.recorded
+        return await self._group.submit(write)
 
-    async def _flush(self, batch: list[_Slot]) -> None:
-        try:
-            await self._commit(batch)
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error, batch[0].done = exc, True
-                return
-            for slot in batch:  # find the write that failed; the others still commit
-                try:
-                    await self._commit([slot])
-                except Exception as one:
-                    slot.error, slot.done = one, True
-
-    async def _commit(self, batch: list[_Slot]) -> None:
+    async def _commit(self, writes: Sequence[Write]) -> list[SubmitResult | None]:
         recorded: dict[tuple[str, str], SubmitResult] = {}
         try:
             async with self._db.transaction() as tx:
-                await persist(tx, [s.write for s in batch])
+                await persist(tx, writes)
         except sqlite3.IntegrityError:
             # An action id is already recorded (a resubmission): write only what is new. Rare, so
             # the usual step skips this look-up and costs one round trip fewer.
-            keys = [key for slot in batch if (key := slot.key) is not None]
+            keys = [key for w in writes if (key := _action_key(w)) is not None]
             async with self._db.transaction() as tx:
                 recorded = await recorded_results(tx, keys) if keys else {}
-                await persist(tx, [s.write for s in batch if s.key not in recorded])
-        self.transactions += 1
-        for slot in batch:
-            slot.recorded = recorded.get(slot.key) if slot.key is not None else None
-            slot.done = True
+                await persist(tx, [w for w in writes if _action_key(w) not in recorded])
+        return [recorded.get(key) if (key := _action_key(w)) is not None else None for w in writes]

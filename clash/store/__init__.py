@@ -16,6 +16,7 @@ The store owns no module's schema: modules bring their tables as migrations and 
 """
 
 from clash.store.db import Check, CheckReport, Database, Reader, Result, Session, Transaction
+from clash.store.group import GroupCommit
 from clash.store.migrations import (
     Migration,
     MigrationEdited,
@@ -28,6 +29,7 @@ __all__ = [
     "Check",
     "CheckReport",
     "Database",
+    "GroupCommit",
     "Migration",
     "MigrationEdited",
     "MigrationError",

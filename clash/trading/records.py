@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
-import anyio
 import msgspec
 
-from clash.store import Database, Reader, Session
+from clash.store import Database, GroupCommit, Reader, Session
 
 RunStatus = Literal["filled", "held", "rejected", "hold_only", "failed", "entitlement_denied", "skipped"]
 RUN_STATUSES: tuple[str, ...] = ("filled", "held", "rejected", "hold_only", "failed", "entitlement_denied",
@@ -270,68 +269,24 @@ _SELECT_ARTIFACT = "SELECT " + ", ".join(_ARTIFACT_COLUMNS) + " FROM decision_ar
 # ================================================================= group commit
 
 
-class _Slot:
-    __slots__ = ("statements", "done", "error")
-
-    def __init__(self, statements: Statements) -> None:
-        self.statements = statements
-        self.done = False
-        self.error: BaseException | None = None
-
-
 class RecordWriter:
-    """Group commit of the trading tables' writes (same shape as the prop module's writer)."""
+    """Group commit of the trading tables' writes (`clash.store.GroupCommit`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: list[_Slot] = []
-        self._busy = False
-        self._idle: anyio.Event | None = None
-        self.transactions = 0
+        self._group: GroupCommit[Statements, None] = GroupCommit(self._commit)
+
+    @property
+    def transactions(self) -> int:
+        return self._group.batches
 
     async def write(self, statements: Statements) -> None:
-        slot = _Slot(statements)
-        self._queue.append(slot)
-        while not slot.done:
-            if self._busy:
-                assert self._idle is not None
-                try:
-                    await self._idle.wait()
-                except BaseException:
-                    if slot in self._queue:
-                        self._queue.remove(slot)
-                    raise
-                continue
-            self._busy, self._idle = True, anyio.Event()
-            batch, self._queue = self._queue, []
-            try:
-                with anyio.CancelScope(shield=True):
-                    await self._flush(batch)
-            finally:
-                self._busy = False
-                self._idle.set()
-        if slot.error is not None:
-            raise slot.error
+        await self._group.submit(statements)
 
-    async def _flush(self, batch: list[_Slot]) -> None:
-        try:
-            await self._commit(batch)
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error, batch[0].done = exc, True
-                return
-            for slot in batch:
-                try:
-                    await self._commit([slot])
-                except Exception as one:
-                    slot.error, slot.done = one, True
-
-    async def _commit(self, batch: list[_Slot]) -> None:
+    async def _commit(self, batch: Sequence[Statements]) -> list[None]:
         async with self._db.transaction() as tx:
-            await tx.execute_batch([s for slot in batch for s in slot.statements])
-        self.transactions += 1
-        for slot in batch:
-            slot.done = True
+            await tx.execute_batch([s for statements in batch for s in statements])
+        return [None] * len(batch)
 
 
 # ================================================================= reads
