@@ -11,7 +11,6 @@ cache key and of every decision row).
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -25,9 +24,9 @@ from clash.prop.gates import Limits
 from clash.prop.money import from_micro, plain
 from clash.trading.actions import answer_schema
 from clash.trading.legal import ordered
+from clash.trading.tokens import estimate_tokens
 
 PROMPT_VERSION = "v1"
-CHARS_PER_TOKEN = 4
 
 Cell = str | int | Decimal | bool | None
 
@@ -120,12 +119,6 @@ def render_prompt(inp: PromptInput) -> Prompt:
         user=user,
         est_tokens=estimate_tokens(system) + estimate_tokens(user),
     )
-
-
-def estimate_tokens(text: str) -> int:
-    """About 4 characters per token (English prose); digits-heavy tables run a little higher, so
-    treat it as a budget estimate, not a bill (the bill is the provider's ``usage``)."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 def asset_of(user: str) -> str | None:

@@ -27,7 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from clash.trading.actions import hold_answer
-from clash.trading.prompt import asset_of, estimate_tokens
+from clash.trading.prompt import asset_of
+from clash.trading.tokens import estimate_tokens
 
 ErrorType = Literal[
     "invalid_request_error",

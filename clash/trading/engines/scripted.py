@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from clash.trading.engines.base import EngineAnswer, EngineError, EngineRequest
-from clash.trading.prompt import estimate_tokens
+from clash.trading.tokens import estimate_tokens
 
 Step = str | Callable[[EngineRequest], str] | EngineError
 """Answer text, a function of the request giving it, or an error to raise."""
