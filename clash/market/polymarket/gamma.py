@@ -91,6 +91,15 @@ class PolymarketTarget(msgspec.Struct, frozen=True):
             raise ValueError("PolymarketTarget needs exactly one of slug or id")
 
 
+def _listing_params(
+    limit: int, offset: int, slugs: Iterable[str], ids: Iterable[str], **filters: Any
+) -> dict[str, Any]:
+    """The query of a `/markets` or `/events` listing: paging, slugs and ids, and the filters set."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "slug": list(slugs), "id": list(ids)}
+    params.update((key, value) for key, value in filters.items() if value is not None)
+    return params
+
+
 class GammaClient:
     """Thin typed wrapper over the Gamma REST endpoints; owns its httpx client."""
 
@@ -138,17 +147,8 @@ class GammaClient:
         end_date_min_ms: int | None = None,
         end_date_max_ms: int | None = None,
     ) -> list[Market]:
-        params: dict[str, Any] = {"limit": limit, "offset": offset, "slug": list(slugs), "id": list(ids)}
-        for key, value in (
-            ("active", active),
-            ("closed", closed),
-            ("archived", archived),
-            ("order", order),
-            ("ascending", ascending),
-            ("tag_id", tag_id),
-        ):
-            if value is not None:
-                params[key] = value
+        params = _listing_params(limit, offset, slugs, ids, active=active, closed=closed, archived=archived,
+                                 order=order, ascending=ascending, tag_id=tag_id)
         if end_date_min_ms is not None:
             params["end_date_min"] = ms_to_iso(end_date_min_ms)
         if end_date_max_ms is not None:
@@ -182,17 +182,8 @@ class GammaClient:
         ids: Iterable[str] = (),
         tag_id: str | None = None,
     ) -> list[Event]:
-        params: dict[str, Any] = {"limit": limit, "offset": offset, "slug": list(slugs), "id": list(ids)}
-        for key, value in (
-            ("active", active),
-            ("closed", closed),
-            ("archived", archived),
-            ("order", order),
-            ("ascending", ascending),
-            ("tag_id", tag_id),
-        ):
-            if value is not None:
-                params[key] = value
+        params = _listing_params(limit, offset, slugs, ids, active=active, closed=closed, archived=archived,
+                                 order=order, ascending=ascending, tag_id=tag_id)
         return decode_events(await self._get("/events", params))
 
     async def event(self, event_id: str) -> Event:
