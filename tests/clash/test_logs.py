@@ -15,14 +15,18 @@ from clash.datadir import DataDirInUse, RunInfo, data_dir_lock, read_run_file, r
 
 @pytest.fixture
 def stream():
+    """A stream to configure logging onto; the process's logging is as it was afterwards."""
     out = io.StringIO()
     root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
+    touched = [root, *(logging.getLogger(name) for name in logs.QUIET_BELOW_DEBUG)]
+    levels, handlers = [lg.level for lg in touched], list(root.handlers)
     yield out
-    for handler in root.handlers:
+    for handler in root.handlers[:]:
         if handler not in handlers:
             root.removeHandler(handler)
-    root.setLevel(level)
+    for lg, level in zip(touched, levels, strict=True):
+        lg.setLevel(level)
+    logging.captureWarnings(False)
 
 
 def test_json_lines_carry_the_context_passed_as_extra(stream):
