@@ -71,7 +71,8 @@ async def run(
             server = serve_runtime(rt)
             info = RunInfo(pid=os.getpid(), host=config.http.host, port=server.port)
             with run_file(data_dir, info):
-                log.info("listening on %s", info.url, extra={"url": info.url, "port": server.port})
+                context = {"url": info.url, "host": config.http.host, "port": server.port}
+                log.info("listening on %s", info.url, extra=context)
                 signum = await rt.system.wait_for_signal()
                 reason = signal.Signals(signum).name
                 started = clock.now_ms()
