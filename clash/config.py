@@ -13,6 +13,7 @@ from typing import Literal
 
 import msgspec
 
+from clash.logs import LogFormat, LogLevel
 from clash.market.config import MarketConfig
 from clash.prop.config import PropConfig
 from clash.trading.config import TradingConfig
@@ -35,6 +36,8 @@ class SystemConfig(Section):
     heartbeat_interval_s: float = 5.0
     heartbeat_persist_interval_s: float = 15.0
     shutdown_timeout_s: float = 4.0
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "json"  # `clash run --log-format text` overrides it
 
 
 class HttpConfig(Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any, Protocol
 from actors import Clock, LiveClock, System
 from clash.config import Config, Secrets, validate
 from clash.store import Database, discover_migrations
+
+log = logging.getLogger(__name__)
 
 
 class Module(Protocol):
@@ -92,7 +95,13 @@ async def boot(
             for module in modules:
                 rt.modules[module.name] = module
                 await module.start(rt)
+            names = [m.name for m in modules]
+            context = {"modules": names, "db": str(db.path)}
+            log.info("modules started: %s", ", ".join(names), extra=context)
             yield rt
+            stopping = clock.now_ms()
             await system.shutdown(config.system.shutdown_timeout_s)
+            took = clock.now_ms() - stopping
+            log.info("actors stopped in %d ms", took, extra={"shutdown_ms": took})
     finally:
         await db.close()

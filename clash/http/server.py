@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import anyio
@@ -35,7 +36,7 @@ class Server:
         config.bind = [f"fd://{self.sock.detach()}"]
         config.graceful_timeout = 1.0
         config.accesslog = None
-        config.errorlog = "-"
+        config.errorlog = logging.getLogger("hypercorn.error")  # through clash.logs' handler
         try:
             await serve(self.app, config, shutdown_trigger=self._shutdown.wait)
         finally:

@@ -139,9 +139,9 @@ async def with_sources(config: Config, work: Work, *, progress: ProgressBar | No
 def _report(result: MarketPollResult, out: TextIO) -> bool:
     if result.error:
         kind = "decode error" if result.decode_error else "failed"
-        print(f"{result.source} {result.channel}: {kind}: {result.error}", file=out)
+        out.write(f"{result.source} {result.channel}: {kind}: {result.error}\n")
         return False
-    print(f"{result.source} {result.channel}: {result.rows} rows", file=out)
+    out.write(f"{result.source} {result.channel}: {result.rows} rows\n")
     return True
 
 
@@ -152,7 +152,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     async def work(refs: dict[str, Ref], clock: LiveClock) -> int:
         if HYPERLIQUID not in refs:
-            print("clash ingest: hyperliquid is disabled in this config", file=sys.stderr)
+            sys.stderr.write("clash ingest: hyperliquid is disabled in this config\n")
             return 2
         ref = refs[HYPERLIQUID]
         if not _report(await ref.ask(HlRefreshRegistry(), timeout=120), sys.stdout):
@@ -174,7 +174,7 @@ def cmd_run_once(args: argparse.Namespace) -> int:
         for source in wanted:
             name, messages = POLLS[source]
             if name not in refs:
-                print(f"{source}: disabled", file=sys.stdout)
+                sys.stdout.write(f"{source}: disabled\n")
                 continue
             for msg in messages:
                 ok &= _report(await refs[name].ask(msg, timeout=600), sys.stdout)

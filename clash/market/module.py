@@ -3,6 +3,7 @@ to) and is the small typed API other modules read market memory through."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -108,7 +109,10 @@ def serve_sim(system: System, clock: Clock, cfg: MarketConfig) -> tuple[str, Sta
     server = Server(app, listen("127.0.0.1", cfg.sim_port))
     system.start_soon(server.serve, name=SIM)
     system.spawn(SIM, lambda: SimKeeper(server))
-    return f"http://127.0.0.1:{server.port}", app
+    url = f"http://127.0.0.1:{server.port}"
+    logging.getLogger(__name__).info("market simulator serving the sources on %s", url,
+                                     extra={"url": url})
+    return url, app
 
 
 def _policy(r: RetrySettings) -> RetryPolicy:
