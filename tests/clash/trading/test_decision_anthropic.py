@@ -13,7 +13,7 @@ from clash.config import Secrets
 from clash.trading.actions import hold_answer, parse_answer
 from clash.trading.config import AnthropicSettings
 from clash.trading.engines.fake_messages_api import FakeMessagesApi, ReceivedRequest, Reply, rate_limited, serving
-from clash.trading.engines.pricing import cost_micro_usd, default_table
+from clash.trading.engines.pricing import cost_micro_usd, default_models
 from clash.trading.prompt import asset_of
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -75,7 +75,7 @@ async def test_anthropic_engine_through_the_fake_messages_api(tmp_path) -> None:
             assert len(await w.prop.orders(account, 100)) == len(filled) == 3
             held_prompts = [r.user for r in api.requests[-3:] if asset_of(r.user) != bad.run.symbol]
             assert len(held_prompts) == 2 and all("a close below the range" in u for u in held_prompts)
-            price = default_table().price("claude-haiku-4-5")
+            price = default_models().price("claude-haiku-4-5")
             for d in decisions:
                 assert d.run.input_tokens > 0 and d.run.output_tokens > 0 and not d.run.cached
                 assert d.run.cost_micro_usd == cost_micro_usd(price, d.run.input_tokens, d.run.output_tokens)

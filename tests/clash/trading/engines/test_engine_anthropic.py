@@ -71,7 +71,8 @@ async def test_answer_tokens_cost_and_the_request_sent() -> None:
     assert answer.cost_micro_usd == 1200 * 1 + 80 * 5
     assert answer.latency_ms == 750 and answer.attempts == 1 and not answer.cached
     [sent] = api.requests
-    assert sent.model == "claude-haiku-4-5" and sent.max_tokens == 1024
+    assert sent.model == "claude-haiku-4-5" and sent.max_tokens == 2048
+    assert not {"thinking", "output_config", "temperature", "top_p", "top_k"} & sent.body.keys()
     assert sent.system == REQUEST.system and sent.user == REQUEST.user
     assert sent.body["messages"] == [{"role": "user", "content": REQUEST.user}]
     assert sent.headers["anthropic-version"] and sent.headers["content-type"] == "application/json"
