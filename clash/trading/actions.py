@@ -5,8 +5,8 @@ fences). Anything that is not a well-formed, in-range, legal answer for the aske
 :class:`Rejected` with a machine code and the exact reason, and no trade. Numbers are read exactly
 (``Decimal``) and must be JSON numbers, not strings; ``NaN`` / ``Infinity`` are ``not_finite``, a
 magnitude past :data:`MAX_NUMBER` (``1e999``) is ``number_too_large``, and every field has an upper
-bound, so no answer reaches the account with a number its arithmetic cannot hold. An answer the model
-stopped early (``refusal``, ``max_tokens``) is rejected with that code before its text is read.
+bound, so no answer reaches the account with a number its arithmetic cannot hold. An answer the
+model stopped early (``refusal``, ``max_tokens``) is rejected with that code, its text unread.
 """
 
 from __future__ import annotations
@@ -110,7 +110,9 @@ def parse_answer(
     whatever the text (a cut answer may still decode, a refusal carries no decision).
     """
     if stop_reason == "refusal":
-        return _reject("refusal", "the model refused to answer (stop_reason `refusal`); no decision")
+        return _reject(
+            "refusal", "the model refused to answer (stop_reason `refusal`); no decision"
+        )
     if stop_reason == "max_tokens":
         return _reject(
             "max_tokens",
@@ -315,7 +317,8 @@ def _sane_magnitude(name: str, value: Decimal) -> Rejected | None:
     magnitude = abs(value)
     if magnitude > MAX_NUMBER:
         return _reject(
-            "number_too_large", f"`{name}` is {value:.3E}, larger than any answer takes ({MAX_NUMBER:.0E})"
+            "number_too_large",
+            f"`{name}` is {value:.3E}, larger than any answer takes ({MAX_NUMBER:.0E})",
         )
     if magnitude and magnitude < MIN_NUMBER:
         return _reject("out_of_range", f"`{name}` is {value:.3E}, below {MIN_NUMBER:.0E}")

@@ -25,29 +25,33 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
+class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A section shared once decoded (the default models are cached)."""
+
+
 class UnknownModel(ValueError):
     pass
 
 
-class ModelPrice(_Section, frozen=True):
+class ModelPrice(_Frozen, frozen=True):
     """USD per million tokens, which is also micro-USD per token."""
 
     input_per_mtok: Decimal
     output_per_mtok: Decimal
 
 
-class ModelRoute(_Section, frozen=True):
+class ModelRoute(_Frozen, frozen=True):
     """How a model strength calls the Messages API."""
 
     model: str
     max_tokens: int
-    """Thinking counts against it on adaptive-thinking models: room for the thinking and the answer."""
+    """Thinking counts against it on adaptive-thinking models: room for thinking and answer."""
     effort: Effort | None = None
     """Set: adaptive thinking (``thinking: {type: adaptive}``) at this ``output_config.effort``.
     None: neither is sent (for models without adaptive thinking or effort, e.g. Haiku 4.5)."""
 
 
-class ModelsConfig(_Section, frozen=True):
+class ModelsConfig(_Frozen, frozen=True):
     """`[trading.models]`: model strength -> route, and every priced model id."""
 
     routes: dict[str, ModelRoute]
@@ -58,7 +62,8 @@ class ModelsConfig(_Section, frozen=True):
         for strength, route in self.routes.items():
             if route.model not in self.prices:
                 raise ValueError(
-                    f"trading.models.routes.{strength} routes to {route.model!r}, which has no price"
+                    f"trading.models.routes.{strength} routes to {route.model!r}, "
+                    "which has no price"
                 )
             if not 1 <= route.max_tokens <= MAX_OUTPUT_TOKENS:
                 raise ValueError(
@@ -79,7 +84,9 @@ class ModelsConfig(_Section, frozen=True):
             return self.routes[strength]
         except KeyError:
             known = ", ".join(sorted(self.routes))
-            raise UnknownModel(f"no model routed for strength {strength!r} (known: {known})") from None
+            raise UnknownModel(
+                f"no model routed for strength {strength!r} (known: {known})"
+            ) from None
 
     def price(self, model: str) -> ModelPrice:
         try:

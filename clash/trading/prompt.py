@@ -149,7 +149,8 @@ def _system(inp: PromptInput) -> str:
             "or after it: no prose, no code fences.",
             f'2. "asset" is "{asset}". "action" is one of the legal actions listed below.',
             '3. open_long / open_short: give exactly one of "size_usd" (notional in USD) or '
-            '"size_fraction" (notional as a fraction of equity, at most 1), and "leverage". "take_profit", '
+            '"size_fraction" (notional as a fraction of equity, at most 1), and "leverage". '
+            '"take_profit", '
             '"stop_loss" (prices) and "invalidation" (the condition that proves the idea wrong) '
             "are your exit plan.",
             '4. reduce: exactly one of "size_usd" or "size_fraction" (of the position, at most 1). '

@@ -9,11 +9,11 @@ caller gets an :class:`EngineError` with a code; no trade follows.
 
 Each model strength has a route (``[trading.models.routes]``): a model, a ``max_tokens`` and an
 optional effort. With an effort the call asks for adaptive thinking (``thinking: {type: adaptive}``)
-at ``output_config.effort``; thinking counts against ``max_tokens``, so the route sizes it for the
-thinking plus the answer. No sampling parameters and no manual thinking budget are ever sent (current
-models answer both with 400). The answer is the text blocks after any thinking blocks; a ``refusal``
-or ``max_tokens`` stop comes back as an answer with that ``stop_reason`` and ``parse_answer`` gives it
-its own rejection code.
+at ``output_config.effort``; thinking counts against ``max_tokens``, so the route sizes it for
+the thinking plus the answer. No sampling parameters and no manual thinking budget are ever sent
+(current models answer both with 400). The answer is the text blocks after any thinking blocks; a
+``refusal`` or ``max_tokens`` stop comes back as an answer with that ``stop_reason`` and
+``parse_answer`` gives it its own rejection code.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class AnthropicEngine:
         except anthropic.APIError as exc:
             log.warning("could not list the provider's models: %s", exc, extra={"code": _code(exc)})
             return None
-        unknown = set()
+        unknown: set[str] = set()
         for strength, route in sorted(self._models.routes.items()):
             if route.model not in known:
                 unknown.add(route.model)
@@ -144,7 +144,7 @@ class AnthropicEngine:
                 ) from exc
             except anthropic.APIError as exc:
                 raise self._error(exc, model, attempt_number) from exc
-            except ValueError as exc:  # the SDK lets a body that is not JSON escape as a decode error
+            except ValueError as exc:  # the SDK lets a non-JSON body escape as a decode error
                 raise EngineError(
                     "bad_response",
                     f"{model}: the response body is not JSON ({exc})",

@@ -33,7 +33,7 @@ class EngineRequest(msgspec.Struct, frozen=True, kw_only=True):
     user: str
     asset: str
     model_strength: ModelStrength = "light"
-    """Routes the model (``[trading.models.routes]``); the clone's entitlement was checked before."""
+    """Routes the model (``[trading.models.routes]``); the clone's entitlement was checked."""
     model: str | None = None
     """An explicit model id, overriding the route's (must be priced; the route's effort stays)."""
     prompt_version: str = PROMPT_VERSION

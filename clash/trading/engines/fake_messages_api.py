@@ -14,14 +14,14 @@ models overview and each model's migration guide):
 
 - the model must be one it serves (``models``; else 404 ``not_found_error``) and ``max_tokens`` at
   most that model's output limit;
-- sampling parameters (``temperature``, ``top_p``, ``top_k``) are a 400 ``invalid_request_error``;
-  so is a manual thinking budget (``thinking: {type: enabled, budget_tokens}``) on an
-  adaptive-thinking model, adaptive thinking on a model without it, and ``output_config.effort`` on a
-  model without effort;
-- with adaptive thinking the content starts with a ``thinking`` block (empty text, as at the default
-  ``display: omitted``, plus a signature), then the text; thinking tokens count in
-  ``usage.output_tokens`` and against ``max_tokens``: a reply that does not fit is cut and stops with
-  ``max_tokens``;
+- sampling parameters (``temperature``, ``top_p``, ``top_k``) are a 400
+  ``invalid_request_error``; so is a manual thinking budget (``thinking: {type: enabled,
+  budget_tokens}``) on an adaptive-thinking model, adaptive thinking on a model without it, and
+  ``output_config.effort`` on a model without effort;
+- with adaptive thinking the content starts with a ``thinking`` block (empty text, as at the
+  default ``display: omitted``, plus a signature), then the text; thinking tokens count in
+  ``usage.output_tokens`` and against ``max_tokens``: a reply that does not fit is cut and stops
+  with ``max_tokens``;
 - a ``refusal`` stop carries ``stop_details`` (``refusal()`` scripts one).
 """
 
@@ -82,16 +82,20 @@ class FakeModel(msgspec.Struct, frozen=True, kw_only=True):
     max_input_tokens: int = 1_000_000
 
 
+def _model(model_id: str, name: str, created: str, **caps: Any) -> FakeModel:
+    return FakeModel(id=model_id, display_name=name, created_at=f"{created}T00:00:00Z", **caps)
+
+
 CURRENT_MODELS: tuple[FakeModel, ...] = (
-    FakeModel(id="claude-sonnet-5-5", display_name="Claude Sonnet 5.5", created_at="2026-09-24T00:00:00Z"),
-    FakeModel(id="claude-opus-5-5", display_name="Claude Opus 5.5", created_at="2026-09-17T00:00:00Z"),
-    FakeModel(id="claude-fable-5-1", display_name="Claude Fable 5.1", created_at="2026-09-10T00:00:00Z"),
-    FakeModel(id="claude-opus-5", display_name="Claude Opus 5", created_at="2026-07-24T00:00:00Z"),
-    FakeModel(id="claude-sonnet-5", display_name="Claude Sonnet 5", created_at="2026-06-30T00:00:00Z"),
-    FakeModel(id="claude-haiku-4-5", display_name="Claude Haiku 4.5", created_at="2025-10-01T00:00:00Z",
-              adaptive_thinking=False, effort=False, max_tokens=64_000, max_input_tokens=200_000),
+    _model("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-24"),
+    _model("claude-opus-5-5", "Claude Opus 5.5", "2026-09-17"),
+    _model("claude-fable-5-1", "Claude Fable 5.1", "2026-09-10"),
+    _model("claude-opus-5", "Claude Opus 5", "2026-07-24"),
+    _model("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30"),
+    _model("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01", adaptive_thinking=False,
+           effort=False, max_tokens=64_000, max_input_tokens=200_000),
 )
-"""Newest first, as the real listing orders them (release dates are the fake's, not the provider's)."""
+"""Newest first, as the real listing orders them (dates are the fake's, not the provider's)."""
 
 
 class Fail(msgspec.Struct, frozen=True, kw_only=True):
@@ -136,7 +140,7 @@ def server_error() -> Fail:
     return Fail(status=500, error_type="api_error", message="Internal server error")
 
 
-def refusal(explanation: str | None = "The request could be related to an area determined harmful.") -> Reply:
+def refusal(explanation: str | None = "The request touches an area determined harmful.") -> Reply:
     return Reply(text="", stop_reason="refusal", refusal_explanation=explanation)
 
 
@@ -245,7 +249,8 @@ class FakeMessagesApi:
         except ValueError:
             limit = 0
         if not 1 <= limit <= 1000:
-            return _error(400, "invalid_request_error", "limit: must be within [1, 1000]", request_id)
+            message = "limit: must be within [1, 1000]"
+            return _error(400, "invalid_request_error", message, request_id)
         models = list(self.models.values())
         ids = [m.id for m in models]
         if (after := request.query_params.get("after_id")) in ids:

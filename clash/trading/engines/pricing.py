@@ -13,7 +13,14 @@ import math
 
 from clash.trading.config import ModelPrice, ModelRoute, ModelsConfig, UnknownModel, default_models
 
-__all__ = ["ModelPrice", "ModelRoute", "ModelsConfig", "UnknownModel", "cost_micro_usd", "default_models"]
+__all__ = [
+    "ModelPrice",
+    "ModelRoute",
+    "ModelsConfig",
+    "UnknownModel",
+    "cost_micro_usd",
+    "default_models",
+]
 
 
 def cost_micro_usd(price: ModelPrice, input_tokens: int, output_tokens: int) -> int:
