@@ -89,10 +89,11 @@ class AnthropicEngine:
 
     async def check_models(self) -> frozenset[str] | None:
         """List the provider's models once (``GET /v1/models``) and warn about each routed id it
-        does not list. Returns those ids; None when the listing failed (logged, boot goes on)."""
+        does not list, or lists as deprecated or retired. Returns the ids it does not list; None
+        when the listing failed (logged, boot goes on)."""
         try:
             known = {
-                m.id
+                m.id: m.lifecycle
                 async for m in self._client.models.list(
                     limit=1000, timeout=self._models_check_timeout
                 )
@@ -102,13 +103,23 @@ class AnthropicEngine:
             return None
         unknown: set[str] = set()
         for strength, route in sorted(self._models.routes.items()):
-            if route.model not in known:
+            context = {"strength": strength, "model": route.model}
+            lifecycle = known.get(route.model)
+            if lifecycle is None:
                 unknown.add(route.model)
                 log.warning(
                     "strength %s routes to %s, which the provider's model list does not include",
                     strength,
                     route.model,
-                    extra={"strength": strength, "model": route.model},
+                    extra=context,
+                )
+            elif lifecycle != "active":
+                log.warning(
+                    "strength %s routes to %s, which the provider lists as %s",
+                    strength,
+                    route.model,
+                    lifecycle,
+                    extra={**context, "lifecycle": lifecycle},
                 )
         log.info("the provider lists %d models; routes checked", len(known))
         return frozenset(unknown)

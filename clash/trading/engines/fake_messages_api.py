@@ -80,6 +80,7 @@ class FakeModel(msgspec.Struct, frozen=True, kw_only=True):
     effort: bool = True
     max_tokens: int = 128_000
     max_input_tokens: int = 1_000_000
+    lifecycle: Literal["active", "deprecated", "retired"] = "active"
 
 
 def _model(model_id: str, name: str, created: str, **caps: Any) -> FakeModel:
@@ -416,7 +417,7 @@ def _model_info(model: FakeModel) -> dict[str, Any]:
         "id": model.id,
         "display_name": model.display_name,
         "created_at": model.created_at,
-        "lifecycle": "active",
+        "lifecycle": model.lifecycle,
         "deprecated_at": None,
         "retires_at": None,
         "max_input_tokens": model.max_input_tokens,

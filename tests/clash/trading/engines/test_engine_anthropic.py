@@ -422,6 +422,17 @@ async def test_check_models_lists_once_and_warns_about_a_routed_id_the_provider_
 
 
 @pytest.mark.anyio
+async def test_check_models_warns_about_a_routed_model_being_retired(caplog) -> None:
+    models = tuple(msgspec.structs.replace(m, lifecycle="deprecated") if m.id == "claude-opus-5-5" else m
+                   for m in CURRENT_MODELS)
+    api = FakeMessagesApi(models=models)
+    async with engine(api) as eng:
+        with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
+            assert await eng.check_models() == frozenset()
+    assert "strength max routes to claude-opus-5-5, which the provider lists as deprecated" in caplog.text
+
+
+@pytest.mark.anyio
 async def test_check_models_reads_every_page_of_the_listing() -> None:
     many = tuple(FakeModel(id=f"claude-extra-{i}", display_name=f"Extra {i}", created_at="2026-01-01T00:00:00Z")
                  for i in range(1100)) + CURRENT_MODELS
