@@ -3,7 +3,10 @@
 An answer is exactly one JSON object (surrounding whitespace allowed, nothing else: no prose, no code
 fences). Anything that is not a well-formed, in-range, legal answer for the asked asset becomes a
 :class:`Rejected` with a machine code and the exact reason, and no trade. Numbers are read exactly
-(``Decimal``) and must be JSON numbers, not strings.
+(``Decimal``) and must be JSON numbers, not strings; ``NaN`` / ``Infinity`` are ``not_finite``, a
+magnitude past :data:`MAX_NUMBER` (``1e999``) is ``number_too_large``, and every field has an upper
+bound, so no answer reaches the account with a number its arithmetic cannot hold. An answer the
+model stopped early (``refusal``, ``max_tokens``) is rejected with that code, its text unread.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ RejectCode = Literal[
     "size_missing",
     "size_conflict",
     "not_applicable",
+    "not_finite",
+    "number_too_large",
+    "refusal",
+    "max_tokens",
 ]
 
 ENTRIES: frozenset[str] = frozenset({"open_long", "open_short"})
@@ -44,6 +51,13 @@ MAX_LEVERAGE = 100
 """Schema bound only; the prop gates hold the real cap (min of asset max and account cap)."""
 MAX_SIZE_USD = Decimal(10) ** 12
 """Schema bound only (a sanity ceiling); exposure caps are the gates' job."""
+MAX_PRICE = Decimal(10) ** 9
+"""Schema bound on a stop-loss / take-profit price (BTC trades near 1e5)."""
+MAX_NUMBER = Decimal(10) ** 15
+"""No number in an answer may be larger in magnitude (it is refused before any field check)."""
+MIN_NUMBER = Decimal(10) ** -12
+"""... nor a non-zero number smaller (sizes and prices below it are not tradable)."""
+MAX_DIGITS = 30
 MAX_REASON_CHARS = 2000
 MAX_INVALIDATION_CHARS = 500
 _MAX_OBJECT_STARTS = 64
@@ -87,8 +101,24 @@ class Rejected(msgspec.Struct, frozen=True, kw_only=True):
     message: str
 
 
-def parse_answer(text: str, asset: str, legal: Iterable[str]) -> ValidAction | Rejected:
-    """Decode ``text`` strictly as the answer for ``asset`` given the ``legal`` actions."""
+def parse_answer(
+    text: str, asset: str, legal: Iterable[str], *, stop_reason: str | None = None
+) -> ValidAction | Rejected:
+    """Decode ``text`` strictly as the answer for ``asset`` given the ``legal`` actions.
+
+    ``stop_reason`` is the model's: a ``refusal`` or ``max_tokens`` stop is rejected with that code
+    whatever the text (a cut answer may still decode, a refusal carries no decision).
+    """
+    if stop_reason == "refusal":
+        return _reject(
+            "refusal", "the model refused to answer (stop_reason `refusal`); no decision"
+        )
+    if stop_reason == "max_tokens":
+        return _reject(
+            "max_tokens",
+            "the answer was cut at max_tokens (thinking counts against it); raise the route's "
+            "max_tokens or lower its effort",
+        )
     raw = _one_object(text)
     if isinstance(raw, Rejected):
         return raw
@@ -140,14 +170,16 @@ def answer_schema(legal: Iterable[str]) -> dict[str, Any]:
             "size_usd": {
                 "type": number,
                 "exclusiveMinimum": 0,
+                "maximum": int(MAX_SIZE_USD),
                 "description": "notional in USD (at most 6 decimals); entries and reduce; "
                 "give this or size_fraction, not both",
             },
             "size_fraction": {
                 "type": number,
                 "exclusiveMinimum": 0,
+                "maximum": 1,
                 "description": "entries: notional as a fraction of equity; "
-                "reduce: fraction of the position to close (at most 1)",
+                "reduce: fraction of the position to close",
             },
             "leverage": {
                 "type": ["integer", "null"],
@@ -158,11 +190,13 @@ def answer_schema(legal: Iterable[str]) -> dict[str, Any]:
             "take_profit": {
                 "type": number,
                 "exclusiveMinimum": 0,
+                "maximum": int(MAX_PRICE),
                 "description": "entries only: price that closes the position in profit",
             },
             "stop_loss": {
                 "type": number,
                 "exclusiveMinimum": 0,
+                "maximum": int(MAX_PRICE),
                 "description": "entries only: price that closes the position at a loss",
             },
             "invalidation": {
@@ -180,8 +214,14 @@ def _reject(code: RejectCode, message: str) -> Rejected:
     return Rejected(code=code, message=message)
 
 
+class _NotFinite(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not valid JSON")
+        self.name = name
+
+
 def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NotFinite(name)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -212,6 +252,8 @@ def _one_object(text: str) -> dict[str, Any] | Rejected:
         value = _loads(stripped)
     except _Duplicate as dup:
         return _reject("duplicate_field", f"field `{dup.key}` appears more than once")
+    except _NotFinite as bad:
+        return _reject("not_finite", f"`{bad.name}` is not a number; numbers must be finite")
     except (ValueError, RecursionError) as exc:
         if embedded := _embedded_object(stripped):
             return _reject(
@@ -263,6 +305,25 @@ def _numbers_are_numbers(raw: dict[str, Any]) -> Rejected | None:
             return _reject(
                 "wrong_type", f"`{name}` must be a JSON number, got {_json_type(value)}"
             )
+        if rejected := _sane_magnitude(name, Decimal(value)):
+            return rejected
+    return None
+
+
+def _sane_magnitude(name: str, value: Decimal) -> Rejected | None:
+    """Refuse a number no field could mean before any arithmetic touches it (``1e999``)."""
+    if not value.is_finite():
+        return _reject("not_finite", f"`{name}` must be finite, got {value}")
+    magnitude = abs(value)
+    if magnitude > MAX_NUMBER:
+        return _reject(
+            "number_too_large",
+            f"`{name}` is {value:.3E}, larger than any answer takes ({MAX_NUMBER:.0E})",
+        )
+    if magnitude and magnitude < MIN_NUMBER:
+        return _reject("out_of_range", f"`{name}` is {value:.3E}, below {MIN_NUMBER:.0E}")
+    if len(value.as_tuple().digits) > MAX_DIGITS:
+        return _reject("out_of_range", f"`{name}` has more than {MAX_DIGITS} digits")
     return None
 
 
@@ -331,8 +392,13 @@ def _ranges(a: Answer) -> Rejected | None:
             usd(a.size_usd)
         except ValueError:
             return out(f"`size_usd` has more than 6 decimals: {a.size_usd}")
-    if a.action == "reduce" and a.size_fraction is not None and a.size_fraction > 1:
-        return out(f"a reduce `size_fraction` is a fraction of the position, at most 1, got {a.size_fraction}")
+    if a.size_fraction is not None and a.size_fraction > 1:
+        whole = "the position" if a.action == "reduce" else "equity"
+        return out(f"`size_fraction` is a fraction of {whole}, at most 1, got {a.size_fraction}")
+    for name in ("take_profit", "stop_loss"):
+        price: Decimal | None = getattr(a, name)
+        if price is not None and price > MAX_PRICE:
+            return out(f"`{name}` must be at most {MAX_PRICE}, got {price}")
     if a.leverage is not None and not 1 <= a.leverage <= MAX_LEVERAGE:
         return out(f"`leverage` must be an integer within [1, {MAX_LEVERAGE}], got {a.leverage}")
     return None

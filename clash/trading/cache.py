@@ -3,7 +3,8 @@
 Identical means the same template version, model, system text and user text; the key is a SHA-256
 over the four, length-prefixed so no two different tuples can collide by concatenation. Entries live
 in an in-memory LRU; an optional :class:`AnswerStore` (e.g. a SQLite table) persists them across
-restarts and is read through on a memory miss. Engine errors are never cached.
+restarts and is read through on a memory miss. Engine errors are never cached, nor answers the
+model stopped on ``refusal`` or ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -108,11 +109,17 @@ class CachedEngine:
                 if (hit := await self.cache.get(key)) is not None:
                     return _as_hit(hit)
                 answer = await self.inner.decide(request)
+                if answer.stop_reason in _NOT_CACHED:
+                    return answer
                 await self.cache.put(key, answer)
                 return answer
         finally:
             if not lock.locked() and not lock.statistics().tasks_waiting:
                 self._inflight.pop(key, None)
+
+
+_NOT_CACHED = frozenset({"refusal", "max_tokens"})
+"""Stops that depend on more than the key (``max_tokens``, effort): asked again, not replayed."""
 
 
 def _as_hit(answer: EngineAnswer) -> EngineAnswer:

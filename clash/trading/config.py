@@ -2,16 +2,104 @@
 
 from __future__ import annotations
 
+import tomllib
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import msgspec
 
 EngineChoice = Literal["auto", "rules", "anthropic", "hold"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+"""The Messages API's ``output_config.effort`` levels."""
+
+DEFAULT_TOML = Path(__file__).resolve().parents[2] / "config" / "default.toml"
+MAX_PRICE_PER_MTOK = Decimal(10_000)
+"""A sanity ceiling on a configured price (USD per million tokens)."""
+MAX_OUTPUT_TOKENS = 128_000
+"""The largest ``max_tokens`` any current model accepts (platform.claude.com models overview)."""
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
+
+
+class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A section shared once decoded (the default models are cached)."""
+
+
+class UnknownModel(ValueError):
+    pass
+
+
+class ModelPrice(_Frozen, frozen=True):
+    """USD per million tokens, which is also micro-USD per token."""
+
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+
+
+class ModelRoute(_Frozen, frozen=True):
+    """How a model strength calls the Messages API."""
+
+    model: str
+    max_tokens: int
+    """Thinking counts against it on adaptive-thinking models: room for thinking and answer."""
+    effort: Effort | None = None
+    """Set: adaptive thinking (``thinking: {type: adaptive}``) at this ``output_config.effort``.
+    None: neither is sent (for models without adaptive thinking or effort, e.g. Haiku 4.5)."""
+
+
+class ModelsConfig(_Frozen, frozen=True):
+    """`[trading.models]`: model strength -> route, and every priced model id."""
+
+    routes: dict[str, ModelRoute]
+    """Model strength (``light``, ``standard``, ``max``) -> route."""
+    prices: dict[str, ModelPrice]
+
+    def __post_init__(self) -> None:
+        for strength, route in self.routes.items():
+            if route.model not in self.prices:
+                raise ValueError(
+                    f"trading.models.routes.{strength} routes to {route.model!r}, "
+                    "which has no price"
+                )
+            if not 1 <= route.max_tokens <= MAX_OUTPUT_TOKENS:
+                raise ValueError(
+                    f"trading.models.routes.{strength}.max_tokens must be within "
+                    f"[1, {MAX_OUTPUT_TOKENS}], got {route.max_tokens}"
+                )
+        for model, p in self.prices.items():
+            for name in ("input_per_mtok", "output_per_mtok"):
+                value: Decimal = getattr(p, name)
+                if not value.is_finite() or not 0 <= value <= MAX_PRICE_PER_MTOK:
+                    raise ValueError(
+                        f"trading.models.prices.{model}.{name} must be within "
+                        f"[0, {MAX_PRICE_PER_MTOK}], got {value}"
+                    )
+
+    def route(self, strength: str) -> ModelRoute:
+        try:
+            return self.routes[strength]
+        except KeyError:
+            known = ", ".join(sorted(self.routes))
+            raise UnknownModel(
+                f"no model routed for strength {strength!r} (known: {known})"
+            ) from None
+
+    def price(self, model: str) -> ModelPrice:
+        try:
+            return self.prices[model]
+        except KeyError:
+            raise UnknownModel(f"no price for model {model!r}") from None
+
+
+@cache
+def default_models() -> ModelsConfig:
+    """`[trading.models]` of config/default.toml: the one place model ids and prices are written."""
+    raw = tomllib.loads(DEFAULT_TOML.read_text())
+    return msgspec.convert(raw["trading"]["models"], ModelsConfig, strict=True)
 
 
 class AnthropicSettings(_Section):
@@ -24,7 +112,8 @@ class AnthropicSettings(_Section):
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
     retry_after_max_s: float = 30.0
-    max_tokens: int = 1024
+    models_check_timeout_s: float = 10.0
+    """Bound of the boot-time model listing (``GET /v1/models``)."""
 
 
 class RulesSettings(_Section):
@@ -73,6 +162,7 @@ class TradingConfig(_Section):
     cache_max_entries: int = 1024
     cache_retention_days: float = 7.0
     anthropic: AnthropicSettings = msgspec.field(default_factory=AnthropicSettings)
+    models: ModelsConfig = msgspec.field(default_factory=default_models)
     rules: RulesSettings = msgspec.field(default_factory=RulesSettings)
     artifacts: ArtifactSettings = msgspec.field(default_factory=ArtifactSettings)
 

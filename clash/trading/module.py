@@ -128,7 +128,7 @@ class TradingModule:
         self.writer = RecordWriter(rt.db)
         self.answers = SqliteAnswerStore(rt.db, self.writer, rt.clock.now_ms)
         self.cache = ResponseCache(cfg.cache_max_entries, self.answers)
-        self.decider: Decider = self._decider or build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
+        self.decider: Decider = self._decider or await build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir
         self.artifacts = Artifacts(self._store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
         deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=self._marks, decider=self.decider,
@@ -479,8 +479,9 @@ def trim_series(value: Any, keep: int) -> Any:
     return value
 
 
-def build_decider(cfg: TradingConfig, api_key: str | None, cache: ResponseCache) -> Decider:
-    """`auto`: Anthropic when a key is configured, else the rules engine."""
+async def build_decider(cfg: TradingConfig, api_key: str | None, cache: ResponseCache) -> Decider:
+    """`auto`: Anthropic when a key is configured, else the rules engine. With a key, the provider's
+    model list is read once and a routed id it lacks is logged as a warning."""
     from clash.trading.engines.hold import HoldEngine
 
     choice = cfg.engine
@@ -497,7 +498,9 @@ def build_decider(cfg: TradingConfig, api_key: str | None, cache: ResponseCache)
     a = cfg.anthropic
     engine = AnthropicEngine(api_key=api_key, now=MONOTONIC, base_url=a.base_url, timeout=a.timeout_s,
                              attempts=a.attempts, backoff_base=a.backoff_base_s, backoff_max=a.backoff_max_s,
-                             retry_after_max=a.retry_after_max_s)
+                             retry_after_max=a.retry_after_max_s, models=cfg.models,
+                             models_check_timeout=a.models_check_timeout_s)
+    await engine.check_models()
     return ModelDecider(engine, cache)
 
 

@@ -1,4 +1,4 @@
-"""Prompt v1: one versioned template, rendered deterministically from a typed input.
+"""Prompt v2: one versioned template, rendered deterministically from a typed input.
 
 The system part holds what the model must obey (role, the owner's strategy, rules, the legal actions
 for this asset now, the answer's JSON Schema); the user part holds the facts (decision time, account,
@@ -26,7 +26,7 @@ from clash.trading.actions import answer_schema
 from clash.trading.legal import ordered
 from clash.trading.tokens import estimate_tokens
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 
 Cell = str | int | Decimal | bool | None
 
@@ -149,7 +149,8 @@ def _system(inp: PromptInput) -> str:
             "or after it: no prose, no code fences.",
             f'2. "asset" is "{asset}". "action" is one of the legal actions listed below.',
             '3. open_long / open_short: give exactly one of "size_usd" (notional in USD) or '
-            '"size_fraction" (notional as a fraction of equity), and "leverage". "take_profit", '
+            '"size_fraction" (notional as a fraction of equity, at most 1), and "leverage". '
+            '"take_profit", '
             '"stop_loss" (prices) and "invalidation" (the condition that proves the idea wrong) '
             "are your exit plan.",
             '4. reduce: exactly one of "size_usd" or "size_fraction" (of the position, at most 1). '

@@ -548,11 +548,11 @@ async def _execute(spec: RunSpec, side: AccountSide, deps: RunDeps, started: flo
         position_side=position.side if position is not None else None, leverage_cap=leverage_cap,
         model_strength=spec.model_strength,
         request=None if prompt is None else request_for(prompt, symbol, model_strength=spec.model_strength,  # type: ignore[arg-type]
-                                                        run_id=spec.run_id, max_tokens=cfg.anthropic.max_tokens))
+                                                        run_id=spec.run_id, clone_id=spec.clone.clone_id))
     async with deps.limiter:
         answer = await decider.decide(job)
     proposed = clock.now_ms()
-    parsed = parse_answer(answer.text, symbol, legal)
+    parsed = parse_answer(answer.text, symbol, legal, stop_reason=answer.stop_reason)
     execution = None
     if isinstance(parsed, ValidAction) and parsed.kind != "hold":
         execution = await side.submit(to_prop_action(parsed, spec.run_id), marks, clock.now_ms())

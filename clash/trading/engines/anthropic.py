@@ -6,10 +6,19 @@ with full-jitter exponential backoff that never waits less than a server's ``ret
 ``retry-after`` longer than ``retry_after_max`` ends the retries at once (waiting that long would
 miss the decision's cadence). Anything else (400, 401, 403, 404, ...) fails at once. Either way the
 caller gets an :class:`EngineError` with a code; no trade follows.
+
+Each model strength has a route (``[trading.models.routes]``): a model, a ``max_tokens`` and an
+optional effort. With an effort the call asks for adaptive thinking (``thinking: {type: adaptive}``)
+at ``output_config.effort``; thinking counts against ``max_tokens``, so the route sizes it for
+the thinking plus the answer. No sampling parameters and no manual thinking budget are ever sent
+(current models answer both with 400). The answer is the text blocks after any thinking blocks; a
+``refusal`` or ``max_tokens`` stop comes back as an answer with that ``stop_reason`` and
+``parse_answer`` gives it its own rejection code.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,7 +33,9 @@ from clash.trading.engines.base import (
     EngineErrorCode,
     EngineRequest,
 )
-from clash.trading.engines.pricing import PriceTable, UnknownModel, cost_micro_usd, default_table
+from clash.trading.engines.pricing import ModelsConfig, UnknownModel, cost_micro_usd, default_models
+
+log = logging.getLogger(__name__)
 
 
 class AnthropicEngine:
@@ -41,7 +52,8 @@ class AnthropicEngine:
         backoff_base: float = 0.5,
         backoff_max: float = 20.0,
         retry_after_max: float = 30.0,
-        prices: PriceTable | None = None,
+        models: ModelsConfig | None = None,
+        models_check_timeout: float = 10.0,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -56,7 +68,8 @@ class AnthropicEngine:
         self._attempts = attempts
         self._wait = _Wait(backoff_base, backoff_max, rng or random.Random())
         self._retry_after_max = retry_after_max
-        self._prices = prices or default_table()
+        self._models = models or default_models()
+        self._models_check_timeout = models_check_timeout
         self._sleep = sleep
 
     async def aclose(self) -> None:
@@ -70,16 +83,57 @@ class AnthropicEngine:
 
     def model_for(self, request: EngineRequest) -> str:
         try:
-            return request.model or self._prices.model_for(request.model_strength)
+            return request.model or self._models.route(request.model_strength).model
         except UnknownModel as exc:
             raise EngineError("unknown_model", str(exc), attempts=0) from None
 
-    async def decide(self, request: EngineRequest) -> EngineAnswer:
-        model = self.model_for(request)
+    async def check_models(self) -> frozenset[str] | None:
+        """List the provider's models once (``GET /v1/models``) and warn about each routed id it
+        does not list, or lists as deprecated or retired. Returns the ids it does not list; None
+        when the listing failed (logged, boot goes on)."""
         try:
-            price = self._prices.price(model)
+            known = {
+                m.id: m.lifecycle
+                async for m in self._client.models.list(
+                    limit=1000, timeout=self._models_check_timeout
+                )
+            }
+        except anthropic.APIError as exc:
+            log.warning("could not list the provider's models: %s", exc, extra={"code": _code(exc)})
+            return None
+        unknown: set[str] = set()
+        for strength, route in sorted(self._models.routes.items()):
+            context = {"strength": strength, "model": route.model}
+            lifecycle = known.get(route.model)
+            if lifecycle is None:
+                unknown.add(route.model)
+                log.warning(
+                    "strength %s routes to %s, which the provider's model list does not include",
+                    strength,
+                    route.model,
+                    extra=context,
+                )
+            elif lifecycle != "active":
+                log.warning(
+                    "strength %s routes to %s, which the provider lists as %s",
+                    strength,
+                    route.model,
+                    lifecycle,
+                    extra={**context, "lifecycle": lifecycle},
+                )
+        log.info("the provider lists %d models; routes checked", len(known))
+        return frozenset(unknown)
+
+    async def decide(self, request: EngineRequest) -> EngineAnswer:
+        context = {"run_id": request.run_id, "clone_id": request.clone_id, "asset": request.asset}
+        try:
+            route = self._models.route(request.model_strength)
+            model = request.model or route.model
+            price = self._models.price(model)
         except UnknownModel as exc:
+            log.warning("model call refused: %s", exc, extra={**context, "code": "unknown_model"})
             raise EngineError("unknown_model", str(exc), attempts=0) from None
+        max_tokens = request.max_tokens or route.max_tokens
         started = self._now()
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self._attempts),
@@ -90,23 +144,37 @@ class AnthropicEngine:
         )
         attempt_number = 0
         try:
-            async for attempt in retrying:
-                with attempt:
-                    attempt_number = attempt.retry_state.attempt_number
-                    message = await self._call(model, request)
-        except anthropic.APIResponseValidationError as exc:
-            raise EngineError(
-                "bad_response", f"{model}: {exc.message}", attempts=attempt_number
-            ) from exc
-        except anthropic.APIError as exc:
-            raise self._error(exc, model, attempt_number) from exc
-        except ValueError as exc:  # the SDK lets a body that is not JSON escape as a decode error
-            raise EngineError(
-                "bad_response",
-                f"{model}: the response body is not JSON ({exc})",
-                attempts=attempt_number,
-            ) from exc
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        attempt_number = attempt.retry_state.attempt_number
+                        message = await self._call(model, route.effort, max_tokens, request)
+            except anthropic.APIResponseValidationError as exc:
+                raise EngineError(
+                    "bad_response", f"{model}: {exc.message}", attempts=attempt_number
+                ) from exc
+            except anthropic.APIError as exc:
+                raise self._error(exc, model, attempt_number) from exc
+            except ValueError as exc:  # the SDK lets a non-JSON body escape as a decode error
+                raise EngineError(
+                    "bad_response",
+                    f"{model}: the response body is not JSON ({exc})",
+                    attempts=attempt_number,
+                ) from exc
+        except EngineError as err:
+            log.warning(
+                "model call failed: %s",
+                err,
+                extra={**context, "model": model, "code": err.code, "attempts": err.attempts},
+            )
+            raise
         text = "".join(b.text for b in message.content if b.type == "text")
+        if message.stop_reason in ("refusal", "max_tokens"):
+            log.warning(
+                "model call stopped on %s",
+                message.stop_reason,
+                extra={**context, "model": model, "max_tokens": max_tokens},
+            )
         usage = message.usage
         return EngineAnswer(
             text=text,
@@ -120,12 +188,18 @@ class AnthropicEngine:
             stop_reason=message.stop_reason,
         )
 
-    async def _call(self, model: str, request: EngineRequest) -> anthropic.types.Message:
+    async def _call(
+        self, model: str, effort: str | None, max_tokens: int, request: EngineRequest
+    ) -> anthropic.types.Message:
+        thinking: dict[str, Any] = {}
+        if effort is not None:
+            thinking = {"thinking": {"type": "adaptive"}, "output_config": {"effort": effort}}
         return await self._client.messages.create(
             model=model,
-            max_tokens=request.max_tokens,
+            max_tokens=max_tokens,
             system=request.system,
             messages=[{"role": "user", "content": request.user}],
+            **thinking,
         )
 
     def _retryable(self, exc: BaseException) -> bool:

@@ -33,13 +33,16 @@ class EngineRequest(msgspec.Struct, frozen=True, kw_only=True):
     user: str
     asset: str
     model_strength: ModelStrength = "light"
-    """Routes the model (see ``pricing``); the clone's entitlement was checked before."""
+    """Routes the model (``[trading.models.routes]``); the clone's entitlement was checked."""
     model: str | None = None
-    """An explicit model id, overriding the route (must be in the price table)."""
+    """An explicit model id, overriding the route's (must be priced; the route's effort stays)."""
     prompt_version: str = PROMPT_VERSION
-    max_tokens: int = 1024
+    max_tokens: int | None = None
+    """None: the route's (sized for thinking plus the answer)."""
     run_id: str = ""
     """The decision run this call serves; only for logs and the fake API's records."""
+    clone_id: int | None = None
+    """The clone this call serves; only for logs."""
 
 
 class EngineAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,7 +92,8 @@ def request_for(
     model_strength: ModelStrength = "light",
     model: str | None = None,
     run_id: str = "",
-    max_tokens: int = 1024,
+    clone_id: int | None = None,
+    max_tokens: int | None = None,
 ) -> EngineRequest:
     """The request for a rendered prompt (carries its template version into the cache key)."""
     return EngineRequest(
@@ -101,4 +105,5 @@ def request_for(
         prompt_version=prompt.version,
         max_tokens=max_tokens,
         run_id=run_id,
+        clone_id=clone_id,
     )

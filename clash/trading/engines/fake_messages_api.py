@@ -1,4 +1,5 @@
-"""A fake Anthropic Messages API (``POST /v1/messages``) in the real wire format, for tests and benches.
+"""A fake Anthropic API (``POST /v1/messages``, ``GET /v1/models``) in the real wire format, for
+tests and benches.
 
 The real SDK is pointed at it with ``base_url``. Behaviour is scripted: a queue of steps consumed one
 per request in arrival order (an answer, an HTTP error in Anthropic's error shape, a stall to force a
@@ -7,8 +8,21 @@ user text, headers) so tests can assert the prompt sent, and that the cache spar
 
 Headers are checked as the real API does: an API key (``x-api-key``, or ``Authorization: Bearer``
 as the installed SDK 2.x sends it; else 401 ``authentication_error``) and ``anthropic-version``
-(else 400 ``invalid_request_error``); the body must be JSON with ``model``, ``max_tokens`` and
-``messages``.
+(else 400 ``invalid_request_error``). The body must be JSON with ``model``, ``max_tokens`` and
+``messages`` and no unknown field. It speaks what current models do (platform.claude.com, the
+models overview and each model's migration guide):
+
+- the model must be one it serves (``models``; else 404 ``not_found_error``) and ``max_tokens`` at
+  most that model's output limit;
+- sampling parameters (``temperature``, ``top_p``, ``top_k``) are a 400
+  ``invalid_request_error``; so is a manual thinking budget (``thinking: {type: enabled,
+  budget_tokens}``) on an adaptive-thinking model, adaptive thinking on a model without it, and
+  ``output_config.effort`` on a model without effort;
+- with adaptive thinking the content starts with a ``thinking`` block (empty text, as at the
+  default ``display: omitted``, plus a signature), then the text; thinking tokens count in
+  ``usage.output_tokens`` and against ``max_tokens``: a reply that does not fit is cut and stops
+  with ``max_tokens``;
+- a ``refusal`` stop carries ``stop_details`` (``refusal()`` scripts one).
 """
 
 from __future__ import annotations
@@ -47,7 +61,42 @@ class Reply(msgspec.Struct, frozen=True, kw_only=True):
     input_tokens: int | None = None
     """None: estimated from the request (chars / 4)."""
     output_tokens: int | None = None
+    """None: the thinking tokens plus the text's estimate."""
     stop_reason: str = "end_turn"
+    thinking_tokens: int = 0
+    """Tokens the model thinks before answering (billed as output, counted against
+    ``max_tokens``); a thinking block is sent when this is set or the request asked for adaptive
+    thinking."""
+    refusal_explanation: str | None = None
+
+
+class FakeModel(msgspec.Struct, frozen=True, kw_only=True):
+    """A model the fake serves and lists, with the capabilities it checks requests against."""
+
+    id: str
+    display_name: str
+    created_at: str
+    adaptive_thinking: bool = True
+    effort: bool = True
+    max_tokens: int = 128_000
+    max_input_tokens: int = 1_000_000
+    lifecycle: Literal["active", "deprecated", "retired"] = "active"
+
+
+def _model(model_id: str, name: str, created: str, **caps: Any) -> FakeModel:
+    return FakeModel(id=model_id, display_name=name, created_at=f"{created}T00:00:00Z", **caps)
+
+
+CURRENT_MODELS: tuple[FakeModel, ...] = (
+    _model("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-24"),
+    _model("claude-opus-5-5", "Claude Opus 5.5", "2026-09-17"),
+    _model("claude-fable-5-1", "Claude Fable 5.1", "2026-09-10"),
+    _model("claude-opus-5", "Claude Opus 5", "2026-07-24"),
+    _model("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30"),
+    _model("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01", adaptive_thinking=False,
+           effort=False, max_tokens=64_000, max_input_tokens=200_000),
+)
+"""Newest first, as the real listing orders them (dates are the fake's, not the provider's)."""
 
 
 class Fail(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +141,10 @@ def server_error() -> Fail:
     return Fail(status=500, error_type="api_error", message="Internal server error")
 
 
+def refusal(explanation: str | None = "The request touches an area determined harmful.") -> Reply:
+    return Reply(text="", stop_reason="refusal", refusal_explanation=explanation)
+
+
 class ReceivedRequest(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     max_tokens: int
@@ -120,23 +173,56 @@ class _Message(msgspec.Struct):
     content: str | list[_Block]
 
 
-class _Body(msgspec.Struct):
+class _Thinking(msgspec.Struct):
+    type: str
+    budget_tokens: int | None = None
+    display: str | None = None
+
+
+class _OutputConfig(msgspec.Struct):
+    effort: str | None = None
+
+
+class _Body(msgspec.Struct, forbid_unknown_fields=True):
     model: str
     max_tokens: int
     messages: list[_Message]
     system: str | list[_Block] = ""
+    stream: bool = False
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    thinking: _Thinking | None = None
+    output_config: _OutputConfig | None = None
+    metadata: dict[str, Any] | None = None
+
+
+_EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 
 class FakeMessagesApi:
     def __init__(
-        self, responder: Responder = hold_responder, *, latency_s: float = 0.0
+        self,
+        responder: Responder = hold_responder,
+        *,
+        latency_s: float = 0.0,
+        models: tuple[FakeModel, ...] = CURRENT_MODELS,
     ) -> None:
         self.responder = responder
         self.latency_s = latency_s
+        self.models = {m.id: m for m in models}
         self.requests: list[ReceivedRequest] = []
+        """Message requests that passed the checks (a 400 or 404 is not recorded)."""
+        self.model_listings = 0
+        """``GET /v1/models`` pages served."""
         self._steps: deque[Step] = deque()
         self._ids = 0
-        self.app = Starlette(routes=[Route("/v1/messages", self._messages, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/messages", self._messages, methods=["POST"]),
+                Route("/v1/models", self._list_models, methods=["GET"]),
+            ]
+        )
 
     def script(self, *steps: Step) -> None:
         self._steps.extend(steps)
@@ -145,20 +231,57 @@ class FakeMessagesApi:
     def pending(self) -> int:
         return len(self._steps)
 
-    async def _messages(self, request: Request) -> Response:
-        self._ids += 1
-        request_id = f"req_fake{self._ids:016d}"
+    def _headers_error(self, request: Request, request_id: str) -> Response | None:
         if not _api_key(request):
             return _error(401, "authentication_error", "x-api-key header is required", request_id)
         if not request.headers.get("anthropic-version"):
             return _error(
                 400, "invalid_request_error", "anthropic-version: header is required", request_id
             )
+        return None
+
+    async def _list_models(self, request: Request) -> Response:
+        self._ids += 1
+        request_id = f"req_fake{self._ids:016d}"
+        if failed := self._headers_error(request, request_id):
+            return failed
+        try:
+            limit = int(request.query_params.get("limit", "20"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 1000:
+            message = "limit: must be within [1, 1000]"
+            return _error(400, "invalid_request_error", message, request_id)
+        models = list(self.models.values())
+        ids = [m.id for m in models]
+        if (after := request.query_params.get("after_id")) in ids:
+            models = models[ids.index(after) + 1 :]
+        elif (before := request.query_params.get("before_id")) in ids:
+            models = models[: ids.index(before)][-limit:]
+        page, more = models[:limit], len(models) > limit
+        self.model_listings += 1
+        return JSONResponse(
+            {
+                "data": [_model_info(m) for m in page],
+                "has_more": more,
+                "first_id": page[0].id if page else None,
+                "last_id": page[-1].id if page else None,
+            },
+            headers={"request-id": request_id},
+        )
+
+    async def _messages(self, request: Request) -> Response:
+        self._ids += 1
+        request_id = f"req_fake{self._ids:016d}"
+        if failed := self._headers_error(request, request_id):
+            return failed
         raw = await request.body()
         try:
             body = msgspec.json.decode(raw, type=_Body)
         except msgspec.DecodeError as exc:
             return _error(400, "invalid_request_error", str(exc), request_id)
+        if rejected := self._check(body, request_id):
+            return rejected
         received = ReceivedRequest(
             model=body.model,
             max_tokens=body.max_tokens,
@@ -187,24 +310,87 @@ class FakeMessagesApi:
                     return Response(status_code=499)
                 step = step.then
         reply = step if isinstance(step, Reply) else Reply(text=self.responder(received))
-        return self._reply(received, reply, request_id)
+        adaptive = body.thinking is not None and body.thinking.type == "adaptive"
+        return self._reply(received, reply, request_id, thinking=adaptive)
 
-    def _reply(self, req: ReceivedRequest, reply: Reply, request_id: str) -> Response:
+    def _check(self, body: _Body, request_id: str) -> Response | None:
+        """The 400s and 404s current models answer (see the module docstring)."""
+
+        def bad(message: str) -> Response:
+            return _error(400, "invalid_request_error", message, request_id)
+
+        model = self.models.get(body.model)
+        if model is None:
+            return _error(404, "not_found_error", f"model: {body.model}", request_id)
+        if not 1 <= body.max_tokens <= model.max_tokens:
+            return bad(
+                f"max_tokens: {body.max_tokens} > {model.max_tokens}, which is the maximum allowed "
+                f"number of output tokens for {model.id}"
+                if body.max_tokens > 0
+                else "max_tokens: must be at least 1"
+            )
+        for name in ("temperature", "top_p", "top_k"):
+            if getattr(body, name) is not None:
+                return bad(
+                    f"{name}: sampling parameters are not supported for {model.id}; "
+                    "use output_config.effort"
+                )
+        thinking = body.thinking
+        if thinking is not None and thinking.type == "enabled" and model.adaptive_thinking:
+            return bad(
+                '"thinking.type.enabled" is not supported for this model. Use '
+                '"thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+            )
+        if thinking is not None and thinking.type == "adaptive" and not model.adaptive_thinking:
+            return bad(f'"thinking.type.adaptive" is not supported for {model.id}')
+        if thinking is not None and thinking.type not in ("adaptive", "enabled", "disabled"):
+            return bad(f"thinking.type: unknown type {thinking.type!r}")
+        effort = body.output_config.effort if body.output_config else None
+        if effort is not None and not model.effort:
+            return bad(f"output_config.effort: effort is not supported for {model.id}")
+        if effort is not None and effort not in _EFFORTS:
+            return bad(f"output_config.effort: must be one of {', '.join(_EFFORTS)}")
+        return None
+
+    def _reply(
+        self, req: ReceivedRequest, reply: Reply, request_id: str, *, thinking: bool
+    ) -> Response:
         input_tokens = reply.input_tokens
         if input_tokens is None:
             input_tokens = estimate_tokens(req.system) + estimate_tokens(req.user)
+        thought = reply.thinking_tokens
+        content: list[dict[str, Any]] = []
+        if thinking or thought:
+            signature = f"sig_fake{self._ids:016d}"
+            content.append({"type": "thinking", "thinking": "", "signature": signature})
+        text, stop_reason = reply.text, reply.stop_reason
         output_tokens = reply.output_tokens
         if output_tokens is None:
-            output_tokens = estimate_tokens(reply.text)
+            output_tokens = thought + estimate_tokens(text)
+        if output_tokens > req.max_tokens:  # thinking and answer share max_tokens: cut the answer
+            room = max(0, req.max_tokens - thought)
+            wanted = max(1, output_tokens - thought)
+            text = text[: len(text) * room // wanted]
+            output_tokens, stop_reason = req.max_tokens, "max_tokens"
+        if text or not content:
+            content.append({"type": "text", "text": text})
+        stop_details = None
+        if stop_reason == "refusal":
+            stop_details = {
+                "type": "refusal",
+                "category": None,
+                "explanation": reply.refusal_explanation,
+            }
         return JSONResponse(
             {
                 "id": f"msg_fake{self._ids:016d}",
                 "type": "message",
                 "role": "assistant",
                 "model": req.model,
-                "content": [{"type": "text", "text": reply.text}],
-                "stop_reason": reply.stop_reason,
+                "content": content,
+                "stop_reason": stop_reason,
                 "stop_sequence": None,
+                "stop_details": stop_details,
                 "usage": {
                     "input_tokens": input_tokens,
                     "output_tokens": output_tokens,
@@ -223,6 +409,20 @@ async def _stalled_out(request: Request, seconds: float) -> bool:
             await anyio.sleep(0.01)
         return True
     return False
+
+
+def _model_info(model: FakeModel) -> dict[str, Any]:
+    return {
+        "type": "model",
+        "id": model.id,
+        "display_name": model.display_name,
+        "created_at": model.created_at,
+        "lifecycle": model.lifecycle,
+        "deprecated_at": None,
+        "retires_at": None,
+        "max_input_tokens": model.max_input_tokens,
+        "max_tokens": model.max_tokens,
+    }
 
 
 def _api_key(request: Request) -> str | None:

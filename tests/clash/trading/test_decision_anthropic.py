@@ -4,16 +4,25 @@ and the cost controls (only hold, response cache) that spare calls."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from clash.config import Secrets
 from clash.trading.actions import hold_answer, parse_answer
 from clash.trading.config import AnthropicSettings
-from clash.trading.engines.fake_messages_api import FakeMessagesApi, ReceivedRequest, Reply, rate_limited, serving
-from clash.trading.engines.pricing import cost_micro_usd, default_table
+from clash.trading.engines.fake_messages_api import (
+    FakeMessagesApi,
+    ReceivedRequest,
+    Reply,
+    rate_limited,
+    refusal,
+    serving,
+)
+from clash.trading.engines.pricing import ModelRoute, ModelsConfig, cost_micro_usd, default_models
 from clash.trading.prompt import asset_of
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -45,7 +54,7 @@ async def test_anthropic_engine_through_the_fake_messages_api(tmp_path) -> None:
         api.script(rate_limited(retry_after=0), Reply(text=MALFORMED))
         secrets = Secrets(admin_token=ADMIN_TOKEN, anthropic_api_key="sk-test")
         async with decision_world(tmp_path, trading=settings(url), secrets=secrets) as w:
-            assert w.trading.decider.name == "anthropic"
+            assert w.trading.decider.name == "anthropic" and api.model_listings == 1
             cid = await w.publish()
             account = await w.activate(cid)
             await w.clock.advance(600)
@@ -75,7 +84,7 @@ async def test_anthropic_engine_through_the_fake_messages_api(tmp_path) -> None:
             assert len(await w.prop.orders(account, 100)) == len(filled) == 3
             held_prompts = [r.user for r in api.requests[-3:] if asset_of(r.user) != bad.run.symbol]
             assert len(held_prompts) == 2 and all("a close below the range" in u for u in held_prompts)
-            price = default_table().price("claude-haiku-4-5")
+            price = default_models().price("claude-haiku-4-5")
             for d in decisions:
                 assert d.run.input_tokens > 0 and d.run.output_tokens > 0 and not d.run.cached
                 assert d.run.cost_micro_usd == cost_micro_usd(price, d.run.input_tokens, d.run.output_tokens)
@@ -93,3 +102,35 @@ async def test_anthropic_engine_through_the_fake_messages_api(tmp_path) -> None:
             assert [d.run.cached for d in first.decisions] == [False] * 3
             assert [(d.run.cached, d.run.cost_micro_usd, d.run.attempts) for d in again.decisions] == [(True, 0, 0)] * 3
             assert [d.action.kind for d in again.decisions] == [d.action.kind for d in first.decisions]
+
+
+async def test_a_refusal_is_a_rejected_decision_with_its_own_code(tmp_path) -> None:
+    api = FakeMessagesApi()
+    async with serving(api.app) as url:
+        api.script(refusal())
+        secrets = Secrets(admin_token=ADMIN_TOKEN, anthropic_api_key="sk-test")
+        async with decision_world(tmp_path, trading=settings(url), secrets=secrets) as w:
+            cid = await w.publish()
+            await w.activate(cid)
+            await w.clock.advance(300)
+            decisions = await w.decisions(cid)
+    [refused] = [d for d in decisions if d.action and d.action.reason_code == "refusal"]
+    assert (refused.run.status, refused.action.status, refused.action.stage) == ("rejected", "rejected", "answer")
+    assert refused.run.cost_micro_usd > 0 and len(decisions) == 3
+
+
+async def test_boot_warns_about_a_routed_model_the_provider_does_not_list(tmp_path, caplog) -> None:
+    base = default_models()
+    models = ModelsConfig(routes={**base.routes, "standard": ModelRoute(model="claude-sonnet-9", max_tokens=8000,
+                                                                       effort="low")},
+                          prices={**base.prices, "claude-sonnet-9": base.price("claude-sonnet-5-5")})
+    api = FakeMessagesApi()
+    async with serving(api.app) as url:
+        trading = msgspec.structs.replace(settings(url), models=models)
+        secrets = Secrets(admin_token=ADMIN_TOKEN, anthropic_api_key="sk-test")
+        with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
+            async with decision_world(tmp_path, trading=trading, secrets=secrets, warm_s=0):
+                pass
+    assert api.model_listings == 1
+    assert "strength standard routes to claude-sonnet-9, which the provider's model list does not include" in (
+        caplog.text)

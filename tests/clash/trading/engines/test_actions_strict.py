@@ -41,7 +41,7 @@ def valid(text: str, legal: frozenset[str] = ENTRY, asset: str = "BTC") -> Valid
         ("  \n ", "empty", "empty"),
         ("I would hold here.", "not_json", "not JSON"),
         ('{"action": "hold",', "not_json", "not JSON"),
-        ('{"action":"hold","asset":"BTC","confidence":NaN,"reason":"x"}', "not_json", "NaN"),
+        ('{"action":"hold","asset":"BTC","confidence":NaN,"reason":"x"}', "not_finite", "`NaN`"),
         ("Here is my answer: " + hold_answer("BTC", "x"), "text_around_json", "before the JSON"),
         (hold_answer("BTC", "x") + "\nHope this helps", "text_around_json", "after the JSON"),
         ("```json\n" + hold_answer("BTC", "x") + "\n```", "text_around_json", "before and after"),
@@ -101,7 +101,75 @@ def test_entry_field_rejections(fields: dict[str, object], code: str, says: str)
 
 def test_huge_numbers_are_read_exactly_and_bounded() -> None:
     r = rejected(answer().replace('"confidence": 0.7', '"confidence": 1e400'))
-    assert r.code == "out_of_range" and "1E+400" in r.message
+    assert r == Rejected(code="number_too_large",
+                         message="`confidence` is 1.000E+400, larger than any answer takes (1E+15)")
+
+
+NUMBER_FIELDS = ("size_usd", "size_fraction", "leverage", "take_profit", "stop_loss", "confidence")
+
+
+def with_number(field: str, literal: str) -> str:
+    """An entry answer whose ``field`` is the raw JSON ``literal`` (sized by fraction when asked)."""
+    body = {**LONG, "take_profit": 110_000, "stop_loss": 95_000}
+    if field == "size_fraction":
+        body = {**body, "size_usd": None, "size_fraction": 0.5}
+    marker = "__NUMBER__"
+    return json.dumps({k: v for k, v in {**body, field: marker}.items() if v is not None}).replace(
+        f'"{marker}"', literal)
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinities_are_not_finite(field: str, literal: str) -> None:
+    r = rejected(with_number(field, literal))
+    assert r.code == "not_finite" and f"`{literal}`" in r.message
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("literal", ["1e999", "-1e999", "1e999999", "1e16", str(10**400)])
+def test_absurd_magnitudes_are_refused_before_any_arithmetic(field: str, literal: str) -> None:
+    r = rejected(with_number(field, literal))
+    assert r.code == "number_too_large" and f"`{field}`" in r.message
+
+
+@pytest.mark.parametrize(
+    ("field", "literal", "says"),
+    [("size_fraction", "1e-999999", "below 1E-12"), ("stop_loss", "1e-13", "below 1E-12"),
+     ("take_profit", "110000.0000000000000000000000000001", "more than 30 digits"),
+     ("size_fraction", "1.01", "`size_fraction` is a fraction of equity, at most 1"),
+     ("leverage", "101", "`leverage` must be an integer within [1, 100]"),
+     ("take_profit", "1000000001", "`take_profit` must be at most 1000000000"),
+     ("stop_loss", "1e12", "`stop_loss` must be at most 1000000000"),
+     ("size_usd", "1e13", "`size_usd` must be at most")],
+)
+def test_upper_and_lower_bounds(field: str, literal: str, says: str) -> None:
+    r = rejected(with_number(field, literal))
+    assert r.code == "out_of_range" and says in r.message
+
+
+@pytest.mark.parametrize(
+    ("field", "literal", "gate_code"),
+    [("size_fraction", "1", None), ("leverage", "100", "leverage_above_cap"), ("take_profit", "1e9", None),
+     ("stop_loss", "1e-12", None), ("size_usd", "1e12", "asset_exposure_cap"), ("confidence", "1", None)],
+)
+def test_the_bounds_themselves_pass_and_the_gates_judge_them_without_an_exception(
+        field: str, literal: str, gate_code: str | None) -> None:
+    book = open_account(1_790_431_200_000).book
+    assets = {"BTC": AssetSpec(symbol="BTC", sz_decimals=5, max_leverage=40)}
+    v = valid(with_number(field, literal))
+    outcome = book.submit(to_prop_action(v, "a"), assets, {"BTC": Decimal(100_000)}, 1_790_431_200_000, Limits())
+    assert (outcome.rejection.code if outcome.rejection else None) == gate_code
+    assert len(outcome.fills) == (1 if gate_code is None else 0)
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "says"),
+    [("refusal", "refusal", "refused"), ("max_tokens", "max_tokens", "thinking counts against it")],
+)
+def test_an_early_stop_has_its_own_code_even_when_the_text_parses(stop: str, code: str, says: str) -> None:
+    r = parse_answer(answer(), "BTC", ENTRY, stop_reason=stop)
+    assert isinstance(r, Rejected) and r.code == code and says in r.message
+    assert isinstance(parse_answer(answer(), "BTC", ENTRY, stop_reason="end_turn"), ValidAction)
 
 
 def test_an_action_not_legal_now_is_rejected() -> None:

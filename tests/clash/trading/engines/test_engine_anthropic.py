@@ -1,28 +1,37 @@
 """The Anthropic engine through the real SDK against the fake Messages API on loopback."""
 
+import logging
 import random
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from decimal import Decimal
+
+import anthropic
 import anyio
+import msgspec
 import pytest
 
-from clash.trading.actions import Rejected, hold_answer, parse_answer
+from clash.trading.actions import Rejected, ValidAction, hold_answer, parse_answer
 from clash.trading.cache import CachedEngine, ResponseCache
 from clash.trading.engines.anthropic import AnthropicEngine
 from clash.trading.engines.base import EngineError, EngineRequest
 from clash.trading.engines.fake_messages_api import (
+    CURRENT_MODELS,
     FakeMessagesApi,
+    FakeModel,
     Raw,
     Reply,
     Stall,
     overloaded,
     rate_limited,
+    refusal,
     server_error,
     serving,
 )
+from clash.trading.engines.pricing import ModelPrice, ModelRoute, ModelsConfig, default_models
 
 REQUEST = EngineRequest(system="Prompt v1.\nrules", user="Decision time: x\nAsset: BTC\n", asset="BTC")
 
@@ -71,7 +80,8 @@ async def test_answer_tokens_cost_and_the_request_sent() -> None:
     assert answer.cost_micro_usd == 1200 * 1 + 80 * 5
     assert answer.latency_ms == 750 and answer.attempts == 1 and not answer.cached
     [sent] = api.requests
-    assert sent.model == "claude-haiku-4-5" and sent.max_tokens == 1024
+    assert sent.model == "claude-haiku-4-5" and sent.max_tokens == 2048
+    assert not {"thinking", "output_config", "temperature", "top_p", "top_k"} & sent.body.keys()
     assert sent.system == REQUEST.system and sent.user == REQUEST.user
     assert sent.body["messages"] == [{"role": "user", "content": REQUEST.user}]
     assert sent.headers["anthropic-version"] and sent.headers["content-type"] == "application/json"
@@ -91,6 +101,10 @@ async def test_model_routed_by_strength(strength: str, model: str, cost: int) ->
         request = EngineRequest(system="s", user="u", asset="BTC", model_strength=strength)  # type: ignore[arg-type]
         answer = await eng.decide(request)
     assert answer.model == model == api.requests[0].model and answer.cost_micro_usd == cost
+    sent = api.requests[0].body
+    effort = {"standard": "low", "max": "medium"}[strength]
+    assert sent["thinking"] == {"type": "adaptive"} and sent["output_config"] == {"effort": effort}
+    assert sent["max_tokens"] == 16000 and not {"temperature", "top_p", "top_k"} & sent.keys()
 
 
 @pytest.mark.anyio
@@ -290,3 +304,163 @@ async def test_unknown_strength_is_an_engine_error_even_behind_the_cache() -> No
             await CachedEngine(eng, ResponseCache()).decide(
                 EngineRequest(system="s", user="u", asset="BTC", model_strength="ultra"))  # type: ignore[arg-type]
     assert caught.value.code == "unknown_model"
+
+
+SONNET = EngineRequest(system="s", user="Asset: BTC\n", asset="BTC", model_strength="standard", run_id="run-7",
+                       clone_id=42)
+
+
+@pytest.mark.anyio
+async def test_the_answer_is_the_text_after_the_thinking_block() -> None:
+    api = FakeMessagesApi()
+    api.script(Reply(text=hold_answer("BTC", "calm"), thinking_tokens=900, input_tokens=1000))
+    async with engine(api) as eng:
+        answer = await eng.decide(SONNET)
+    assert answer.text == hold_answer("BTC", "calm") and answer.stop_reason == "end_turn"
+    assert answer.output_tokens > 900  # thinking is billed as output
+    assert answer.cost_micro_usd == 1000 * 2 + answer.output_tokens * 10
+    assert isinstance(parse_answer(answer.text, "BTC", {"hold"}), ValidAction)
+
+
+@pytest.mark.anyio
+async def test_every_route_passes_the_checks_of_current_models() -> None:
+    """No sampling parameter, no manual thinking budget, effort only where the model has it."""
+    api = FakeMessagesApi()
+    async with engine(api) as eng:
+        for strength in ("light", "standard", "max"):
+            answer = await eng.decide(EngineRequest(system="s", user="Asset: ETH\n", asset="ETH",
+                                                    model_strength=strength))  # type: ignore[arg-type]
+            assert isinstance(parse_answer(answer.text, "ETH", {"hold"}), ValidAction)
+    assert [r.model for r in api.requests] == ["claude-haiku-4-5", "claude-sonnet-5-5", "claude-opus-5-5"]
+
+
+@pytest.mark.anyio
+async def test_a_refusal_is_an_answer_rejected_as_refusal_and_not_cached() -> None:
+    api = FakeMessagesApi()
+    api.script(refusal(), refusal())
+    async with engine(api) as eng:
+        cached = CachedEngine(eng, ResponseCache())
+        answer = await cached.decide(SONNET)
+        again = await cached.decide(SONNET)
+    assert answer.stop_reason == "refusal" and answer.text == "" and answer.cost_micro_usd > 0
+    assert not again.cached and len(api.requests) == 2
+    result = parse_answer(answer.text, "BTC", {"hold"}, stop_reason=answer.stop_reason)
+    assert isinstance(result, Rejected) and result.code == "refusal"
+
+
+@pytest.mark.anyio
+async def test_thinking_counts_against_max_tokens_and_a_cut_answer_is_rejected_as_max_tokens() -> None:
+    api = FakeMessagesApi()
+    api.script(Reply(text=hold_answer("BTC", "x"), thinking_tokens=15_995))
+    async with engine(api) as eng:
+        answer = await eng.decide(SONNET)
+    assert answer.stop_reason == "max_tokens" and answer.output_tokens == 16_000
+    assert answer.text != hold_answer("BTC", "x")
+    result = parse_answer(answer.text, "BTC", {"hold"}, stop_reason=answer.stop_reason)
+    assert isinstance(result, Rejected) and result.code == "max_tokens"
+
+
+@pytest.mark.anyio
+async def test_the_route_leaves_room_for_thinking() -> None:
+    """A route sized for the answer alone (the old 1024) would cut a normal thinking answer."""
+    api = FakeMessagesApi()
+    api.script(Reply(text=hold_answer("BTC", "x"), thinking_tokens=3000),
+               Reply(text=hold_answer("BTC", "x"), thinking_tokens=3000))
+    async with engine(api) as eng:
+        sized = await eng.decide(SONNET)
+        small = await eng.decide(msgspec.structs.replace(SONNET, max_tokens=1024))
+    assert sized.stop_reason == "end_turn" and sized.text == hold_answer("BTC", "x")
+    assert small.stop_reason == "max_tokens" and small.text == ""
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [({"temperature": 0.2}, "temperature"), ({"top_p": 0.9}, "top_p"), ({"top_k": 5}, "top_k"),
+     ({"thinking": {"type": "enabled", "budget_tokens": 2000}}, '"thinking.type.enabled" is not supported')],
+)
+async def test_the_fake_answers_400_to_sampling_parameters_and_manual_budgets(extra: dict, says: str) -> None:
+    """The installed SDK has no sampling parameters any more; ``extra_body`` sends them as older code would."""
+    api = FakeMessagesApi()
+    async with serving(api.app) as url:
+        async with anthropic.AsyncAnthropic(api_key="k", base_url=url, max_retries=0) as client:
+            with pytest.raises(anthropic.BadRequestError) as caught:
+                await client.messages.create(model="claude-sonnet-5-5", max_tokens=1000,
+                                             messages=[{"role": "user", "content": "hi"}], extra_body=extra)
+    assert caught.value.status_code == 400 and caught.value.body["error"]["type"] == "invalid_request_error"
+    assert says in caught.value.message and api.requests == []
+
+
+@pytest.mark.anyio
+async def test_an_effort_on_a_model_without_effort_is_a_bad_request() -> None:
+    api = FakeMessagesApi()
+    base = default_models()
+    models = ModelsConfig(routes={**base.routes, "light": ModelRoute(model="claude-haiku-4-5", max_tokens=2048,
+                                                                     effort="low")}, prices=base.prices)
+    async with engine(api, models=models) as eng:
+        with pytest.raises(EngineError) as caught:
+            await eng.decide(REQUEST)
+    assert caught.value.code == "bad_request" and caught.value.status == 400 and caught.value.attempts == 1
+
+
+@pytest.mark.anyio
+async def test_check_models_lists_once_and_warns_about_a_routed_id_the_provider_lacks(caplog) -> None:
+    api = FakeMessagesApi()
+    base = default_models()
+    models = ModelsConfig(
+        routes={**base.routes, "max": ModelRoute(model="claude-opus-9", max_tokens=16000, effort="high")},
+        prices={**base.prices, "claude-opus-9": ModelPrice(input_per_mtok=Decimal(5), output_per_mtok=Decimal(25))})
+    async with engine(api) as eng:
+        assert await eng.check_models() == frozenset()
+    async with engine(api, models=models) as eng:
+        with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
+            assert await eng.check_models() == {"claude-opus-9"}
+    assert api.model_listings == 2 and api.requests == []
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "claude-opus-9" in warning.getMessage() and warning.model == "claude-opus-9"  # type: ignore[attr-defined]
+    assert warning.strength == "max"  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_check_models_warns_about_a_routed_model_being_retired(caplog) -> None:
+    models = tuple(msgspec.structs.replace(m, lifecycle="deprecated") if m.id == "claude-opus-5-5" else m
+                   for m in CURRENT_MODELS)
+    api = FakeMessagesApi(models=models)
+    async with engine(api) as eng:
+        with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
+            assert await eng.check_models() == frozenset()
+    assert "strength max routes to claude-opus-5-5, which the provider lists as deprecated" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_check_models_reads_every_page_of_the_listing() -> None:
+    many = tuple(FakeModel(id=f"claude-extra-{i}", display_name=f"Extra {i}", created_at="2026-01-01T00:00:00Z")
+                 for i in range(1100)) + CURRENT_MODELS
+    api = FakeMessagesApi(models=many)
+    async with engine(api) as eng:
+        assert await eng.check_models() == frozenset()
+    assert api.model_listings == 2
+
+
+@pytest.mark.anyio
+async def test_a_failed_listing_is_logged_and_boot_goes_on(caplog) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with AnthropicEngine(api_key="k", base_url=f"http://127.0.0.1:{port}", now=time.monotonic) as eng:
+        with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
+            assert await eng.check_models() is None
+    assert "could not list the provider's models" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_a_failed_call_is_logged_with_its_run_and_clone(caplog) -> None:
+    api = FakeMessagesApi()
+    api.script(server_error(), server_error())
+    async with engine(api, attempts=2) as eng:
+        with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
+            with pytest.raises(EngineError):
+                await eng.decide(SONNET)
+    [record] = [r for r in caplog.records if r.getMessage().startswith("model call failed")]
+    assert (record.run_id, record.clone_id, record.code, record.attempts) == (  # type: ignore[attr-defined]
+        "run-7", 42, "server_error", 2)

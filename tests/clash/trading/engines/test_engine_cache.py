@@ -65,7 +65,7 @@ async def test_cached_engine_calls_once_per_identical_prompt() -> None:
     engine = CachedEngine(inner, ResponseCache())
     first, again = await engine.decide(req()), await engine.decide(req())
     other = await engine.decide(req("other"))
-    versioned = await engine.decide(req(prompt_version="v2"))
+    versioned = await engine.decide(req(prompt_version="v0"))
     assert [first.text, again.text, other.text, versioned.text] == ["one", "one", "two", "three"]
     assert not first.cached and again.cached and not other.cached
     assert (again.input_tokens, again.output_tokens, again.cost_micro_usd, again.latency_ms) == (0, 0, 0, 0)

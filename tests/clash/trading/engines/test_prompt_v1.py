@@ -67,7 +67,7 @@ def make_input(**changes: object) -> PromptInput:
 
 def test_same_input_same_bytes() -> None:
     a, b = render_prompt(make_input()), render_prompt(make_input())
-    assert a == b and a.version == PROMPT_VERSION == "v1"
+    assert a == b and a.version == PROMPT_VERSION == "v2"
     shuffled = make_input(
         legal=frozenset({"hold", "open_short", "open_long"}),
         positions=(SOL_POS, ETH_POS),
@@ -84,12 +84,12 @@ def test_template_is_pinned() -> None:
     assert digest == PINNED, f"prompt {PROMPT_VERSION} changed; new digest {digest}"
 
 
-PINNED = "e2d3f528d2a376d4a39b14e0fc1ede527be285e91ffe1e47d2d6b5e172163563"
+PINNED = "f8fe5381640312c8a081a2f14a2545fe56e4372212fe49733482c2be1b20bbb8"
 
 
 def test_system_part_holds_role_strategy_rules_legal_and_schema() -> None:
     system = render_prompt(make_input()).system
-    assert system.startswith("Prompt v1.\n")
+    assert system.startswith("Prompt v2.\n")
     assert '"Momentum Max"' in system and "Trade breakouts.\nCut losers fast." in system
     assert "leverage at most 10x on BTC" in system and "at least 10 USD" in system
     assert "# Legal actions for BTC now\nopen_long, open_short, hold\n" in system
