@@ -57,9 +57,11 @@ def test_a_buy_fills_above_the_reference_price_with_a_taker_fee():
 
 def test_a_sell_fills_below_and_the_tick_rounding_also_goes_against_the_trader():
     fill = market("sell", "0.05", "103000")
-    assert fill.px == D("102940")  # 102948.5 floored to five significant figures
+    assert fill.px == D("102948")  # 102948.5 floored to the integer tick
     buy = market("buy", "0.05", "103000")
-    assert buy.px == D("103060")  # 103051.5 ceiled to five significant figures
+    assert buy.px == D("103052")  # 103051.5 ceiled to the integer tick
+    small = market("sell", "0.05", "3000.1")
+    assert small.px == D("2998.5")  # 2998.59995 floored to 6 - szDecimals = 1 decimal
 
 
 def test_sizes_are_truncated_and_fees_rounded_up_to_the_micro_dollar():
@@ -111,8 +113,8 @@ def test_reduce_realises_pnl_on_the_closed_part():
     assert t.position.size == D("0.15")
     assert t.position.entry_px == D("101050.5")
     assert t.position.margin_micro == 3_789_393_750  # 0.15 * 101050.5 / 4
-    assert t.realized_micro == 94_475_000  # 0.05 * (102940 - 101050.5)
-    assert amounts(t) == {"fee": -2_316_150, "realized_pnl": 94_475_000}  # 5147 * 0.00045
+    assert t.realized_micro == 94_875_000  # 0.05 * (102948 - 101050.5)
+    assert amounts(t) == {"fee": -2_316_330, "realized_pnl": 94_875_000}  # 5147.4 * 0.00045
 
 
 def test_close_realises_a_loss():
@@ -134,9 +136,9 @@ def test_flip_closes_then_opens_the_rest_on_the_other_side():
     t = apply_fill(p, market("sell", "0.3", "101000"), leverage=3, stop_loss=D(110000))
     assert t.event == "flip"
     new = t.position
-    assert (new.side, new.size, new.entry_px, new.leverage) == ("short", D("0.2"), D("100940"), 3)
+    assert (new.side, new.size, new.entry_px, new.leverage) == ("short", D("0.2"), D("100949"), 3)
     assert new.stop_loss == D(110000) and new.take_profit is None
-    assert amounts(t) == {"fee": -13_626_900, "realized_pnl": 89_000_000}  # 0.3 * 100940 * 0.00045
+    assert amounts(t) == {"fee": -13_628_115, "realized_pnl": 89_900_000}  # 0.3 * 100949 * 0.00045
 
 
 def test_unrealised_pnl_floors_to_the_micro_dollar():
