@@ -13,7 +13,7 @@ from clash.prop.fills import (
     fill_market_order,
     funding_payment,
     maintenance_margin_micro,
-    should_liquidate,
+    liquidation_due,
     stop_or_take_profit_hit,
     unrealized_pnl_micro,
 )
@@ -194,13 +194,18 @@ def _book(balance_usd: int, *positions: Position) -> AccountBook:
     )
 
 
-def test_liquidation_threshold():
-    # 10000 USD and 1 BTC long from 100000 at 40x: equity 10000 + (m - 100000), maintenance m / 80.
+def test_liquidation_thresholds_are_the_maintenance_margin_and_two_thirds_of_it():
+    # 10000 USD and 1 BTC long from 100000 at 40x: equity m - 90000, maintenance m / 80.
     book = _book(10_000, position(size="1", entry="100000", leverage=40))
     assets = {"BTC": BTC}
-    assert not should_liquidate(book, assets, {"BTC": D(91140)})  # 1140 vs 1139.25
-    assert should_liquidate(book, assets, {"BTC": D(91139)})  # 1139 vs 1139.2375
-    assert not should_liquidate(_book(-5), assets, {})  # nothing open, nothing to liquidate
+    assert liquidation_due(book, assets, {"BTC": D(91140)}) is None  # 1140 vs 1139.25
+    assert liquidation_due(book, assets, {"BTC": D(91139)}) == "liquidation"  # 1139 < 1139.2375
+    # 757 vs 2/3 of 1134.4625 = 756.308...: still a market liquidation
+    assert liquidation_due(book, assets, {"BTC": D(90757)}) == "liquidation"
+    # 756 < 2/3 of 1134.45 = 756.3: the backstop takes over
+    assert liquidation_due(book, assets, {"BTC": D(90756)}) == "backstop_liquidation"
+    assert liquidation_due(book, assets, {"BTC": D(80000)}) == "backstop_liquidation"  # negative
+    assert liquidation_due(_book(-5), assets, {}) is None  # nothing open, nothing to liquidate
 
 
 @pytest.mark.parametrize(
@@ -227,12 +232,12 @@ def test_no_triggers_no_hit():
     assert stop_or_take_profit_hit(position(), D(1)) is None
 
 
-def test_a_liquidation_fill_is_at_the_mark_without_fee():
-    fill = fill_at_price("BTC", "sell", D("0.1"), D("91139.5"), 5, cause="liquidation")
+def test_a_backstop_fill_is_at_the_mark_without_fee():
+    fill = fill_at_price("BTC", "sell", D("0.1"), D("91139.5"), 5, cause="backstop_liquidation")
     assert isinstance(fill, Fill)
     assert (fill.px, fill.ref_px, fill.fee_micro, fill.cause) == (
         D("91139.5"),
         D("91139.5"),
         0,
-        "liquidation",
+        "backstop_liquidation",
     )
