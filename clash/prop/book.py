@@ -1,8 +1,8 @@
 """The prop account as a value: state plus pure transitions that return an :class:`Outcome`.
 
-Nothing here reads a clock or does I/O. Each transition returns the next book together with every
-row its persistence needs (fills, ledger entries, position changes, status changes, a rejection), so
-the actor that owns an account only has to write one Outcome in one transaction.
+Nothing here reads a clock or does I/O. Each transition returns the next book (its positions
+included) together with every row its persistence needs (fills, ledger entries, status changes, a
+rejection), so the actor that owns an account only has to write one Outcome in one transaction.
 
 Invariant kept by every transition: ``balance_micro == sum of all ledger rows`` (the opening
 deposit is a row), and ``equity = balance + unrealised PnL``.
@@ -23,7 +23,6 @@ from clash.prop.fills import (
     FillCause,
     CashEntry,
     Position,
-    PositionEvent,
     apply_fill,
     closing_side,
     fill_at_price,
@@ -42,7 +41,6 @@ __all__ = [
     "Action",
     "BookState",
     "Outcome",
-    "PositionChange",
     "StatusChange",
     "open_account",
 ]
@@ -64,13 +62,6 @@ StatusReason = Literal[
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 _NO_MARKS: Mapping[str, Decimal] = MappingProxyType({})
-
-
-class PositionChange(msgspec.Struct, frozen=True, kw_only=True):
-    symbol: str
-    event: PositionEvent
-    position: Position | None
-    """The position after the change; None once closed."""
 
 
 class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -276,7 +267,6 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     order: Order | None = None
     fills: list[Fill] = []
     ledger: list[CashEntry] = []
-    position_changes: list[PositionChange] = []
     status_changes: list[StatusChange] = []
     rejection: Rejection | None = None
 
@@ -310,7 +300,6 @@ class _Step:
         self.now_ms = now_ms
         self.fills: list[Fill] = []
         self.ledger: list[CashEntry] = []
-        self.position_changes: list[PositionChange] = []
         self.status_changes: list[StatusChange] = []
 
     def outcome(self, order: Order | None = None) -> Outcome:
@@ -319,7 +308,6 @@ class _Step:
             order=order,
             fills=self.fills,
             ledger=self.ledger,
-            position_changes=self.position_changes,
             status_changes=self.status_changes,
         )
 
@@ -368,9 +356,6 @@ class _Step:
         else:
             positions[fill.symbol] = transition.position
         self.book = msgspec.structs.replace(self.book, positions=positions)
-        self.position_changes.append(
-            PositionChange(symbol=fill.symbol, event=transition.event, position=transition.position)
-        )
 
     def remark(self, marks: Mapping[str, Decimal]) -> None:
         """Record the latest marks on the positions they price."""
