@@ -1,14 +1,14 @@
 -- 1. prop_accounts.clone_id becomes INTEGER (clone ids are integers everywhere, 0001 stored them as
 --    text). The frozen results (prop_results.snapshot, an AccountSnapshot as JSON) get an integer
 --    clone_id too, and the row fields the snapshot now carries (day, funding_hour, orders_count).
--- 2. Liquidations follow Hyperliquid: a liquidation closes at market and the account keeps the rest,
---    only a backstop liquidation takes all remaining collateral. Every liquidation written before
---    this migration took everything, so its rows are renamed to backstop_liquidation (ledger kind and
---    ref, fill and order cause, status-change reason).
+-- 2. Liquidations follow Hyperliquid: a liquidation closes at market and the account keeps the
+--    rest, only a backstop liquidation takes all remaining collateral. Every liquidation written
+--    before this migration took everything, so its rows are renamed to backstop_liquidation
+--    (ledger kind and ref, fill and order cause, status-change reason).
 --
 -- SQLite cannot change a column's type in place: the table is copied aside, dropped and created
--- again. Its children (positions, actions, orders, ledger, ...) reference it, so the foreign-key checks
--- are deferred to the commit, by which time every account row is back.
+-- again. Its children (positions, actions, orders, ledger, ...) reference it, so the foreign-key
+-- checks are deferred to the commit, by which time every account row is back.
 
 PRAGMA defer_foreign_keys = ON;
 
@@ -57,12 +57,16 @@ DROP TABLE prop_accounts_0001;
 CREATE INDEX prop_accounts_by_clone ON prop_accounts (clone_id, created_at_ms);
 CREATE INDEX prop_accounts_open ON prop_accounts (account_id) WHERE finalized_at_ms IS NULL;
 
-UPDATE prop_results SET snapshot = json_set(
-    snapshot,
-    '$.clone_id', (SELECT a.clone_id FROM prop_accounts a WHERE a.account_id = prop_results.account_id),
-    '$.day', (SELECT a.day FROM prop_accounts a WHERE a.account_id = prop_results.account_id),
-    '$.funding_hour', (SELECT a.funding_hour FROM prop_accounts a WHERE a.account_id = prop_results.account_id),
-    '$.orders_count', (SELECT a.orders_count FROM prop_accounts a WHERE a.account_id = prop_results.account_id)
+UPDATE prop_results SET snapshot = (
+    SELECT json_set(
+        prop_results.snapshot,
+        '$.clone_id', a.clone_id,
+        '$.day', a.day,
+        '$.funding_hour', a.funding_hour,
+        '$.orders_count', a.orders_count
+    )
+    FROM prop_accounts a
+    WHERE a.account_id = prop_results.account_id
 );
 
 -- The ledger's kind check names the new kind: the table is rebuilt (nothing references it).

@@ -23,6 +23,7 @@ from clash.prop.money import usd
 pytestmark = pytest.mark.anyio
 D = Decimal
 WIDE = {"max_leverage": 40, "max_asset_exposure": "40", "max_gross_exposure": "40"}
+STATUS_REASONS = "SELECT reason FROM prop_status_changes WHERE account_id = ? ORDER BY change_id"
 
 
 def long(action_id="a1", symbol="BTC", usd_size=5_000, leverage=5, **kw) -> Action:
@@ -214,9 +215,7 @@ async def test_a_liquidation_closes_at_market_and_leaves_the_rest(tmp_path: Path
         ]
         fill = (await env.module.fills(account))[0]
         assert (fill.cause, fill.px, fill.fee_micro) == ("liquidation", D(2375), 64_125_000)
-        assert await rows(env, "SELECT reason FROM prop_status_changes WHERE account_id = ?", account) == [
-            ("liquidation",)
-        ]
+        assert await rows(env, STATUS_REASONS, account) == [("liquidation",)]
         late = await env.module.submit(account, long("a2", usd_size=100))
         assert late.reason_code == "account_liquidated"
 
@@ -234,9 +233,7 @@ async def test_a_backstop_liquidation_zeroes_the_account(tmp_path: Path):
             "realized_pnl", "backstop_liquidation"
         ]
         assert (await env.module.fills(account))[0].cause == "backstop_liquidation"
-        assert await rows(env, "SELECT reason FROM prop_status_changes WHERE account_id = ?", account) == [
-            ("backstop_liquidation",)
-        ]
+        assert await rows(env, STATUS_REASONS, account) == [("backstop_liquidation",)]
 
 
 async def test_funding_is_an_hourly_ledger_row(tmp_path: Path):

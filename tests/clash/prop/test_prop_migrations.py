@@ -24,10 +24,10 @@ _json = msgspec.json.Encoder(decimal_format="string")
 LIMITS = _json.encode(Limits()).decode()
 UNIVERSE = '["BTC","ETH"]'
 ACCOUNT = (
-    "INSERT INTO prop_accounts (account_id, clone_id, owner_user_id, kind, universe, limits, status,"
-    " balance_micro, peak_equity_micro, day_start_equity_micro, day, funding_hour, deposits_micro,"
-    " realized_pnl_micro, fees_paid_micro, funding_paid_micro, liquidation_micro, orders_count,"
-    " actions_filled, created_at_ms, updated_at_ms, finalized_at_ms)"
+    "INSERT INTO prop_accounts (account_id, clone_id, owner_user_id, kind, universe, limits,"
+    " status, balance_micro, peak_equity_micro, day_start_equity_micro, day, funding_hour,"
+    " deposits_micro, realized_pnl_micro, fees_paid_micro, funding_paid_micro, liquidation_micro,"
+    " orders_count, actions_filled, created_at_ms, updated_at_ms, finalized_at_ms)"
     " VALUES (?, ?, 'u1', 'sandbox', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 1, ?, ?, ?)"
 )
 
@@ -86,9 +86,9 @@ async def _version_0001_with_rows(path: Path) -> None:
                  ("pa_gone", 2, None, "liquidation", "ETH", "sell", "1", "2000", None, T0 + 2)],
             )
             await tx.executemany(
-                "INSERT INTO prop_fills (account_id, order_no, action_id, cause, symbol, side, size,"
-                " px, ref_px, notional_micro, fee_micro, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?)",
+                "INSERT INTO prop_fills (account_id, order_no, action_id, cause, symbol, side,"
+                " size, px, ref_px, notional_micro, fee_micro, at_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [("pa_open", 1, "a1", "action", "BTC", "buy", "0.1", "100050", "100000",
                   10_005_000_000, 4_502_250, T0),
                  ("pa_gone", 1, "b1", "action", "ETH", "buy", "1", "2500", "2500", 2_500_000_000,
@@ -108,7 +108,8 @@ async def _version_0001_with_rows(path: Path) -> None:
             await tx.execute(
                 "INSERT INTO prop_positions (account_id, symbol, side, size, entry_px, leverage,"
                 " margin_micro, mark_px, opened_at_ms, updated_at_ms)"
-                " VALUES ('pa_open', 'BTC', 'long', '0.1', '100050', 5, 2001000000, '100000', ?, ?)",
+                " VALUES ('pa_open', 'BTC', 'long', '0.1', '100050', 5, 2001000000, '100000',"
+                " ?, ?)",
                 (T0, T0),
             )
             await tx.execute(
@@ -142,7 +143,8 @@ async def test_0002_upgrades_a_0001_database_and_keeps_every_row(tmp_path: Path)
                 "backstop_liquidation"
             )
             names = {n for (n,) in await r.fetchall("SELECT name FROM sqlite_master")}
-            assert {"prop_accounts_by_clone", "prop_accounts_open", "prop_ledger_by_account"} <= names
+            indexes = {"prop_accounts_by_clone", "prop_accounts_open", "prop_ledger_by_account"}
+            assert indexes <= names
             assert not {"prop_accounts_0001", "prop_ledger_0002"} & names
             assert await r.fetchall("PRAGMA foreign_key_check") == []
 
@@ -160,13 +162,16 @@ async def test_0002_upgrades_a_0001_database_and_keeps_every_row(tmp_path: Path)
         assert (live.clone_id, live.balance_micro, [p.size for p in live.positions]) == (
             2, 9_995_497_750, [Decimal("0.1")]
         )
-        closed = await env.module.submit("pa_open", Action(action_id="a2", kind="close", symbol="BTC"))
+        close = Action(action_id="a2", kind="close", symbol="BTC")
+        closed = await env.module.submit("pa_open", close)
         assert closed.outcome == "filled"
 
         # the new constraints hold
         with pytest.raises(sqlite3.IntegrityError):
             async with env.db.transaction() as tx:
-                await tx.execute("UPDATE prop_accounts SET clone_id = 'two' WHERE account_id = 'pa_open'")
+                await tx.execute(
+                    "UPDATE prop_accounts SET clone_id = 'two' WHERE account_id = 'pa_open'"
+                )
         with pytest.raises(sqlite3.IntegrityError):
             async with env.db.transaction() as tx:
                 await tx.execute(
