@@ -1,6 +1,8 @@
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clash.prop.money import (
     MICRO,
@@ -115,3 +117,16 @@ def test_rounding_at_and_above_100k_goes_to_the_nearest_integer_tick_in_its_dire
 def test_round_price_refuses_prices_without_a_tick(bad):
     with pytest.raises(ValueError):
         round_price(Decimal(bad), 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    px=st.decimals(Decimal("10000"), Decimal("10000000"), places=3),
+    sz_decimals=st.integers(0, 5),
+)
+def test_from_10k_up_a_price_rounds_to_an_adjacent_integer_against_the_trader(px, sz_decimals):
+    up = round_price(px, sz_decimals, rounding=ROUND_CEILING)
+    down = round_price(px, sz_decimals, rounding=ROUND_FLOOR)
+    assert down <= px <= up and up - down <= 1
+    assert up == up.to_integral_value() and down == down.to_integral_value()
+    assert round_price(up, sz_decimals) == up and round_price(down, sz_decimals) == down
