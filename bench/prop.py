@@ -104,7 +104,7 @@ async def actor_fills(n: int, accounts: int) -> tuple[float, int]:
         clock = VirtualClock()
         async with prop_system(Path(folder), clock, PropConfig()) as (module, _, _):
             ids = [
-                await module.open_account("bench", "sandbox", universe=UNIVERSE)
+                await module.open_account(1, "sandbox", universe=UNIVERSE)
                 for _ in range(accounts)
             ]
             per = n // accounts
@@ -175,7 +175,7 @@ async def bench_live(accounts: int, duration: float, mark_s: float, snapshot_s: 
             ids: list[str] = []
 
             async def open_one(k: int) -> None:
-                account_id = await module.open_account("bench", "sandbox", universe=UNIVERSE)
+                account_id = await module.open_account(1, "sandbox", universe=UNIVERSE)
                 for i, symbol in enumerate(UNIVERSE):
                     action = Action(
                         action_id=f"o{i}", kind="open_long", symbol=symbol, size_usd=usd(1_000)

@@ -23,7 +23,7 @@ from actors import Actor, Timer
 from clash.prop import tables
 from clash.prop.book import HOUR_MS, AccountBook, Outcome
 from clash.prop.config import PropConfig
-from clash.prop.fills import AssetSpec, notional_micro
+from clash.prop.fills import AssetSpec
 from clash.prop.gates import Action
 from clash.prop.messages import (
     AccountSnapshot,
@@ -44,8 +44,8 @@ from clash.prop.tables import (
     AdminRow,
     FillRow,
     LedgerRow,
+    EquityPoint,
     OrderRow,
-    SnapshotRow,
     StatusRow,
     Write,
 )
@@ -71,26 +71,6 @@ def phase(account_id: str) -> float:
 
 def _next_boundary(now: float, interval: float) -> float:
     return (math.floor(now / interval) + 1) * interval
-
-
-def snapshot_row(account_id: str, book: AccountBook, at_ms: int) -> SnapshotRow:
-    unrealized = book.unrealized_pnl_micro()
-    equity = book.balance_micro + unrealized
-    return SnapshotRow(
-        snapshot_id=None,
-        account_id=account_id,
-        at_ms=at_ms,
-        status=book.status,
-        equity_micro=equity,
-        balance_micro=book.balance_micro,
-        unrealized_micro=unrealized,
-        peak_equity_micro=book.peak_equity_micro,
-        drawdown_micro=max(book.peak_equity_micro - equity, 0),
-        day_start_equity_micro=book.day_start_equity_micro,
-        fees_paid_micro=book.fees_paid_micro,
-        funding_paid_micro=book.funding_paid_micro,
-        gross_exposure_micro=sum(notional_micro(p, p.mark_px) for p in book.positions.values()),
-    )
 
 
 def drawdown_ppm(book: AccountBook) -> int:
@@ -221,13 +201,13 @@ class PropAccount(Actor):
         if not moved_cash:
             last = self.last_snapshot
             due = last is None or now - last.at_ms > self._snapshot_gap_ms
-            unchanged = not book.positions and snapshot_row(self.account_id, book, now).same_values(
+            unchanged = not book.positions and self._point(book, now).same_values(
                 self.last_snapshot
             )
             if not due or unchanged:
                 self.book = book
                 return
-        write = self._write(outcome, now, snapshot=snapshot_row(self.account_id, book, now))
+        write = self._write(outcome, now, snapshot=self._point(book, now))
         await self.deps.writer.write(write)
         self._adopt(write, book)
 
@@ -289,7 +269,7 @@ class PropAccount(Actor):
                 fills=len(outcome.fills),
                 at_ms=now,
             ),
-            snapshot=snapshot_row(self.account_id, outcome.book, now) if outcome.fills else None,
+            snapshot=self._point(outcome.book, now) if outcome.fills else None,
         )
         await self.deps.writer.write(write)
         self._adopt(write, outcome.book)
@@ -312,7 +292,7 @@ class PropAccount(Actor):
         write = self._write(
             outcome,
             now,
-            snapshot=snapshot_row(self.account_id, outcome.book, now),
+            snapshot=self._point(outcome.book, now),
             result=frozen,
             finalized_at_ms=now,
         )
@@ -331,7 +311,7 @@ class PropAccount(Actor):
         *,
         action: ActionRow | None = None,
         admin: AdminRow | None = None,
-        snapshot: SnapshotRow | None = None,
+        snapshot: EquityPoint | None = None,
         result: AccountSnapshot | None = None,
         **row_changes: Any,
     ) -> Write:
@@ -385,6 +365,9 @@ class PropAccount(Actor):
             result=result,
         )
 
+    def _point(self, book: AccountBook, at_ms: int) -> EquityPoint:
+        return EquityPoint.of(AccountSnapshot.of(self.row, book, at_ms))
+
     def _adopt(self, write: Write, book: AccountBook) -> None:
         """The write is committed: make it the actor's state."""
         assert write.account is not None
@@ -431,39 +414,10 @@ class PropAccount(Actor):
         self, book: AccountBook, at_ms: int, finalized_at_ms: int | None = None
     ) -> AccountSnapshot:
         row = self.row
-        equity = book.equity_micro()
-        deposits = book.deposits_micro
-        return AccountSnapshot(
-            account_id=self.account_id,
-            clone_id=row.clone_id,
-            owner_user_id=row.owner_user_id,
-            kind=row.kind,
-            status=book.status,
-            halt_reason=book.halt_reason,
-            universe=list(row.universe),
-            limits=row.limits,
-            balance_micro=book.balance_micro,
-            equity_micro=equity,
-            unrealized_micro=equity - book.balance_micro,
-            peak_equity_micro=book.peak_equity_micro,
-            drawdown_micro=max(book.peak_equity_micro - equity, 0),
-            max_drawdown_ppm=max(self.max_drawdown_ppm, drawdown_ppm(book)),
-            return_ppm=(equity - deposits) * 1_000_000 // deposits if deposits > 0 else 0,
-            day_start_equity_micro=book.day_start_equity_micro,
-            deposits_micro=deposits,
-            realized_pnl_micro=book.realized_pnl_micro,
-            fees_paid_micro=book.fees_paid_micro,
-            funding_paid_micro=book.funding_paid_micro,
-            liquidation_micro=book.liquidation_micro,
-            gross_exposure_micro=sum(
-                notional_micro(p, p.mark_px) for p in book.positions.values()
-            ),
-            positions=[book.positions[s] for s in sorted(book.positions)],
-            actions_filled=row.actions_filled,
-            actions_rejected=row.actions_rejected,
-            actions_held=row.actions_held,
-            created_at_ms=row.created_at_ms,
-            updated_at_ms=book.updated_at_ms,
-            at_ms=at_ms,
-            finalized_at_ms=finalized_at_ms if finalized_at_ms is not None else row.finalized_at_ms,
+        if finalized_at_ms is not None:
+            row = msgspec.structs.replace(row, finalized_at_ms=finalized_at_ms)
+        return AccountSnapshot.of(
+            row.with_book(book, max_drawdown_ppm=max(self.max_drawdown_ppm, drawdown_ppm(book))),
+            book,
+            at_ms,
         )

@@ -1,8 +1,8 @@
 """The prop account as a value: state plus pure transitions that return an :class:`Outcome`.
 
-Nothing here reads a clock or does I/O. Each transition returns the next book together with every
-row its persistence needs (fills, ledger entries, position changes, status changes, a rejection), so
-the actor that owns an account only has to write one Outcome in one transaction.
+Nothing here reads a clock or does I/O. Each transition returns the next book (its positions
+included) together with every row its persistence needs (fills, ledger entries, status changes, a
+rejection), so the actor that owns an account only has to write one Outcome in one transaction.
 
 Invariant kept by every transition: ``balance_micro == sum of all ledger rows`` (the opening
 deposit is a row), and ``equity = balance + unrealised PnL``.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -21,39 +21,47 @@ from clash.prop.fills import (
     AssetSpec,
     Fill,
     FillCause,
-    LedgerEntry,
+    CashEntry,
     Position,
-    PositionEvent,
     apply_fill,
     closing_side,
     fill_at_price,
     fill_market_order,
+    LiquidationKind,
     funding_payment,
-    should_liquidate,
+    liquidation_due,
+    notional_micro,
     stop_or_take_profit_hit,
     unrealized_pnl_micro,
 )
 from clash.prop.gates import DEFAULT_LIMITS, Action, Limits, Order, Rejection, plan_order
 
-__all__ = ["AccountBook", "Action", "Outcome", "PositionChange", "StatusChange", "open_account"]
+__all__ = [
+    "AccountBook",
+    "Action",
+    "BookState",
+    "Outcome",
+    "StatusChange",
+    "open_account",
+]
 
 Status = Literal["active", "paused", "halted", "liquidated"]
 HaltReason = Literal["daily_loss", "max_drawdown", "killed"]
 FlattenReason = Literal["daily_loss", "max_drawdown", "admin", "kill"]
 StatusReason = Literal[
-    "daily_loss", "max_drawdown", "killed", "liquidation", "paused", "resumed", "new_day"
+    "daily_loss",
+    "max_drawdown",
+    "killed",
+    "liquidation",
+    "backstop_liquidation",
+    "paused",
+    "resumed",
+    "new_day",
 ]
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 _NO_MARKS: Mapping[str, Decimal] = MappingProxyType({})
-
-
-class PositionChange(msgspec.Struct, frozen=True, kw_only=True):
-    symbol: str
-    event: PositionEvent
-    position: Position | None
-    """The position after the change; None once closed."""
 
 
 class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,13 +71,13 @@ class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
     at_ms: int
 
 
-class AccountBook(msgspec.Struct, frozen=True, kw_only=True):
-    """One prop account. Treat as immutable: transitions return a new book."""
+class BookState(msgspec.Struct, frozen=True, kw_only=True):
+    """An account's state apart from its positions, declared once: the book, the stored account
+    row (`AccountRow`) and the account snapshot (`AccountSnapshot`) all extend it."""
 
-    balance_micro: int
-    positions: dict[str, Position] = {}
     status: Status = "active"
     halt_reason: HaltReason | None = None
+    balance_micro: int
     peak_equity_micro: int
     day_start_equity_micro: int
     day: int
@@ -81,8 +89,21 @@ class AccountBook(msgspec.Struct, frozen=True, kw_only=True):
     fees_paid_micro: int = 0
     funding_paid_micro: int = 0
     liquidation_micro: int = 0
-    """Sum of liquidation rows (the collateral forfeited, or a deficit written off)."""
+    """Sum of ``backstop_liquidation`` rows (the collateral forfeited, or a deficit written off)."""
     updated_at_ms: int
+
+    def book_state(self) -> dict[str, Any]:
+        """The `BookState` fields of this value, by name (to carry them into another)."""
+        return {name: getattr(self, name) for name in BookState.__struct_fields__}
+
+    def book(self, positions: Iterable[Position]) -> AccountBook:
+        return AccountBook(**self.book_state(), positions={p.symbol: p for p in positions})
+
+
+class AccountBook(BookState, frozen=True, kw_only=True):
+    """One prop account. Treat as immutable: transitions return a new book."""
+
+    positions: dict[str, Position] = {}
 
     def unrealized_pnl_micro(self, marks: Mapping[str, Decimal] = _NO_MARKS) -> int:
         return sum(
@@ -92,6 +113,10 @@ class AccountBook(msgspec.Struct, frozen=True, kw_only=True):
     def equity_micro(self, marks: Mapping[str, Decimal] = _NO_MARKS) -> int:
         """Balance plus unrealised PnL; a position without a mark uses its last ``mark_px``."""
         return self.balance_micro + self.unrealized_pnl_micro(marks)
+
+    def gross_exposure_micro(self) -> int:
+        """Sum of the positions' notionals at their last marks."""
+        return sum(notional_micro(p, p.mark_px) for p in self.positions.values())
 
     def submit(
         self,
@@ -149,8 +174,8 @@ class AccountBook(msgspec.Struct, frozen=True, kw_only=True):
             if symbol in marks and (trigger := stop_or_take_profit_hit(position, marks[symbol])):
                 step.close_at_market(position, assets[symbol], marks[symbol], limits, trigger)
 
-        if should_liquidate(step.book, assets, marks):
-            step.liquidate(marks)
+        if kind := liquidation_due(step.book, assets, marks):
+            step.liquidate(kind, assets, marks, limits)
             return step.outcome()
 
         if step.book.status in ("active", "paused"):
@@ -241,8 +266,7 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     book: AccountBook
     order: Order | None = None
     fills: list[Fill] = []
-    ledger: list[LedgerEntry] = []
-    position_changes: list[PositionChange] = []
+    ledger: list[CashEntry] = []
     status_changes: list[StatusChange] = []
     rejection: Rejection | None = None
 
@@ -259,7 +283,7 @@ def open_account(now_ms: int, limits: Limits = DEFAULT_LIMITS) -> Outcome:
         updated_at_ms=now_ms,
     )
     step = _Step(book, now_ms)
-    step.cash([LedgerEntry(kind="deposit", amount_micro=deposit, at_ms=now_ms, ref="opening")])
+    step.cash([CashEntry(kind="deposit", amount_micro=deposit, at_ms=now_ms, ref="opening")])
     return step.outcome()
 
 
@@ -275,8 +299,7 @@ class _Step:
         self.book = msgspec.structs.replace(book, updated_at_ms=now_ms)
         self.now_ms = now_ms
         self.fills: list[Fill] = []
-        self.ledger: list[LedgerEntry] = []
-        self.position_changes: list[PositionChange] = []
+        self.ledger: list[CashEntry] = []
         self.status_changes: list[StatusChange] = []
 
     def outcome(self, order: Order | None = None) -> Outcome:
@@ -285,11 +308,10 @@ class _Step:
             order=order,
             fills=self.fills,
             ledger=self.ledger,
-            position_changes=self.position_changes,
             status_changes=self.status_changes,
         )
 
-    def cash(self, entries: Iterable[LedgerEntry]) -> None:
+    def cash(self, entries: Iterable[CashEntry]) -> None:
         b = self.book
         balance, deposits, realized = b.balance_micro, b.deposits_micro, b.realized_pnl_micro
         fees, funding, liquidation = b.fees_paid_micro, b.funding_paid_micro, b.liquidation_micro
@@ -306,7 +328,7 @@ class _Step:
                     fees -= amount
                 case "funding":
                     funding -= amount
-                case "liquidation":
+                case "backstop_liquidation":
                     liquidation += amount
         self.book = msgspec.structs.replace(
             b,
@@ -334,9 +356,6 @@ class _Step:
         else:
             positions[fill.symbol] = transition.position
         self.book = msgspec.structs.replace(self.book, positions=positions)
-        self.position_changes.append(
-            PositionChange(symbol=fill.symbol, event=transition.event, position=transition.position)
-        )
 
     def remark(self, marks: Mapping[str, Decimal]) -> None:
         """Record the latest marks on the positions they price."""
@@ -405,31 +424,46 @@ class _Step:
         self.flatten(assets, marks, limits, reason)
         self.set_status("halted", reason, halt_reason=reason)
 
-    def liquidate(self, marks: Mapping[str, Decimal]) -> None:
-        """Close everything at the mark without fee, then zero the balance with one row.
+    def liquidate(
+        self,
+        kind: LiquidationKind,
+        assets: Mapping[str, AssetSpec],
+        marks: Mapping[str, Decimal],
+        limits: Limits,
+    ) -> None:
+        """Close everything and end the account (status ``liquidated``), as Hyperliquid does.
 
-        The row forfeits the collateral left (as a backstop liquidation would) or, when the close
-        left the balance negative, writes the deficit off; a liquidated account ends at zero.
+        A ``liquidation`` closes each position with a market order at the mark: tick-rounded
+        against the trader, taker fee, no slippage; the account keeps the remaining balance. A
+        ``backstop_liquidation`` hands the positions over at the mark without fee and one
+        ``backstop_liquidation`` row takes the collateral left (or writes a deficit off), so the
+        account ends at zero.
         """
         for symbol, position in sorted(self.book.positions.items()):
-            self.fill(
-                fill_at_price(
-                    symbol,
-                    closing_side(position.side),
+            mark, side = marks.get(symbol, position.mark_px), closing_side(position.side)
+            if kind == "liquidation":
+                fill = fill_market_order(
+                    assets[symbol],
+                    side,
                     position.size,
-                    marks.get(symbol, position.mark_px),
+                    mark,
                     self.now_ms,
-                    cause="liquidation",
+                    slippage_bps=Decimal(0),
+                    fee_bps=limits.taker_fee_bps,
+                    cause=kind,
                 )
+            else:
+                fill = fill_at_price(symbol, side, position.size, mark, self.now_ms, cause=kind)
+            self.fill(fill)
+        if kind == "backstop_liquidation":
+            self.cash(
+                [
+                    CashEntry(
+                        kind="backstop_liquidation",
+                        amount_micro=-self.book.balance_micro,
+                        at_ms=self.now_ms,
+                        ref="backstop_liquidation",
+                    )
+                ]
             )
-        self.cash(
-            [
-                LedgerEntry(
-                    kind="liquidation",
-                    amount_micro=-self.book.balance_micro,
-                    at_ms=self.now_ms,
-                    ref="liquidation",
-                )
-            ]
-        )
-        self.set_status("liquidated", "liquidation", halt_reason=None)
+        self.set_status("liquidated", kind, halt_reason=None)

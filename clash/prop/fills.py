@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 
 Side = Literal["long", "short"]
 OrderSide = Literal["buy", "sell"]
-LedgerKind = Literal["deposit", "fee", "realized_pnl", "funding", "liquidation"]
+LedgerKind = Literal["deposit", "fee", "realized_pnl", "funding", "backstop_liquidation"]
+LiquidationKind = Literal["liquidation", "backstop_liquidation"]
 FillCause = Literal[
     "action",
     "stop_loss",
     "take_profit",
     "liquidation",
+    "backstop_liquidation",
     "daily_loss",
     "max_drawdown",
     "admin",
@@ -77,7 +79,9 @@ class Fill(msgspec.Struct, frozen=True, kw_only=True):
     action_id: str | None = None
 
 
-class LedgerEntry(msgspec.Struct, frozen=True, kw_only=True):
+class CashEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One signed change of an account's cash; it becomes one `prop_ledger` row."""
+
     kind: LedgerKind
     amount_micro: int
     """Signed credit to the account's balance."""
@@ -92,7 +96,7 @@ class Transition(msgspec.Struct, frozen=True, kw_only=True):
 
     position: Position | None
     event: PositionEvent
-    ledger: list[LedgerEntry]
+    ledger: list[CashEntry]
     realized_micro: int = 0
 
 
@@ -145,10 +149,10 @@ def fill_at_price(
     at_ms: int,
     *,
     cause: FillCause,
-    fee_bps: Decimal = Decimal(0),
 ) -> Fill:
-    """A fill at exactly ``px`` with no slippage (liquidation closes at the mark)."""
-    return _fill(symbol, side, size, px, px, at_ms, fee_bps, cause, None)
+    """A fill at exactly ``px`` with no slippage or fee (a backstop liquidation takes the
+    positions over at the mark)."""
+    return _fill(symbol, side, size, px, px, at_ms, Decimal(0), cause, None)
 
 
 def _fill(
@@ -194,10 +198,10 @@ def apply_fill(
     Ledger rows: the fee (when non-zero) and, whenever exposure is closed, the realised PnL.
     """
     ref = fill.action_id or fill.cause
-    ledger: list[LedgerEntry] = []
+    ledger: list[CashEntry] = []
     if fill.fee_micro:
         ledger.append(
-            LedgerEntry(
+            CashEntry(
                 kind="fee",
                 amount_micro=-fill.fee_micro,
                 at_ms=fill.at_ms,
@@ -221,7 +225,7 @@ def apply_fill(
     closed_size = min(fill.size, position.size)
     realized = realized_pnl_micro(position, closed_size, fill.px)
     ledger.append(
-        LedgerEntry(
+        CashEntry(
             kind="realized_pnl",
             amount_micro=realized,
             at_ms=fill.at_ms,
@@ -326,14 +330,14 @@ def notional_micro(position: Position, mark: Decimal) -> int:
 
 def funding_payment(
     position: Position, rate: Decimal, oracle_px: Decimal, at_ms: int
-) -> LedgerEntry:
+) -> CashEntry:
     """One hour of funding on the position's notional at the oracle price.
 
     A positive rate means longs pay shorts.
     """
     with exact():
         credit = -direction(position.side) * position.size * oracle_px * rate
-    return LedgerEntry(
+    return CashEntry(
         kind="funding",
         amount_micro=to_micro(credit),
         at_ms=at_ms,
@@ -348,17 +352,24 @@ def maintenance_margin_micro(position: Position, mark: Decimal, asset: AssetSpec
         return -to_micro(-(position.size * mark) / (2 * asset.max_leverage))
 
 
-def should_liquidate(
+def liquidation_due(
     book: AccountBook, assets: Mapping[str, AssetSpec], marks: Mapping[str, Decimal]
-) -> bool:
-    """Equity below the total maintenance margin of the open positions."""
+) -> LiquidationKind | None:
+    """Hyperliquid's rule: equity below the total maintenance margin of the open positions is a
+    liquidation (closed at market, the account keeps what remains); below 2/3 of it, a backstop
+    liquidation (the positions and all remaining collateral go to the liquidator)."""
     if not book.positions:
-        return False
+        return None
     required = sum(
         maintenance_margin_micro(p, marks.get(s, p.mark_px), assets[s])
         for s, p in book.positions.items()
     )
-    return book.equity_micro(marks) < required
+    equity = book.equity_micro(marks)
+    if 3 * equity < 2 * required:
+        return "backstop_liquidation"
+    if equity < required:
+        return "liquidation"
+    return None
 
 
 def stop_or_take_profit_hit(position: Position, mark: Decimal) -> Trigger | None:

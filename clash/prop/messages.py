@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 from actors import Message
-from clash.prop.book import HaltReason, Status
+from clash.prop.book import AccountBook, BookState
 from clash.prop.fills import Fill, Position
 from clash.prop.gates import Action, Limits
 
@@ -64,39 +64,57 @@ class SubmitResult(msgspec.Struct, frozen=True, kw_only=True):
     """True when this action id was submitted before and this is the first submission's result."""
 
 
-class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+class AccountRow(BookState, frozen=True, kw_only=True):
+    """A `prop_accounts` row: who the account is, its limits and counters, and its book state
+    (as of the last committed step)."""
+
     account_id: str
-    clone_id: str
+    clone_id: int
     owner_user_id: str | None
     kind: AccountKind
-    status: Status
-    halt_reason: HaltReason | None
     universe: list[str]
     limits: Limits
-    balance_micro: int
+    max_drawdown_ppm: int = 0
+    """Largest peak-to-trough drop seen at a mark, in millionths of the peak (rounded up)."""
+    orders_count: int = 0
+    actions_filled: int = 0
+    actions_rejected: int = 0
+    actions_held: int = 0
+    created_at_ms: int
+    finalized_at_ms: int | None = None
+
+    def with_book(self, book: BookState, **changes: Any) -> AccountRow:
+        """This row carrying `book`'s state (plus any other column changes)."""
+        return msgspec.structs.replace(self, **book.book_state(), **changes)
+
+
+class AccountSnapshot(AccountRow, frozen=True, kw_only=True):
+    """The account at `at_ms`: its row, its positions and the figures derived from them."""
+
     equity_micro: int
     unrealized_micro: int
-    peak_equity_micro: int
     drawdown_micro: int
-    max_drawdown_ppm: int
-    """Largest peak-to-trough drop seen at a mark, in millionths of the peak (rounded up)."""
     return_ppm: int
     """(equity - deposits) / deposits, in millionths (rounded down)."""
-    day_start_equity_micro: int
-    deposits_micro: int
-    realized_pnl_micro: int
-    fees_paid_micro: int
-    funding_paid_micro: int
-    liquidation_micro: int
     gross_exposure_micro: int
     positions: list[Position]
-    actions_filled: int
-    actions_rejected: int
-    actions_held: int
-    created_at_ms: int
-    updated_at_ms: int
     at_ms: int
-    finalized_at_ms: int | None = None
+
+    @classmethod
+    def of(cls, row: AccountRow, book: AccountBook, at_ms: int) -> AccountSnapshot:
+        """`row` carrying `book`'s state, with the figures at the positions' last marks."""
+        equity = book.equity_micro()
+        deposits = book.deposits_micro
+        return cls(
+            **msgspec.structs.asdict(row.with_book(book)),
+            equity_micro=equity,
+            unrealized_micro=equity - book.balance_micro,
+            drawdown_micro=max(book.peak_equity_micro - equity, 0),
+            return_ppm=(equity - deposits) * 1_000_000 // deposits if deposits > 0 else 0,
+            gross_exposure_micro=book.gross_exposure_micro(),
+            positions=[book.positions[s] for s in sorted(book.positions)],
+            at_ms=at_ms,
+        )
 
 
 class PropRefused(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,7 +14,6 @@ import msgspec
 
 from actors import ActorStopped, Message
 from clash.prop import tables
-from clash.prop.account import snapshot_row
 from clash.prop.book import open_account
 from clash.prop.config import PropConfig
 from clash.prop.fills import Position
@@ -22,6 +21,7 @@ from clash.prop.gates import Action, Limits
 from clash.prop.manager import AccountFinalized, AccountNotFound, PropError, PropManager
 from clash.prop.messages import (
     AccountKind,
+    AccountRow,
     AccountSnapshot,
     AdminOp,
     PropControl,
@@ -32,8 +32,8 @@ from clash.prop.messages import (
     SubmitResult,
 )
 from clash.prop.prices import MarketPrices, NoPrices, PriceSource
+from clash.prop.tables import AdminRow, EquityPoint, FillRow, LedgerRow, OrderRow, Write
 from clash.store import Database, Session
-from clash.prop.tables import AccountRow, AdminRow, FillRow, LedgerRow, OrderRow, SnapshotRow, Write
 
 if TYPE_CHECKING:
     from clash.runtime import Runtime
@@ -54,7 +54,6 @@ class PropModule:
         db.register_check("prop.ledger", tables.check_ledger)
 
     async def start(self, rt: Runtime) -> None:
-        self.rt = rt
         self.db = rt.db
         self.clock = rt.clock
         self.config: PropConfig = rt.config.prop
@@ -66,7 +65,7 @@ class PropModule:
     # -- accounts ----------------------------------------------------------------------------------
     async def open_account(
         self,
-        clone_id: str,
+        clone_id: int,
         kind: AccountKind,
         *,
         universe: list[str],
@@ -79,6 +78,8 @@ class PropModule:
 
         `limits` is a full `Limits` or overrides of the configured defaults by field name.
         """
+        if isinstance(clone_id, bool) or not isinstance(clone_id, int) or clone_id < 1:
+            raise ValueError(f"clone_id must be a positive integer, not {clone_id!r}")
         if kind not in get_args(AccountKind):
             raise ValueError(f"kind must be one of {get_args(AccountKind)}, not {kind!r}")
         symbols = list(dict.fromkeys(universe))
@@ -90,26 +91,14 @@ class PropModule:
         opened = open_account(now, account_limits)
         book = opened.book
         row = AccountRow(
+            **book.book_state(),
             account_id=account_id,
             clone_id=clone_id,
             owner_user_id=owner_user_id,
             kind=kind,
             universe=symbols,
             limits=account_limits,
-            status=book.status,
-            halt_reason=None,
-            balance_micro=book.balance_micro,
-            peak_equity_micro=book.peak_equity_micro,
-            day_start_equity_micro=book.day_start_equity_micro,
-            day=book.day,
-            funding_hour=book.funding_hour,
-            deposits_micro=book.deposits_micro,
-            realized_pnl_micro=book.realized_pnl_micro,
-            fees_paid_micro=book.fees_paid_micro,
-            funding_paid_micro=book.funding_paid_micro,
-            liquidation_micro=book.liquidation_micro,
             created_at_ms=now,
-            updated_at_ms=now,
         )
         await self.manager.writer.write(
             Write(
@@ -119,7 +108,7 @@ class PropModule:
                     LedgerRow(None, account_id, e.kind, e.amount_micro, e.symbol, e.ref, e.at_ms)
                     for e in opened.ledger
                 ],
-                snapshot=snapshot_row(account_id, book, now),
+                snapshot=EquityPoint.of(AccountSnapshot.of(row, book, now)),
             )
         )
         self.manager.spawn(account_id)
@@ -177,10 +166,6 @@ class PropModule:
     async def kill(self, account_id: str, admin: str) -> AccountSnapshot:
         return await self._control(account_id, "kill", admin)
 
-    async def control(self, account_id: str, op: AdminOp, admin: str) -> AccountSnapshot:
-        """`pause`, `resume`, `flatten` or `kill` by name; each writes an audit row with `admin`."""
-        return await self._control(account_id, op, admin)
-
     async def finalize(self, account_id: str) -> AccountSnapshot:
         """Freeze the account: a last mark, the result snapshot written, the actor stopped.
         Finalizing twice answers the same result."""
@@ -199,7 +184,7 @@ class PropModule:
             raise AccountNotFound(account_id)
         return row
 
-    async def accounts_of_clone(self, clone_id: str) -> list[AccountRow]:
+    async def accounts_of_clone(self, clone_id: int) -> list[AccountRow]:
         async with self.db.read() as r:
             return await tables.accounts_of_clone(r, clone_id)
 
@@ -231,7 +216,7 @@ class PropModule:
 
     async def equity(
         self, account_id: str, since_ms: int, limit: int = 10_000
-    ) -> list[SnapshotRow]:
+    ) -> list[EquityPoint]:
         async with self.db.read() as r:
             await self._exists(r, account_id)
             return await tables.equity(r, account_id, since_ms, limit)

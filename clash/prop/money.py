@@ -94,10 +94,11 @@ def round_size(size: Decimal, sz_decimals: int) -> Decimal:
 def round_price(
     px: Decimal, sz_decimals: int, is_spot: bool = False, rounding: str = ROUND_HALF_EVEN
 ) -> Decimal:
-    """Round a price to Hyperliquid's tick rule.
+    """Round a price to the nearest valid tick in the ``rounding`` direction.
 
-    At most 5 significant figures and at most ``6 - szDecimals`` decimals (``8 - szDecimals`` for
-    spot). A price that is already an integer is always valid and returned unchanged.
+    Hyperliquid's tick rule: at most 5 significant figures and at most ``6 - szDecimals`` decimals
+    (``8 - szDecimals`` for spot), and an integer price is always valid whatever its significant
+    figures. So from 10,000 up the tick is 1 (BTC at 100,286.4 rounds to 100,286, not 100,290).
     """
     if not px.is_finite() or px <= 0:
         raise ValueError(f"price must be positive, got {px}")
@@ -105,7 +106,7 @@ def round_price(
         return px.quantize(Decimal(1))
     max_decimals = (SPOT_MAX_DECIMALS if is_spot else PERP_MAX_DECIMALS) - sz_decimals
     sig_decimals = PRICE_SIG_FIGS - 1 - px.adjusted()
-    decimals = min(max_decimals, sig_decimals)
+    decimals = max(min(max_decimals, sig_decimals), 0)
     with wide():
         rounded = px.quantize(Decimal(1).scaleb(-decimals), rounding=rounding)
     if rounded == 0:

@@ -64,7 +64,6 @@ class ScriptedPrices:
         self.specs: dict[str, AssetSpec] = {s.symbol: s for s in specs}
         self.prices: dict[str, Decimal] = {k: Decimal(v) for k, v in (prices or {}).items()}
         self.rates: dict[str, FundingRate] = {}
-        self.calls = 0
         self._failures: list[BaseException] = []
 
     def set(self, **prices: Decimal | str | int) -> None:
@@ -74,9 +73,6 @@ class ScriptedPrices:
     def remove(self, *symbols: str) -> None:
         for symbol in symbols:
             self.prices.pop(symbol, None)
-
-    def set_spec(self, spec: AssetSpec) -> None:
-        self.specs[spec.symbol] = spec
 
     def set_funding(
         self, symbol: str, rate: Decimal | str, oracle_px: Decimal | str | None = None
@@ -90,7 +86,6 @@ class ScriptedPrices:
         self._failures += [error] * times
 
     def _call(self) -> None:
-        self.calls += 1
         if self._failures:
             raise self._failures.pop(0)
 

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from clash.prop.book import AccountBook, HaltReason, Status
 from clash.prop.fills import Position
 from clash.prop.gates import Action, Limits
-from clash.prop.messages import AccountKind, AccountSnapshot, AdminOp, SubmitOutcome, SubmitResult
+from clash.prop.messages import (
+    AccountRow,
+    AccountSnapshot,
+    AdminOp,
+    SubmitOutcome,
+    SubmitResult,
+)
 from clash.store import Database, GroupCommit, Reader, Session, Transaction
 
 _json = msgspec.json.Encoder(decimal_format="string")
@@ -29,73 +34,6 @@ def _dec(value: Decimal | None) -> str | None:
 
 
 # -- rows ------------------------------------------------------------------------------------------
-
-
-class AccountRow(msgspec.Struct, frozen=True, kw_only=True):
-    account_id: str
-    clone_id: str
-    owner_user_id: str | None
-    kind: AccountKind
-    universe: list[str]
-    limits: Limits
-    status: Status
-    halt_reason: HaltReason | None
-    balance_micro: int
-    peak_equity_micro: int
-    day_start_equity_micro: int
-    day: int
-    funding_hour: int
-    deposits_micro: int
-    realized_pnl_micro: int
-    fees_paid_micro: int
-    funding_paid_micro: int
-    liquidation_micro: int
-    max_drawdown_ppm: int = 0
-    orders_count: int = 0
-    actions_filled: int = 0
-    actions_rejected: int = 0
-    actions_held: int = 0
-    created_at_ms: int
-    updated_at_ms: int
-    finalized_at_ms: int | None = None
-
-    def with_book(self, book: AccountBook, **changes: Any) -> AccountRow:
-        """This row carrying `book`'s state (plus any other column changes)."""
-        return msgspec.structs.replace(
-            self,
-            status=book.status,
-            halt_reason=book.halt_reason,
-            balance_micro=book.balance_micro,
-            peak_equity_micro=book.peak_equity_micro,
-            day_start_equity_micro=book.day_start_equity_micro,
-            day=book.day,
-            funding_hour=book.funding_hour,
-            deposits_micro=book.deposits_micro,
-            realized_pnl_micro=book.realized_pnl_micro,
-            fees_paid_micro=book.fees_paid_micro,
-            funding_paid_micro=book.funding_paid_micro,
-            liquidation_micro=book.liquidation_micro,
-            updated_at_ms=book.updated_at_ms,
-            **changes,
-        )
-
-    def book(self, positions: Iterable[Position]) -> AccountBook:
-        return AccountBook(
-            balance_micro=self.balance_micro,
-            positions={p.symbol: p for p in positions},
-            status=self.status,
-            halt_reason=self.halt_reason,
-            peak_equity_micro=self.peak_equity_micro,
-            day_start_equity_micro=self.day_start_equity_micro,
-            day=self.day,
-            funding_hour=self.funding_hour,
-            deposits_micro=self.deposits_micro,
-            realized_pnl_micro=self.realized_pnl_micro,
-            fees_paid_micro=self.fees_paid_micro,
-            funding_paid_micro=self.funding_paid_micro,
-            liquidation_micro=self.liquidation_micro,
-            updated_at_ms=self.updated_at_ms,
-        )
 
 
 class ActionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,7 +88,9 @@ class LedgerRow(msgspec.Struct, frozen=True, array_like=True):
     at_ms: int
 
 
-class SnapshotRow(msgspec.Struct, frozen=True, array_like=True):
+class EquityPoint(msgspec.Struct, frozen=True, array_like=True):
+    """A `prop_equity_snapshots` row: the equity curve's point at `at_ms`."""
+
     snapshot_id: int | None
     account_id: str
     at_ms: int
@@ -165,7 +105,15 @@ class SnapshotRow(msgspec.Struct, frozen=True, array_like=True):
     funding_paid_micro: int
     gross_exposure_micro: int
 
-    def same_values(self, other: SnapshotRow | None) -> bool:
+    @classmethod
+    def of(cls, s: AccountSnapshot) -> EquityPoint:
+        return cls(
+            None, s.account_id, s.at_ms, s.status, s.equity_micro, s.balance_micro,
+            s.unrealized_micro, s.peak_equity_micro, s.drawdown_micro, s.day_start_equity_micro,
+            s.fees_paid_micro, s.funding_paid_micro, s.gross_exposure_micro,
+        )
+
+    def same_values(self, other: EquityPoint | None) -> bool:
         """Equal to `other` apart from the id and the time."""
         return other is not None and (
             msgspec.structs.astuple(self)[3:] == msgspec.structs.astuple(other)[3:]
@@ -205,7 +153,7 @@ class Write(msgspec.Struct, kw_only=True):
     delete_positions: list[str] = []
     status_changes: list[StatusRow] = []
     admin: AdminRow | None = None
-    snapshot: SnapshotRow | None = None
+    snapshot: EquityPoint | None = None
     result: AccountSnapshot | None = None
     prune_before_ms: int | None = None
 
@@ -433,7 +381,7 @@ async def open_account_ids(r: Session) -> list[str]:
     return [account_id for (account_id,) in rows]
 
 
-async def accounts_of_clone(r: Session, clone_id: str) -> list[AccountRow]:
+async def accounts_of_clone(r: Session, clone_id: int) -> list[AccountRow]:
     rows = await r.fetchall(
         f"SELECT {_ACCOUNT_COLUMNS} FROM prop_accounts WHERE clone_id = ? ORDER BY created_at_ms",
         (clone_id,),
@@ -500,23 +448,23 @@ async def admin_actions(r: Session, account_id: str) -> list[AdminRow]:
     return [msgspec.convert(row, AdminRow) for row in rows]
 
 
-async def equity(r: Session, account_id: str, since_ms: int, limit: int) -> list[SnapshotRow]:
+async def equity(r: Session, account_id: str, since_ms: int, limit: int) -> list[EquityPoint]:
     """Snapshots at or after `since_ms`, oldest first; the newest `limit` when there are more."""
     rows = await r.fetchall(
         f"SELECT {_SNAPSHOT_COLUMNS} FROM prop_equity_snapshots WHERE account_id = ? AND at_ms >= ?"
         " ORDER BY at_ms DESC, snapshot_id DESC LIMIT ?",
         (account_id, since_ms, limit),
     )
-    return [msgspec.convert(row, SnapshotRow) for row in reversed(rows)]
+    return [msgspec.convert(row, EquityPoint) for row in reversed(rows)]
 
 
-async def last_snapshot(r: Session, account_id: str) -> SnapshotRow | None:
+async def last_snapshot(r: Session, account_id: str) -> EquityPoint | None:
     rows = await r.fetchall(
         f"SELECT {_SNAPSHOT_COLUMNS} FROM prop_equity_snapshots WHERE account_id = ?"
         " ORDER BY at_ms DESC, snapshot_id DESC LIMIT 1",
         (account_id,),
     )
-    return msgspec.convert(rows[0], SnapshotRow) if rows else None
+    return msgspec.convert(rows[0], EquityPoint) if rows else None
 
 
 # -- the invariant ---------------------------------------------------------------------------------
@@ -535,7 +483,7 @@ FROM prop_accounts a LEFT JOIN (
            sum(CASE kind WHEN 'realized_pnl' THEN amount_micro ELSE 0 END) AS realized,
            -sum(CASE kind WHEN 'fee' THEN amount_micro ELSE 0 END) AS fees,
            -sum(CASE kind WHEN 'funding' THEN amount_micro ELSE 0 END) AS funding,
-           sum(CASE kind WHEN 'liquidation' THEN amount_micro ELSE 0 END) AS liquidation
+           sum(CASE kind WHEN 'backstop_liquidation' THEN amount_micro ELSE 0 END) AS liquidation
     FROM prop_ledger GROUP BY account_id
 ) l USING (account_id)
 WHERE a.balance_micro != coalesce(l.total, 0)

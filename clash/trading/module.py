@@ -228,7 +228,7 @@ class TradingModule:
             row = await self.prop.account(account_id)
         except AccountNotFound:
             raise TradingError("account_not_found", f"no prop account {account_id}") from None
-        if row.clone_id != str(clone.clone_id) or (user is not None and user != clone.owner_id):
+        if row.clone_id != clone.clone_id or (user is not None and user != clone.owner_id):
             raise TradingError("account_not_of_clone", f"prop account {account_id} is not one of clone "
                                                        f"{clone.clone_id}'s accounts")
         snapshot = await self.prop.snapshot(account_id)
@@ -252,7 +252,7 @@ class TradingModule:
             row = await self.prop.account(account_id)
         except AccountNotFound:
             raise TradingError("account_not_found", f"no prop account {account_id}") from None
-        if row.clone_id != str(clone_id):
+        if row.clone_id != clone_id:
             raise TradingError("account_not_of_clone", f"prop account {account_id} is not one of clone {clone_id}'s")
         if row.finalized_at_ms is not None:
             raise TradingError("account_finalized", f"prop account {account_id} is finalized")
@@ -454,9 +454,9 @@ class TradingModule:
         if not clone.latest_version:
             await self.clones.save_pipeline(DEMO_OWNER, clone.id, pipeline)
             await self.clones.publish(DEMO_OWNER, clone.id, "demo")
-        accounts = [a for a in await self.prop.accounts_of_clone(str(clone.id)) if a.finalized_at_ms is None]
+        accounts = [a for a in await self.prop.accounts_of_clone(clone.id) if a.finalized_at_ms is None]
         account = accounts[0].account_id if accounts else await self.prop.open_account(
-            str(clone.id), "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
+            clone.id, "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
         return await self.activate(clone.id, account, demo=True)
 
 

@@ -34,7 +34,7 @@ async def test_an_account_fills_at_the_ingested_mark_with_slippage_against_the_t
                     [OpsModule(), MarketModule(), PropModule()]) as rt:
         await clock.advance(120)
         market, prop = rt.module("market"), rt.module("prop")
-        account = await prop.open_account("clone-1", "sandbox", universe=["BTC", "ETH"], owner_user_id="u1")
+        account = await prop.open_account(1, "sandbox", universe=["BTC", "ETH"], owner_user_id="u1")
 
         mark = (await market.latest_marks(["BTC"]))["BTC"]
         result = await prop.submit(account, Action(action_id="a1", kind="open_long", symbol="BTC",
@@ -61,7 +61,7 @@ async def test_a_stale_feed_rejects_entries_with_no_price(tmp_path):
                     [OpsModule(), MarketModule(), PropModule()]) as rt:
         await clock.advance(60)
         prop = rt.module("prop")
-        account = await prop.open_account("clone-1", "sandbox", universe=["BTC"])
+        account = await prop.open_account(1, "sandbox", universe=["BTC"])
         await rt.system.stop("market.hyperliquid")  # the feed goes quiet
         await clock.advance(10 * 60)
         result = await prop.submit(account, Action(action_id="late", kind="open_long", symbol="BTC",

@@ -21,10 +21,10 @@ from clash.http.errors import ApiError
 from clash.prop.fills import Position, unrealized_pnl_micro
 from clash.prop.fills import notional_micro as position_notional_micro
 from clash.prop.gates import Limits
-from clash.prop.messages import AccountSnapshot, AdminOp
+from clash.prop.messages import AccountRow, AccountSnapshot, AdminOp
 from clash.prop.module import AccountFinalized, AccountNotFound, PropModule
 from clash.prop.money import format_usd
-from clash.prop.tables import AccountRow, FillRow, LedgerRow, OrderRow, SnapshotRow
+from clash.prop.tables import EquityPoint, FillRow, LedgerRow, OrderRow
 
 T = TypeVar("T")
 
@@ -108,7 +108,7 @@ class PositionView(msgspec.Struct, frozen=True):
 
 class AccountView(msgspec.Struct, frozen=True):
     account_id: str
-    clone_id: str
+    clone_id: int
     kind: str
     status: str
     halt_reason: str | None
@@ -195,7 +195,7 @@ class OrderView(msgspec.Struct, frozen=True):
         )
 
 
-class FillView(msgspec.Struct, frozen=True):
+class PropFillView(msgspec.Struct, frozen=True):
     order_no: int
     action_id: str | None
     cause: str
@@ -209,7 +209,7 @@ class FillView(msgspec.Struct, frozen=True):
     at_ms: int
 
     @classmethod
-    def of(cls, f: FillRow) -> FillView:
+    def of(cls, f: FillRow) -> PropFillView:
         return cls(
             f.order_no, f.action_id, f.cause, f.symbol, f.side, format(f.size, "f"),
             format(f.px, "f"), format(f.ref_px, "f"), format_usd(f.notional_micro),
@@ -245,7 +245,7 @@ class EquityPointView(msgspec.Struct, frozen=True):
     gross_exposure_usd: str
 
     @classmethod
-    def of(cls, s: SnapshotRow) -> EquityPointView:
+    def of(cls, s: EquityPoint) -> EquityPointView:
         return cls(
             s.at_ms, s.status, format_usd(s.equity_micro), format_usd(s.balance_micro),
             format_usd(s.unrealized_micro), format_usd(s.peak_equity_micro),
@@ -339,7 +339,7 @@ async def get_fills(request: Request) -> Response:
     module, row = await _readable(request)
     limit, before = _paging(request)
     fills = await module.fills(row.account_id, limit, before)
-    return json_response(_page([FillView.of(f) for f in fills], [f.order_no for f in fills], limit))
+    return json_response(_page([PropFillView.of(f) for f in fills], [f.order_no for f in fills], limit))
 
 
 async def get_ledger(request: Request) -> Response:

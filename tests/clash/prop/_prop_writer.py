@@ -84,7 +84,7 @@ async def main(path: str) -> None:
     async with prop_runtime(Path(path), clock=LiveClock(), check=False) as env:
         if CRASH_ACCOUNT not in env.module.manager.open_accounts:
             await env.module.open_account(
-                "clone-crash", "sandbox", universe=["BTC"], account_id=CRASH_ACCOUNT
+                1, "sandbox", universe=["BTC"], account_id=CRASH_ACCOUNT
             )
         async with env.db.read() as r:
             n = await r.fetchval(

@@ -23,6 +23,7 @@ from clash.prop.money import usd
 pytestmark = pytest.mark.anyio
 D = Decimal
 WIDE = {"max_leverage": 40, "max_asset_exposure": "40", "max_gross_exposure": "40"}
+STATUS_REASONS = "SELECT reason FROM prop_status_changes WHERE account_id = ? ORDER BY change_id"
 
 
 def long(action_id="a1", symbol="BTC", usd_size=5_000, leverage=5, **kw) -> Action:
@@ -50,7 +51,7 @@ async def ledger(env, account_id):
 
 async def open_btc(env, **kw) -> str:
     return await env.module.open_account(
-        "clone-1", "sandbox", universe=["BTC", "ETH"], owner_user_id="u1", **kw
+        1, "sandbox", universe=["BTC", "ETH"], owner_user_id="u1", **kw
     )
 
 
@@ -61,11 +62,11 @@ async def test_opening_an_account_writes_one_deposit_row(tmp_path: Path):
         snap = await env.module.snapshot(account)
         assert (snap.status, snap.balance_micro, snap.equity_micro) == ("active", usd(10_000), usd(10_000))
         assert (snap.clone_id, snap.kind, snap.universe, snap.owner_user_id) == (
-            "clone-1", "sandbox", ["BTC", "ETH"], "u1"
+            1, "sandbox", ["BTC", "ETH"], "u1"
         )
         assert actor_name(account) in env.system.names()
         custom = await env.module.open_account(
-            "clone-1", "audition", universe=["ETH"], starting_equity_micro=usd(500),
+            1, "audition", universe=["ETH"], starting_equity_micro=usd(500),
             limits={"max_leverage": 3},
         )
         snap = await env.module.snapshot(custom)
@@ -74,6 +75,9 @@ async def test_opening_an_account_writes_one_deposit_row(tmp_path: Path):
             await open_btc(env, limits={"leverage_max": 3})
         with pytest.raises(AccountNotFound):
             await env.module.snapshot("pa_nope")
+        with pytest.raises(ValueError, match="clone_id"):
+            await env.module.open_account("1", "sandbox", universe=["BTC"])
+        assert [a.account_id for a in await env.module.accounts_of_clone(1)] == [account, custom]
 
 
 async def test_open_long_fills_with_slippage_and_a_fee_row(tmp_path: Path):
@@ -195,20 +199,41 @@ async def test_a_max_drawdown_halt_is_permanent(tmp_path: Path):
         assert (await env.module.submit(account, long("a2", usd_size=100))).reason_code == "account_halted"
 
 
-async def test_liquidation_zeroes_the_account(tmp_path: Path):
+async def test_a_liquidation_closes_at_market_and_leaves_the_rest(tmp_path: Path):
     async with prop_runtime(tmp_path) as env:
         account = await open_btc(env, limits=WIDE)
         result = await env.module.submit(account, long(symbol="ETH", usd_size=150_000, leverage=20))
-        assert result.outcome == "filled"
-        env.prices.set(ETH=2_375)  # -5% on 15x equity
+        assert result.outcome == "filled"  # 60 ETH at 2501.3, fee 67.5351
+        env.prices.set(ETH=2_375)  # equity 2354.4649: below maintenance 2850, above 2/3 of it
+        await env.clock.advance(10)
+        snap = await env.module.snapshot(account)
+        assert (snap.status, snap.positions, snap.liquidation_micro) == ("liquidated", [], 0)
+        assert snap.balance_micro == 2_290_339_900  # less the close's fee 60 * 2375 * 0.00045
+        assert (await ledger(env, account))[-2:] == [
+            ("fee", -64_125_000, "liquidation"),
+            ("realized_pnl", -7_578_000_000, "liquidation"),
+        ]
+        fill = (await env.module.fills(account))[0]
+        assert (fill.cause, fill.px, fill.fee_micro) == ("liquidation", D(2375), 64_125_000)
+        assert await rows(env, STATUS_REASONS, account) == [("liquidation",)]
+        late = await env.module.submit(account, long("a2", usd_size=100))
+        assert late.reason_code == "account_liquidated"
+
+
+async def test_a_backstop_liquidation_zeroes_the_account(tmp_path: Path):
+    async with prop_runtime(tmp_path) as env:
+        account = await open_btc(env, limits=WIDE)
+        await env.module.submit(account, long(symbol="ETH", usd_size=150_000, leverage=20))
+        env.prices.set(ETH=2_300)  # equity -2145.5351: below 2/3 of the maintenance margin
         await env.clock.advance(10)
         snap = await env.module.snapshot(account)
         assert (snap.status, snap.balance_micro, snap.positions) == ("liquidated", 0, [])
-        kinds = [k for k, _, _ in await ledger(env, account)]
-        assert kinds[-2:] == ["realized_pnl", "liquidation"]
-        assert (await env.module.fills(account))[0].cause == "liquidation"
-        late = await env.module.submit(account, long("a2", usd_size=100))
-        assert late.reason_code == "account_liquidated"
+        assert snap.liquidation_micro == 2_145_535_100  # the deficit written off
+        assert [k for k, _, _ in await ledger(env, account)][-2:] == [
+            "realized_pnl", "backstop_liquidation"
+        ]
+        assert (await env.module.fills(account))[0].cause == "backstop_liquidation"
+        assert await rows(env, STATUS_REASONS, account) == [("backstop_liquidation",)]
 
 
 async def test_funding_is_an_hourly_ledger_row(tmp_path: Path):

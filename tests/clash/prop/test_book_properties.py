@@ -4,13 +4,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 import msgspec
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from clash.prop.book import DAY_MS, HOUR_MS, AccountBook, Action, Outcome, open_account
-from clash.prop.fills import AssetSpec
+from clash.prop.fills import AssetSpec, maintenance_margin_micro
 from clash.prop.gates import Limits
-from clash.prop.money import exact, round_price, round_size, usd
+from clash.prop.money import exact, round_price, round_size, usd, wide
 
 D = Decimal
 LIMITS = Limits()
@@ -61,7 +61,6 @@ def test_a_round_trip_books_fees_and_pnl():
     assert book.positions == {}
     assert book.fees_paid_micro == 4_724_888
     assert book.balance_micro == usd(10_000) - 4_724_888 + 494_750_000
-    assert outcome.position_changes[0].event == "close"
 
 
 def test_reduce_add_and_flip_through_submit():
@@ -69,7 +68,6 @@ def test_reduce_add_and_flip_through_submit():
     assert book.positions["BTC"].size == D("0.02")
     reduced = book.submit(act("reduce", size_fraction=D("0.25")), ASSETS, START, 2, LIMITS)
     assert accepted(reduced).positions["BTC"].size == D("0.015")
-    assert [c.event for c in reduced.position_changes] == ["reduce"]
     added = book.submit(act(size_usd=usd(1_000), leverage=4), ASSETS, START, 3, LIMITS)
     assert (accepted(added).positions["BTC"].size, added.book.positions["BTC"].leverage) == (
         D("0.03"),
@@ -77,7 +75,6 @@ def test_reduce_add_and_flip_through_submit():
     )
     flipped = book.submit(act("open_short", size_usd=usd(500)), ASSETS, START, 4, LIMITS)
     assert flipped.order.size == D("0.025")  # closes 0.02, then opens 0.005 short
-    assert [c.event for c in flipped.position_changes] == ["flip"]
     position = accepted(flipped).positions["BTC"]
     assert (position.side, position.size, position.entry_px) == ("short", D("0.005"), D(99_950))
 
@@ -111,30 +108,62 @@ def test_a_take_profit_closes_a_short():
     assert hit.book.positions == {}
 
 
-def test_liquidation_closes_at_mark_and_zeroes_the_balance():
+def test_a_liquidation_closes_at_the_mark_and_the_account_keeps_what_remains():
     book = accepted(fresh().submit(act(size_usd=usd(95_000), leverage=40), ASSETS, START, 1, WIDE))
-    assert book.positions["BTC"].size == D("0.95")
+    # 0.95 BTC bought at 100050, fee 42.771375: balance 9957.228625
     calm = book.mark(ASSETS, {"BTC": D(99_990)}, 2, WIDE)
-    assert calm.book.status == "active"
-    outcome = book.mark(ASSETS, {"BTC": D(90_000)}, 3, WIDE)
-    liquidated = outcome.book
-    # equity 409.728625 < maintenance 0.95 * 90000 / 80 = 1068.75
-    assert [(e.kind, e.amount_micro) for e in outcome.ledger] == [
-        ("realized_pnl", -9_547_500_000),
-        ("liquidation", -409_728_625),
+    assert (calm.book.status, calm.fills) == ("active", [])
+    outcome = book.mark(ASSETS, {"BTC": D("90500.5")}, 3, WIDE)
+    # equity 885.203625 < maintenance 0.95 * 90500.5 / 80 = 1074.69... but above 2/3 of it
+    assert [(f.cause, f.ref_px, f.px, f.fee_micro) for f in outcome.fills] == [
+        ("liquidation", D("90500.5"), D(90_500), 38_688_750)  # the tick rounds the sell down
     ]
-    assert [(f.cause, f.px, f.fee_micro) for f in outcome.fills] == [("liquidation", D(90_000), 0)]
-    assert (liquidated.status, liquidated.balance_micro, liquidated.positions) == (
-        "liquidated",
-        0,
-        {},
-    )
+    assert [(e.kind, e.amount_micro, e.ref) for e in outcome.ledger] == [
+        ("fee", -38_688_750, "liquidation"),
+        ("realized_pnl", -9_072_500_000, "liquidation"),
+    ]
+    liquidated = outcome.book
+    assert (liquidated.status, liquidated.positions) == ("liquidated", {})
+    assert liquidated.balance_micro == 846_039_875 == 9_957_228_625 - 9_072_500_000 - 38_688_750
+    assert liquidated.liquidation_micro == 0
     assert [(c.before, c.after, c.reason) for c in outcome.status_changes] == [
         ("active", "liquidated", "liquidation")
     ]
     assert liquidated.submit(act(size_usd=usd(100)), ASSETS, START, 4, WIDE).rejection.code == (
         "account_liquidated"
     )
+
+
+def test_a_backstop_liquidation_takes_all_remaining_collateral():
+    book = accepted(fresh().submit(act(size_usd=usd(95_000), leverage=40), ASSETS, START, 1, WIDE))
+    outcome = book.mark(ASSETS, {"BTC": D(90_000)}, 3, WIDE)
+    liquidated = outcome.book
+    # equity 409.728625 < 2/3 of maintenance 0.95 * 90000 / 80 = 1068.75
+    assert [(e.kind, e.amount_micro) for e in outcome.ledger] == [
+        ("realized_pnl", -9_547_500_000),
+        ("backstop_liquidation", -409_728_625),
+    ]
+    assert [(f.cause, f.px, f.fee_micro) for f in outcome.fills] == [
+        ("backstop_liquidation", D(90_000), 0)
+    ]
+    assert (liquidated.status, liquidated.balance_micro, liquidated.positions) == (
+        "liquidated",
+        0,
+        {},
+    )
+    assert liquidated.liquidation_micro == -409_728_625
+    assert [(c.before, c.after, c.reason) for c in outcome.status_changes] == [
+        ("active", "liquidated", "backstop_liquidation")
+    ]
+
+
+def test_a_backstop_liquidation_writes_off_a_deficit():
+    book = accepted(fresh().submit(act(size_usd=usd(95_000), leverage=40), ASSETS, START, 1, WIDE))
+    outcome = book.mark(ASSETS, {"BTC": D(85_000)}, 3, WIDE)
+    # the close leaves 9957.228625 - 0.95 * 15050 = -4340.271375: the row brings it back to 0
+    assert outcome.ledger[-1].kind == "backstop_liquidation"
+    assert outcome.ledger[-1].amount_micro == 4_340_271_375
+    assert outcome.book.balance_micro == 0
 
 
 def test_daily_loss_halt_flattens_and_lifts_on_the_next_utc_day():
@@ -213,9 +242,9 @@ def test_flatten_closes_everything_and_keeps_the_status():
     )
     outcome = book.flatten(ASSETS, START, 2, LIMITS)
     assert outcome.book.positions == {} and outcome.book.status == "active"
-    assert [(c.symbol, c.event) for c in outcome.position_changes] == [
-        ("BTC", "close"),
-        ("ETH", "close"),
+    assert [(f.symbol, f.side, f.cause) for f in outcome.fills] == [
+        ("BTC", "sell", "admin"),
+        ("ETH", "buy", "admin"),
     ]
 
 
@@ -366,19 +395,24 @@ class Replay:
             + unrealized_change
             + kinds["fee"]
             + kinds["funding"]
-            + kinds["liquidation"]
+            + kinds["backstop_liquidation"]
         )
 
         # (3) a rejected action changes nothing
         if outcome.rejection is not None:
             assert outcome.book is before
-            assert (outcome.ledger, outcome.fills, outcome.position_changes) == ([], [], [])
+            assert (outcome.ledger, outcome.fills, outcome.status_changes) == ([], [], [])
 
         # (4) nothing stays open after a flatten, a kill, a halt or a liquidation
         if step[0] in ("flatten", "kill") or book.status in ("halted", "liquidated"):
             assert book.positions == {}
-        if book.status == "liquidated":
-            assert book.balance_micro == 0
+        # (5) a backstop liquidation ends at zero; a market one keeps a non-negative remainder
+        for change in outcome.status_changes:
+            if change.reason == "backstop_liquidation":
+                assert book.balance_micro == 0
+            elif change.reason == "liquidation":
+                assert book.balance_micro >= 0 and book.liquidation_micro == 0
+                assert {e.kind for e in outcome.ledger} <= {"fee", "realized_pnl"}
 
         self._check_fills(outcome)
 
@@ -413,7 +447,7 @@ class Replay:
         for fill in outcome.fills:
             event(f"fill: {fill.cause}")
         for change in outcome.status_changes:
-            event(f"status: {change.after}")
+            event(f"status: {change.after} ({change.reason})")
         if outcome.rejection is not None:
             event(f"rejected: {outcome.rejection.code}")
 
@@ -441,10 +475,16 @@ leveraged_opens = st.tuples(
     st.none(),
     st.just(D(1)),
 )
+# small moves too, so a book can stop between the maintenance margin and 2/3 of it
+creep = st.decimals(D("0.996"), D("1.004"), places=4)
+path_factors = st.sampled_from([creep, creep, calm, shock]).flatmap(lambda chosen: chosen)
+path_marks = st.tuples(
+    st.just("mark"), st.dictionaries(st.sampled_from(SYMBOLS), path_factors, min_size=1)
+)
 price_paths = st.lists(
-    st.tuples(st.integers(0, 2 * HOUR_MS), st.one_of(mark_steps, funding_steps)),
+    st.tuples(st.integers(0, 2 * HOUR_MS), st.one_of(path_marks, path_marks, funding_steps)),
     min_size=1,
-    max_size=15,
+    max_size=30,
 )
 
 
@@ -456,6 +496,62 @@ def test_leveraged_books_survive_or_liquidate_cleanly(opens, path):
     replay = Replay(RISKY)
     replay.run(opens + path)
     if replay.book.status == "liquidated":
-        assert replay.book.liquidation_micro == -sum(
-            r.amount_micro for r in replay.rows if r.kind != "liquidation"
+        backstop = [r for r in replay.rows if r.kind == "backstop_liquidation"]
+        if backstop:
+            assert replay.book.liquidation_micro == -sum(
+                r.amount_micro for r in replay.rows if r.kind != "backstop_liquidation"
+            )
+        else:
+            assert replay.book.liquidation_micro == 0
+            assert replay.book.balance_micro == sum(r.amount_micro for r in replay.rows) >= 0
+
+
+@PROPERTY
+@given(
+    kind=st.sampled_from(["open_long", "open_short"]),
+    symbol=st.sampled_from(SYMBOLS),
+    fraction=st.decimals(D(1), D(11), places=1),
+    leverage=st.sampled_from([5, 10, 20, 40]),
+    ratio=st.decimals(D("0.3"), D("1.3"), places=3),
+)
+def test_one_mark_liquidates_by_hyperliquids_rule(kind, symbol, fraction, leverage, ratio):
+    """Below the maintenance margin the mark closes at market and the account keeps the rest;
+    below 2/3 of it the backstop takes everything left."""
+    opened = fresh().submit(
+        act(kind, symbol, size_fraction=fraction, leverage=leverage), ASSETS, START, 1, RISKY
+    )
+    assume(opened.rejection is None and opened.fills)
+    book = opened.book
+    p = book.positions[symbol]
+    # the mark at which equity is `ratio` times the maintenance margin (before tick rounding)
+    d, balance = (1 if p.side == "long" else -1), Decimal(book.balance_micro).scaleb(-6)
+    with wide():
+        mark = (d * p.size * p.entry_px - balance) / (
+            d * p.size - ratio * p.size / (2 * ASSETS[symbol].max_leverage)
         )
+    assume(mark > 0)
+    marks = {**START, symbol: round_price(mark, ASSETS[symbol].sz_decimals)}
+    equity = book.equity_micro(marks)
+    required = maintenance_margin_micro(book.positions[symbol], marks[symbol], ASSETS[symbol])
+    outcome = book.mark(ASSETS, marks, 2, RISKY)
+    reasons = [c.reason for c in outcome.status_changes]
+    event(f"mark: {reasons}")
+    if equity >= required:
+        assert (reasons, outcome.fills, outcome.book.status) == ([], [], "active")
+        return
+    (fill,) = outcome.fills
+    assert outcome.book.status == "liquidated" and outcome.book.positions == {}
+    if 3 * equity < 2 * required:
+        assert reasons == ["backstop_liquidation"]
+        assert (fill.cause, fill.px, fill.fee_micro) == ("backstop_liquidation", marks[symbol], 0)
+        assert outcome.book.balance_micro == 0
+        assert outcome.ledger[-1].kind == "backstop_liquidation"
+    else:
+        assert reasons == ["liquidation"]
+        assert fill.cause == "liquidation" and fill.ref_px == marks[symbol]
+        against = fill.px <= fill.ref_px if fill.side == "sell" else fill.px >= fill.ref_px
+        assert against and round_price(fill.px, ASSETS[symbol].sz_decimals) == fill.px
+        assert {e.kind for e in outcome.ledger} <= {"fee", "realized_pnl"}
+        kept = outcome.book.balance_micro
+        assert 0 <= kept == book.balance_micro + sum(e.amount_micro for e in outcome.ledger)
+        assert kept <= equity  # only the fee and the tick came off

@@ -13,7 +13,7 @@ from clash.prop.fills import (
     fill_market_order,
     funding_payment,
     maintenance_margin_micro,
-    should_liquidate,
+    liquidation_due,
     stop_or_take_profit_hit,
     unrealized_pnl_micro,
 )
@@ -57,9 +57,11 @@ def test_a_buy_fills_above_the_reference_price_with_a_taker_fee():
 
 def test_a_sell_fills_below_and_the_tick_rounding_also_goes_against_the_trader():
     fill = market("sell", "0.05", "103000")
-    assert fill.px == D("102940")  # 102948.5 floored to five significant figures
+    assert fill.px == D("102948")  # 102948.5 floored to the integer tick
     buy = market("buy", "0.05", "103000")
-    assert buy.px == D("103060")  # 103051.5 ceiled to five significant figures
+    assert buy.px == D("103052")  # 103051.5 ceiled to the integer tick
+    small = market("sell", "0.05", "3000.1")
+    assert small.px == D("2998.5")  # 2998.59995 floored to 6 - szDecimals = 1 decimal
 
 
 def test_sizes_are_truncated_and_fees_rounded_up_to_the_micro_dollar():
@@ -111,8 +113,8 @@ def test_reduce_realises_pnl_on_the_closed_part():
     assert t.position.size == D("0.15")
     assert t.position.entry_px == D("101050.5")
     assert t.position.margin_micro == 3_789_393_750  # 0.15 * 101050.5 / 4
-    assert t.realized_micro == 94_475_000  # 0.05 * (102940 - 101050.5)
-    assert amounts(t) == {"fee": -2_316_150, "realized_pnl": 94_475_000}  # 5147 * 0.00045
+    assert t.realized_micro == 94_875_000  # 0.05 * (102948 - 101050.5)
+    assert amounts(t) == {"fee": -2_316_330, "realized_pnl": 94_875_000}  # 5147.4 * 0.00045
 
 
 def test_close_realises_a_loss():
@@ -134,9 +136,9 @@ def test_flip_closes_then_opens_the_rest_on_the_other_side():
     t = apply_fill(p, market("sell", "0.3", "101000"), leverage=3, stop_loss=D(110000))
     assert t.event == "flip"
     new = t.position
-    assert (new.side, new.size, new.entry_px, new.leverage) == ("short", D("0.2"), D("100940"), 3)
+    assert (new.side, new.size, new.entry_px, new.leverage) == ("short", D("0.2"), D("100949"), 3)
     assert new.stop_loss == D(110000) and new.take_profit is None
-    assert amounts(t) == {"fee": -13_626_900, "realized_pnl": 89_000_000}  # 0.3 * 100940 * 0.00045
+    assert amounts(t) == {"fee": -13_628_115, "realized_pnl": 89_900_000}  # 0.3 * 100949 * 0.00045
 
 
 def test_unrealised_pnl_floors_to_the_micro_dollar():
@@ -192,13 +194,18 @@ def _book(balance_usd: int, *positions: Position) -> AccountBook:
     )
 
 
-def test_liquidation_threshold():
-    # 10000 USD and 1 BTC long from 100000 at 40x: equity 10000 + (m - 100000), maintenance m / 80.
+def test_liquidation_thresholds_are_the_maintenance_margin_and_two_thirds_of_it():
+    # 10000 USD and 1 BTC long from 100000 at 40x: equity m - 90000, maintenance m / 80.
     book = _book(10_000, position(size="1", entry="100000", leverage=40))
     assets = {"BTC": BTC}
-    assert not should_liquidate(book, assets, {"BTC": D(91140)})  # 1140 vs 1139.25
-    assert should_liquidate(book, assets, {"BTC": D(91139)})  # 1139 vs 1139.2375
-    assert not should_liquidate(_book(-5), assets, {})  # nothing open, nothing to liquidate
+    assert liquidation_due(book, assets, {"BTC": D(91140)}) is None  # 1140 vs 1139.25
+    assert liquidation_due(book, assets, {"BTC": D(91139)}) == "liquidation"  # 1139 < 1139.2375
+    # 757 vs 2/3 of 1134.4625 = 756.308...: still a market liquidation
+    assert liquidation_due(book, assets, {"BTC": D(90757)}) == "liquidation"
+    # 756 < 2/3 of 1134.45 = 756.3: the backstop takes over
+    assert liquidation_due(book, assets, {"BTC": D(90756)}) == "backstop_liquidation"
+    assert liquidation_due(book, assets, {"BTC": D(80000)}) == "backstop_liquidation"  # negative
+    assert liquidation_due(_book(-5), assets, {}) is None  # nothing open, nothing to liquidate
 
 
 @pytest.mark.parametrize(
@@ -225,12 +232,12 @@ def test_no_triggers_no_hit():
     assert stop_or_take_profit_hit(position(), D(1)) is None
 
 
-def test_a_liquidation_fill_is_at_the_mark_without_fee():
-    fill = fill_at_price("BTC", "sell", D("0.1"), D("91139.5"), 5, cause="liquidation")
+def test_a_backstop_fill_is_at_the_mark_without_fee():
+    fill = fill_at_price("BTC", "sell", D("0.1"), D("91139.5"), 5, cause="backstop_liquidation")
     assert isinstance(fill, Fill)
     assert (fill.px, fill.ref_px, fill.fee_micro, fill.cause) == (
         D("91139.5"),
         D("91139.5"),
         0,
-        "liquidation",
+        "backstop_liquidation",
     )

@@ -206,7 +206,7 @@ def test_a_rejected_submit_changes_nothing():
     outcome = book.submit(act(leverage=99), ASSETS, MARKS, 5, LIMITS)
     assert outcome.book is book
     assert outcome.rejection and outcome.rejection.code == "leverage_above_cap"
-    assert (outcome.fills, outcome.ledger, outcome.position_changes, outcome.order) == (
+    assert (outcome.fills, outcome.ledger, outcome.status_changes, outcome.order) == (
         [],
         [],
         [],

@@ -1,6 +1,8 @@
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clash.prop.money import (
     MICRO,
@@ -63,9 +65,14 @@ def test_round_size_truncates_toward_zero():
 @pytest.mark.parametrize(
     ("px", "sz_decimals", "is_spot", "expected"),
     [
-        ("104123.7", 5, False, "104120"),  # BTC: five significant figures
+        ("104123.7", 5, False, "104124"),  # from 10,000 up the nearest integer is the tick
         ("104123", 5, False, "104123"),  # an integer price is always valid
+        ("100286.4", 5, False, "100286"),  # not 100290: integers beat five figures
+        ("1234567.89", 5, False, "1234568"),
         ("99999.6", 5, False, "100000"),
+        ("99999.4", 5, False, "99999"),
+        ("12345.67", 5, False, "12346"),  # five significant figures bind
+        ("9876.54", 5, False, "9876.5"),
         ("3456.789", 4, False, "3456.8"),  # ETH: 5 sig figs bind first
         ("12.34567", 4, False, "12.35"),  # ETH: at most 6 - 4 = 2 decimals
         ("1.234567", 2, False, "1.2346"),
@@ -84,11 +91,42 @@ def test_round_price_follows_the_tick_rule(px, sz_decimals, is_spot, expected):
 
 def test_round_price_direction_is_selectable():
     assert round_price(Decimal("104121"), 5) == Decimal("104121")
-    assert round_price(Decimal("104121.5"), 5, rounding=ROUND_CEILING) == Decimal("104130")
-    assert round_price(Decimal("104128.5"), 5, rounding=ROUND_FLOOR) == Decimal("104120")
+    assert round_price(Decimal("104121.5"), 5, rounding=ROUND_CEILING) == Decimal("104122")
+    assert round_price(Decimal("104128.5"), 5, rounding=ROUND_FLOOR) == Decimal("104128")
+
+
+@pytest.mark.parametrize(
+    ("px", "up", "down"),
+    [
+        ("99999.95", "100000", "99999"),  # just below the boundary
+        ("99998.2", "99999", "99998"),
+        ("100000.01", "100001", "100000"),  # just above it
+        ("100286.4", "100287", "100286"),
+        ("100286.6", "100287", "100286"),
+        ("9999.95", "10000", "9999.9"),  # 5 figures below 10,000
+    ],
+)
+def test_rounding_at_and_above_100k_goes_to_the_nearest_integer_tick_in_its_direction(
+    px, up, down
+):
+    assert round_price(Decimal(px), 5, rounding=ROUND_CEILING) == Decimal(up)
+    assert round_price(Decimal(px), 5, rounding=ROUND_FLOOR) == Decimal(down)
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "0.0000001"])
 def test_round_price_refuses_prices_without_a_tick(bad):
     with pytest.raises(ValueError):
         round_price(Decimal(bad), 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    px=st.decimals(Decimal("10000"), Decimal("10000000"), places=3),
+    sz_decimals=st.integers(0, 5),
+)
+def test_from_10k_up_a_price_rounds_to_an_adjacent_integer_against_the_trader(px, sz_decimals):
+    up = round_price(px, sz_decimals, rounding=ROUND_CEILING)
+    down = round_price(px, sz_decimals, rounding=ROUND_FLOOR)
+    assert down <= px <= up and up - down <= 1
+    assert up == up.to_integral_value() and down == down.to_integral_value()
+    assert round_price(up, sz_decimals) == up and round_price(down, sz_decimals) == down

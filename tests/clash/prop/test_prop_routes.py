@@ -32,7 +32,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[PropEnv, httpx.AsyncClie
         app.state.identity = DevHeaderIdentity()
         app.state.admin_token = "t"
         account = await env.module.open_account(
-            "clone-1", "sandbox", universe=["BTC", "ETH"], owner_user_id="u1"
+            7, "sandbox", universe=["BTC", "ETH"], owner_user_id="u1"
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://clash") as client:
@@ -64,6 +64,7 @@ async def test_the_owner_reads_the_account_with_money_as_decimal_strings(tmp_pat
         response = await client.get(f"/api/v1/prop/accounts/{account}", headers=OWNER)
         assert response.status_code == 200, response.text
         body = response.json()
+        assert body["clone_id"] == 7
         assert body["balance_usd"] == "9997.748875"
         assert body["equity_usd"] == "9995.248875"  # marked at 100000 after buying at 100050
         assert body["fees_paid_usd"] == "2.251125"

@@ -69,7 +69,7 @@ class World:
         return clone.id
 
     async def activate(self, clone_id: int, owner: str = "ada", universe: Sequence[str] = ASSETS) -> str:
-        account = await self.prop.open_account(str(clone_id), "sandbox", universe=list(universe),
+        account = await self.prop.open_account(clone_id, "sandbox", universe=list(universe),
                                                owner_user_id=owner)
         await self.trading.activate(clone_id, account)
         return account

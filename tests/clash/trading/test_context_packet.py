@@ -174,7 +174,7 @@ async def test_account_state_and_open_positions_come_first(tmp_path) -> None:
     async with trading_world(tmp_path) as w:
         graph = seed_graph(symbols=("BTC", "ETH", "SOL"), candidatePolicy={"maxCandidates": 2})
         cid = await w.clone(graph)
-        account = await w.prop.open_account(str(cid), "sandbox", universe=["BTC", "ETH"], owner_user_id="ada")
+        account = await w.prop.open_account(cid, "sandbox", universe=["BTC", "ETH"], owner_user_id="ada")
         result = await w.prop.submit(account, Action(action_id="a1", kind="open_long", symbol="ETH",
                                                      size_usd=1_000_000_000, leverage=2))
         assert result.outcome == "filled"

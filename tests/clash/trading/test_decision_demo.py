@@ -31,7 +31,7 @@ async def test_the_demo_clone_trades_and_survives_a_restart(tmp_path) -> None:
         await w.clock.advance(180)
         assert await w.trading.activations() == [demo]
         assert [c.id for c in await w.clones.list_clones("demo")] == [demo.clone_id]
-        assert len(await w.prop.accounts_of_clone(str(demo.clone_id))) == 1
+        assert len(await w.prop.accounts_of_clone(demo.clone_id)) == 1
         assert len(await w.runs(demo.clone_id)) == first + 9
 
 

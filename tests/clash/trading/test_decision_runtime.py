@@ -233,7 +233,7 @@ async def test_dry_run_writes_dry_run_rows_only(tmp_path) -> None:
         for d in result.decisions:
             assert d.run.dry_run and d.run.account_id is None and d.run.status in ("held", "filled", "rejected")
             assert d.action is not None and d.action.dry_run and d.action.order_no is None
-        assert await w.prop.accounts_of_clone(str(cid)) == []
+        assert await w.prop.accounts_of_clone(cid) == []
         async with w.rt.db.read() as r:
             assert await r.fetchval("SELECT COUNT(*) FROM prop_actions") == before
             assert await records.runs_of_clone(r, cid, dry_run=False) == []

@@ -81,7 +81,7 @@ async def test_published_versions_of_public_strategies_preview_for_others(tmp_pa
     async with trading_world(tmp_path) as w:
         cid = await w.clone(seed_graph())
         await w.clones.publish("ada", cid)
-        account = await w.prop.open_account(str(cid), "sandbox", universe=["BTC"], owner_user_id="ada")
+        account = await w.prop.open_account(cid, "sandbox", universe=["BTC"], owner_user_id="ada")
         url = f"/api/v1/clones/{cid}/pipeline/preview"
         async with w.client() as c:
             error(await c.get(url, params={"version": 1}, headers=BOB), 403, "not_owner")
