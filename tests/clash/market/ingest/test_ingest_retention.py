@@ -36,7 +36,7 @@ async def test_retention_archives_then_deletes_what_is_past_the_window(tmp_path,
         async with w.db.transaction() as tx:  # a macro row older than its 30-day window
             await memory.insert_macro(tx, [MacroObservation(
                 observed_ms=old, family="capital_base", scope="global", subject="all", metric="tvl",
-                usd_micros=1, change_pct=None, as_of_ms=old, linked_symbol=None)])
+                usd_micros=1, change_pct=None, as_of_ms=old, linked_symbol=None)], old)
         before = await memory.row_counts(w.db)
 
         removed = await w.ask(RETENTION, MarketRetentionRun())
