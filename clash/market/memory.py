@@ -308,13 +308,14 @@ _UPSERT_1M = (
     " WHERE (o, h, l, c, v, n) IS NOT (excluded.o, excluded.h, excluded.l, excluded.c, excluded.v, excluded.n)"
 )
 _UPSERT_1H = (
-    "INSERT INTO candles_1h (symbol, t_ms, o, h, l, c, v, n, minutes, complete, origin, received_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO candles_1h (symbol, t_ms, o, h, l, c, v, n, minutes, complete, origin,"
+    " received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (symbol, t_ms) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l,"
     " c = excluded.c, v = excluded.v, n = excluded.n, minutes = excluded.minutes,"
     " complete = excluded.complete, origin = excluded.origin, received_ms = excluded.received_ms"
-    " WHERE (o, h, l, c, v, n, minutes, complete, origin) IS NOT (excluded.o, excluded.h, excluded.l,"
-    " excluded.c, excluded.v, excluded.n, excluded.minutes, excluded.complete, excluded.origin)"
+    " WHERE (o, h, l, c, v, n, minutes, complete, origin) IS NOT (excluded.o, excluded.h,"
+    " excluded.l, excluded.c, excluded.v, excluded.n, excluded.minutes, excluded.complete,"
+    " excluded.origin)"
 )
 _UPSERT_IND = (
     f"INSERT INTO indicators_1m (symbol, t_ms, {', '.join(FIELDS)}, received_ms)"
@@ -461,7 +462,9 @@ async def insert_funding(tx: Transaction, rows: Sequence[FundingRow], received_m
     return len(rows)
 
 
-async def upsert_funding_history(tx: Transaction, rows: Sequence[SettledFunding], received_ms: int) -> int:
+async def upsert_funding_history(
+    tx: Transaction, rows: Sequence[SettledFunding], received_ms: int
+) -> int:
     """Settlements not stored yet; a settlement never changes, so the first receipt stands."""
     res = await tx.executemany(
         "INSERT OR IGNORE INTO hl_funding_history (symbol, time_ms, rate, premium, received_ms)"
@@ -527,7 +530,9 @@ _PROFILE_COLS = (
 )
 
 
-async def insert_profiles(tx: Transaction, profiles: Sequence[AssetProfile], received_ms: int) -> int:
+async def insert_profiles(
+    tx: Transaction, profiles: Sequence[AssetProfile], received_ms: int
+) -> int:
     rows = []
     for p in profiles:
         q, v, s = p.liquidity, p.volatility, p.positioning
@@ -538,7 +543,8 @@ async def insert_profiles(tx: Transaction, profiles: Sequence[AssetProfile], rec
             s.predicted_rate, s.pressure, received_ms,
         ))
     await tx.executemany(
-        f"INSERT OR REPLACE INTO hl_profiles ({_PROFILE_COLS}, received_ms) VALUES ({', '.join('?' * 21)})",
+        f"INSERT OR REPLACE INTO hl_profiles ({_PROFILE_COLS}, received_ms)"
+        f" VALUES ({', '.join('?' * 21)})",
         rows,
     )
     return len(rows)
@@ -625,7 +631,8 @@ async def polymarket_context(db: Database, symbol: str | None, as_of_ms: int) ->
     """The latest snapshot at or before as_of: global rows plus `symbol`'s linked markets."""
     async with db.read() as r:
         t = await r.fetchval(
-            "SELECT max(t_ms) FROM polymarket_summaries WHERE t_ms <= ?1 AND received_ms <= ?1", (as_of_ms,)
+            "SELECT max(t_ms) FROM polymarket_summaries WHERE t_ms <= ?1 AND received_ms <= ?1",
+            (as_of_ms,),
         )
         if t is None:
             return PolymarketContext(t_ms=None)
@@ -652,7 +659,8 @@ _MACRO_COLS = "observed_ms, family, scope, subject, metric, usd_micros, change_p
 
 async def insert_macro(tx: Transaction, rows: Sequence[MacroObservation], received_ms: int) -> int:
     await tx.executemany(
-        f"INSERT OR REPLACE INTO macro_metrics ({_MACRO_COLS}, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT OR REPLACE INTO macro_metrics ({_MACRO_COLS}, received_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(m.observed_ms, m.family, m.scope, m.subject, m.metric, m.usd_micros, m.change_pct,
           m.as_of_ms, m.linked_symbol, received_ms) for m in rows],
     )
@@ -665,7 +673,8 @@ async def macro_context(db: Database, symbol: str | None, as_of_ms: int) -> list
         rows = await r.fetchall(
             f"SELECT {_MACRO_COLS} FROM (SELECT *, row_number() OVER ("
             " PARTITION BY scope, subject, metric ORDER BY observed_ms DESC) AS rn FROM macro_metrics"
-            " WHERE observed_ms <= ?1 AND received_ms <= ?1 AND (scope = 'global' OR linked_symbol = ?2))"
+            " WHERE observed_ms <= ?1 AND received_ms <= ?1"
+            " AND (scope = 'global' OR linked_symbol = ?2))"
             " WHERE rn = 1 ORDER BY family, scope, subject, metric",
             (as_of_ms, symbol or ""),
         )

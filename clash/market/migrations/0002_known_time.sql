@@ -105,7 +105,8 @@ CREATE INDEX hl_profiles_by_time ON hl_profiles (t_ms);
 
 CREATE TABLE polymarket_summaries_next (
     t_ms                 INTEGER NOT NULL,
-    kind                 TEXT    NOT NULL CHECK (kind IN ('immediate', 'later', 'recently_closed', 'asset')),
+    kind                 TEXT    NOT NULL
+                         CHECK (kind IN ('immediate', 'later', 'recently_closed', 'asset')),
     symbol               TEXT    NOT NULL,
     rank                 INTEGER NOT NULL,
     market_id            TEXT    NOT NULL,
@@ -124,7 +125,8 @@ CREATE TABLE polymarket_summaries_next (
 ) WITHOUT ROWID;
 INSERT INTO polymarket_summaries_next
     SELECT t_ms, kind, symbol, rank, market_id, slug, question, outcomes, prices,
-           volume_usd_micros, liquidity_usd_micros, end_ms, closed, resolved_outcome, event_slug, t_ms
+           volume_usd_micros, liquidity_usd_micros, end_ms, closed, resolved_outcome, event_slug,
+           t_ms
     FROM polymarket_summaries;
 DROP TABLE polymarket_summaries;
 ALTER TABLE polymarket_summaries_next RENAME TO polymarket_summaries;

@@ -33,19 +33,21 @@ async def test_existing_rows_get_a_received_time_and_corrections_keep_them(tmp_p
             await tx.execute("INSERT INTO candles_1h VALUES ('BTC', ?, 1, 2, 0.5, 1.5, 2, 2, 2, 1,"
                              " 'rollup', ?)", (T, late))
             await tx.executemany(
-                "INSERT INTO indicators_1m VALUES ('BTC', ?, 50, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+                "INSERT INTO indicators_1m VALUES ('BTC', ?, 50, NULL, NULL, NULL, NULL, NULL,"
+                " NULL, NULL)",
                 [(T,), (T + MINUTE_MS,), (T + 2 * MINUTE_MS,)],  # the last one's candle is gone
             )
-            await tx.execute("INSERT INTO hl_funding VALUES ('BTC', ?, 0.0001, NULL, 1, 1, 1, NULL, NULL, NULL)",
-                             (T + 5 * MINUTE_MS,))
+            await tx.execute("INSERT INTO hl_funding VALUES ('BTC', ?, 0.0001, NULL, 1, 1, 1, NULL,"
+                             " NULL, NULL)", (T + 5 * MINUTE_MS,))
             await tx.execute("INSERT INTO hl_funding_history VALUES ('BTC', ?, 0.0001, 0)", (T,))
-            await tx.execute("INSERT INTO macro_metrics VALUES (?, 'capital_base', 'global', 'all', 'tvl', 1,"
-                             " NULL, ?, NULL)", (T + 7 * MINUTE_MS, T))
+            await tx.execute("INSERT INTO macro_metrics VALUES (?, 'capital_base', 'global', 'all',"
+                             " 'tvl', 1, NULL, ?, NULL)", (T + 7 * MINUTE_MS, T))
         await db.migrate([first, *rest], now_ms=T + 3 * HOUR_MS)
 
         async with db.read() as r:
-            assert await r.fetchall("SELECT t_ms, received_ms FROM indicators_1m ORDER BY t_ms") == [
-                (T, late), (T + MINUTE_MS, T + 2 * MINUTE_MS), (T + 2 * MINUTE_MS, T + 3 * MINUTE_MS)]
+            got = await r.fetchall("SELECT t_ms, received_ms FROM indicators_1m ORDER BY t_ms")
+            assert got == [(T, late), (T + MINUTE_MS, T + 2 * MINUTE_MS),
+                           (T + 2 * MINUTE_MS, T + 3 * MINUTE_MS)]
             assert await r.fetchval("SELECT received_ms FROM candles_1h") == late
             assert await r.fetchval("SELECT received_ms FROM hl_funding") == T + 5 * MINUTE_MS
             assert await r.fetchval("SELECT received_ms FROM hl_funding_history") == T
@@ -53,14 +55,17 @@ async def test_existing_rows_get_a_received_time_and_corrections_keep_them(tmp_p
 
         at = T + 10 * MINUTE_MS  # minute 1 and the polls were known; minute 0 and its hour were not
         assert [c.t_ms for c in await memory.candles(db, "BTC", "1m", at)] == [T + MINUTE_MS]
-        assert [i.t_ms for i in await memory.indicators(db, "BTC", at)] == [T + MINUTE_MS, T + 2 * MINUTE_MS]
+        known = await memory.indicators(db, "BTC", at)
+        assert [i.t_ms for i in known] == [T + MINUTE_MS, T + 2 * MINUTE_MS]
         assert await memory.candles(db, "BTC", "1h", late - 1) == []
-        assert len(await memory.funding(db, "BTC", at)) == len(await memory.settled_funding(db, "BTC", at)) == 1
+        assert len(await memory.funding(db, "BTC", at)) == 1
+        assert len(await memory.settled_funding(db, "BTC", at)) == 1
         assert len(await memory.macro_context(db, None, at)) == 1
 
         # a write after the migration corrects minute 1: the old value stays known where it was
         async with db.transaction() as tx:
-            await memory.upsert_candle(tx, "BTC", Candle(T + MINUTE_MS, 1, 3, 0.5, 2.5, 1, 1), late + 1)
+            fixed = Candle(T + MINUTE_MS, 1, 3, 0.5, 2.5, 1, 1)
+            await memory.upsert_candle(tx, "BTC", fixed, late + 1)
         assert [c.c for c in await memory.candles(db, "BTC", "1m", at)] == [1.5]
         assert [c.c for c in await memory.candles(db, "BTC", "1m", late + 1)] == [1.5, 2.5]
         assert [(h.h, h.c) for h in await memory.candles(db, "BTC", "1h", late)] == [(2, 1.5)]

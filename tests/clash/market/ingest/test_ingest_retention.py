@@ -80,7 +80,8 @@ async def test_revisions_expire_with_their_candles(tmp_path, kit) -> None:
         old = Candle(now - DAY_MS - HOUR_MS, 1.0, 2.0, 0.5, 1.5, 1.0, 1)
         async with db.transaction() as tx:  # written, then corrected once its hour was over
             await memory.upsert_candle(tx, "BTC", old, now - DAY_MS - HOUR_MS + MINUTE_MS)
-            await memory.upsert_candle(tx, "BTC", msgspec.structs.replace(old, v=2.0), now - DAY_MS + MINUTE_MS)
+            fixed = msgspec.structs.replace(old, v=2.0)
+            await memory.upsert_candle(tx, "BTC", fixed, now - DAY_MS + MINUTE_MS)
         counts = await memory.row_counts(db)
         assert (counts["candles_1m_revisions"], counts["candles_1h_revisions"]) == (1, 1)
         removed = await expire(db, RetentionSettings(archive=False), now, None)
