@@ -3,9 +3,14 @@
 Writers take a `Transaction` so a source actor commits its rows and its health counters together.
 Readers take the `Database` and open one snapshot each.
 
-Every public read bounded by `as_of_ms` returns only rows known at that instant, by the time a row
-became known: a 1-minute candle (and its indicators) at `t_ms + 1 min`, an hour candle at
-`t_ms + 1 h`, a polled row at its poll time, a macro metric at its fetch time (`observed_ms`).
+Known time: every row an as-of read serves carries `received_ms`, the writer's clock when the row
+was written. A read bounded by `as_of_ms` returns a row only if it was received by then and its
+own time is over: a 1-minute candle (and its indicators) from `t_ms + 1 min`, an hour candle from
+`t_ms + 1 h`, a polled row from its poll time. Candles and indicators are keyed by their own time
+and can be corrected in place (a late candle, a re-roll of its hour, a backfill); the version a
+correction replaces moves to `<table>_revisions` (triggers in migration 0002, or
+`reset_indicator_state`), so a read for a past `as_of_ms` returns exactly what was known then.
+Reads without `as_of_ms` and the writers' own reads see the current rows.
 """
 
 from __future__ import annotations
@@ -276,16 +281,22 @@ async def latest_prices(
 
 
 async def _last_close(r: Reader, symbol: str, as_of_ms: int) -> tuple[float, int] | None:
-    row = await r.fetchone(
-        "SELECT c, t_ms + ? FROM candles_1m WHERE symbol = ? AND t_ms <= ? ORDER BY t_ms DESC LIMIT 1",
-        (MINUTE_MS, symbol, as_of_ms - MINUTE_MS),
+    for table, bar_ms in (("candles_1m", MINUTE_MS), ("candles_1h", HOUR_MS)):
+        row = await r.fetchone(_known(table, "t_ms, c"), (symbol, as_of_ms - bar_ms, as_of_ms, 1))
+        if row is not None:
+            return row[1], row[0] + bar_ms
+    return None
+
+
+def _known(table: str, cols: str) -> str:
+    """The newest `?4` rows of a revised table for symbol `?1` with `t_ms <= ?2`, as known at `?3`
+    (newest first): a current row received by then, else the revision that was current then.
+    Params: (symbol, t_ms bound, as_of, limit)."""
+    return (
+        f"SELECT {cols} FROM {table} WHERE symbol = ?1 AND t_ms <= ?2 AND received_ms <= ?3"
+        f" UNION ALL SELECT {cols} FROM {table}_revisions WHERE symbol = ?1 AND t_ms <= ?2"
+        " AND received_ms <= ?3 AND superseded_ms > ?3 ORDER BY t_ms DESC LIMIT ?4"
     )
-    if row is None:
-        row = await r.fetchone(
-            "SELECT c, t_ms + ? FROM candles_1h WHERE symbol = ? AND t_ms <= ? ORDER BY t_ms DESC LIMIT 1",
-            (HOUR_MS, symbol, as_of_ms - HOUR_MS),
-        )
-    return row
 
 
 # ================================================================= candles and indicators
@@ -297,11 +308,20 @@ _UPSERT_1M = (
     " WHERE (o, h, l, c, v, n) IS NOT (excluded.o, excluded.h, excluded.l, excluded.c, excluded.v, excluded.n)"
 )
 _UPSERT_1H = (
-    "INSERT INTO candles_1h (symbol, t_ms, o, h, l, c, v, n, minutes, complete, origin, updated_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO candles_1h (symbol, t_ms, o, h, l, c, v, n, minutes, complete, origin,"
+    " received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (symbol, t_ms) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l,"
     " c = excluded.c, v = excluded.v, n = excluded.n, minutes = excluded.minutes,"
-    " complete = excluded.complete, origin = excluded.origin, updated_ms = excluded.updated_ms"
+    " complete = excluded.complete, origin = excluded.origin, received_ms = excluded.received_ms"
+    " WHERE (o, h, l, c, v, n, minutes, complete, origin) IS NOT (excluded.o, excluded.h,"
+    " excluded.l, excluded.c, excluded.v, excluded.n, excluded.minutes, excluded.complete,"
+    " excluded.origin)"
+)
+_UPSERT_IND = (
+    f"INSERT INTO indicators_1m (symbol, t_ms, {', '.join(FIELDS)}, received_ms)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (symbol, t_ms) DO UPDATE SET "
+    + ", ".join(f"{f} = excluded.{f}" for f in FIELDS) + ", received_ms = excluded.received_ms"
+    f" WHERE ({', '.join(FIELDS)}) IS NOT ({', '.join('excluded.' + f for f in FIELDS)})"
 )
 
 
@@ -331,9 +351,7 @@ async def write_closed(
         return
     await tx.executemany(_UPSERT_1M, [_c1m(symbol, c, now_ms) for c, _ in closed])
     await tx.executemany(
-        "INSERT OR REPLACE INTO indicators_1m (symbol, t_ms, rsi, sma, ema, bb_upper, bb_lower,"
-        " macd, macd_signal, macd_hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(symbol, c.t_ms, *(getattr(p, f) for f in FIELDS)) for c, p in closed],
+        _UPSERT_IND, [(symbol, c.t_ms, *(getattr(p, f) for f in FIELDS), now_ms) for c, p in closed]
     )
     await tx.execute(
         "INSERT OR REPLACE INTO indicator_state (symbol, last_t_ms, state, updated_ms) VALUES (?, ?, ?, ?)",
@@ -364,9 +382,7 @@ async def upsert_source_hours(tx: Transaction, symbol: str, hours: Iterable[Cand
                                 complete=now_ms >= h.t_ms + HOUR_MS), "source", now_ms)
         for h in hours
     ]
-    res = await tx.executemany(
-        _UPSERT_1H + " WHERE candles_1h.origin = 'source'", rows
-    )
+    res = await tx.executemany(_UPSERT_1H + " AND candles_1h.origin = 'source'", rows)
     return max(res.rowcount, 0)
 
 
@@ -377,26 +393,27 @@ async def load_indicator_states(db: Database) -> dict[str, tuple[int, IndicatorS
     return {s: (t, msgspec.json.decode(state, type=IndicatorState)) for s, t, state in rows}
 
 
-async def reset_indicator_state(tx: Transaction, symbol: str, since_ms: int) -> None:
-    """Forget the running state and indicator rows from `since_ms` on (a backfill rebuilds them)."""
+async def reset_indicator_state(tx: Transaction, symbol: str, since_ms: int, now_ms: int) -> None:
+    """Forget the running state and indicator rows from `since_ms` on (a backfill rebuilds them);
+    the forgotten rows stay revisions, known until `now_ms`."""
     await tx.execute("DELETE FROM indicator_state WHERE symbol = ?", (symbol,))
+    await tx.execute(
+        f"INSERT OR REPLACE INTO indicators_1m_revisions SELECT symbol, t_ms, {', '.join(FIELDS)},"
+        " received_ms, ?1 FROM indicators_1m WHERE symbol = ?2 AND t_ms >= ?3 AND received_ms < ?1"
+        " AND t_ms + ?4 < ?1",
+        (now_ms, symbol, since_ms, MINUTE_MS),
+    )
     await tx.execute("DELETE FROM indicators_1m WHERE symbol = ? AND t_ms >= ?", (symbol, since_ms))
 
 
 async def candles(
     db: Database, symbol: str, interval: Interval, as_of_ms: int, limit: int = 500
 ) -> list[Candle]:
-    """The latest `limit` closed candles known at `as_of_ms`, oldest first (1h: complete hours)."""
-    if interval == "1m":
-        sql = ("SELECT t_ms, o, h, l, c, v, n FROM candles_1m WHERE symbol = ? AND t_ms <= ?"
-               " ORDER BY t_ms DESC LIMIT ?")
-        bound = as_of_ms - MINUTE_MS
-    else:
-        sql = ("SELECT t_ms, o, h, l, c, v, n FROM candles_1h WHERE symbol = ? AND t_ms <= ?"
-               " ORDER BY t_ms DESC LIMIT ?")
-        bound = as_of_ms - HOUR_MS
+    """The latest `limit` candles over and known at `as_of_ms`, oldest first (1h: whole hours)."""
+    table, bar_ms = ("candles_1m", MINUTE_MS) if interval == "1m" else ("candles_1h", HOUR_MS)
     async with db.read() as r:
-        rows = await r.fetchall(sql, (symbol, bound, limit))
+        rows = await r.fetchall(_known(table, "t_ms, o, h, l, c, v, n"),
+                                (symbol, as_of_ms - bar_ms, as_of_ms, limit))
     return [Candle(*row) for row in reversed(rows)]
 
 
@@ -422,11 +439,8 @@ async def hour_candles(db: Database, symbol: str) -> list[HourCandle]:
 
 async def indicators(db: Database, symbol: str, as_of_ms: int, limit: int = 500) -> list[IndicatorRow]:
     async with db.read() as r:
-        rows = await r.fetchall(
-            "SELECT t_ms, rsi, sma, ema, bb_upper, bb_lower, macd, macd_signal, macd_hist"
-            " FROM indicators_1m WHERE symbol = ? AND t_ms <= ? ORDER BY t_ms DESC LIMIT ?",
-            (symbol, as_of_ms - MINUTE_MS, limit),
-        )
+        rows = await r.fetchall(_known("indicators_1m", f"t_ms, {', '.join(FIELDS)}"),
+                                (symbol, as_of_ms - MINUTE_MS, as_of_ms, limit))
     return [IndicatorRow(*row) for row in reversed(rows)]
 
 
@@ -438,19 +452,24 @@ _FUNDING_COLS = (
 )
 
 
-async def insert_funding(tx: Transaction, rows: Sequence[FundingRow]) -> int:
+async def insert_funding(tx: Transaction, rows: Sequence[FundingRow], received_ms: int) -> int:
     await tx.executemany(
-        f"INSERT OR REPLACE INTO hl_funding ({_FUNDING_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT OR REPLACE INTO hl_funding ({_FUNDING_COLS}, received_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(f.symbol, f.t_ms, f.rate, f.premium, f.oracle_px, f.mark_px, f.open_interest,
-          f.predicted_rate, f.predicted_next_ms, f.predicted_ms) for f in rows],
+          f.predicted_rate, f.predicted_next_ms, f.predicted_ms, received_ms) for f in rows],
     )
     return len(rows)
 
 
-async def upsert_funding_history(tx: Transaction, rows: Sequence[SettledFunding]) -> int:
+async def upsert_funding_history(
+    tx: Transaction, rows: Sequence[SettledFunding], received_ms: int
+) -> int:
+    """Settlements not stored yet; a settlement never changes, so the first receipt stands."""
     res = await tx.executemany(
-        "INSERT OR IGNORE INTO hl_funding_history (symbol, time_ms, rate, premium) VALUES (?, ?, ?, ?)",
-        [(f.symbol, f.time_ms, f.rate, f.premium) for f in rows],
+        "INSERT OR IGNORE INTO hl_funding_history (symbol, time_ms, rate, premium, received_ms)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(f.symbol, f.time_ms, f.rate, f.premium, received_ms) for f in rows],
     )
     return max(res.rowcount, 0)
 
@@ -463,8 +482,8 @@ async def last_settlement_ms(db: Database, symbol: str) -> int | None:
 async def funding(db: Database, symbol: str, as_of_ms: int, limit: int = 100) -> list[FundingRow]:
     async with db.read() as r:
         rows = await r.fetchall(
-            f"SELECT {_FUNDING_COLS} FROM hl_funding WHERE symbol = ? AND t_ms <= ?"
-            " ORDER BY t_ms DESC LIMIT ?",
+            f"SELECT {_FUNDING_COLS} FROM hl_funding WHERE symbol = ?1 AND t_ms <= ?2"
+            " AND received_ms <= ?2 ORDER BY t_ms DESC LIMIT ?3",
             (symbol, as_of_ms, limit),
         )
     return [_funding_row(row) for row in reversed(rows)]
@@ -479,8 +498,8 @@ def _funding_row(row: tuple[Any, ...]) -> FundingRow:
 async def settled_funding(db: Database, symbol: str, as_of_ms: int, limit: int = 48) -> list[SettledFunding]:
     async with db.read() as r:
         rows = await r.fetchall(
-            "SELECT symbol, time_ms, rate, premium FROM hl_funding_history WHERE symbol = ? AND time_ms <= ?"
-            " ORDER BY time_ms DESC LIMIT ?",
+            "SELECT symbol, time_ms, rate, premium FROM hl_funding_history WHERE symbol = ?1"
+            " AND time_ms <= ?2 AND received_ms <= ?2 ORDER BY time_ms DESC LIMIT ?3",
             (symbol, as_of_ms, limit),
         )
     return [SettledFunding(*row) for row in reversed(rows)]
@@ -495,7 +514,8 @@ async def funding_rates(
     async with db.read() as r:
         for symbol in dict.fromkeys(symbols):
             row = await r.fetchone(
-                "SELECT rate, oracle_px FROM hl_funding WHERE symbol = ? AND t_ms <= ? ORDER BY t_ms DESC LIMIT 1",
+                "SELECT rate, oracle_px FROM hl_funding WHERE symbol = ?1 AND t_ms <= ?2"
+                " AND received_ms <= ?2 ORDER BY t_ms DESC LIMIT 1",
                 (symbol, bound),
             )
             if row is not None:
@@ -510,7 +530,9 @@ _PROFILE_COLS = (
 )
 
 
-async def insert_profiles(tx: Transaction, profiles: Sequence[AssetProfile]) -> int:
+async def insert_profiles(
+    tx: Transaction, profiles: Sequence[AssetProfile], received_ms: int
+) -> int:
     rows = []
     for p in profiles:
         q, v, s = p.liquidity, p.volatility, p.positioning
@@ -518,10 +540,12 @@ async def insert_profiles(tx: Transaction, profiles: Sequence[AssetProfile]) -> 
             p.symbol, p.t_ms, q.day_ntl_vlm, q.open_interest, q.oi_ntl, q.impact_bid, q.impact_ask,
             q.impact_spread_bps, v.rv_1h, v.rv_24h, v.range_1h_pct, v.range_24h_pct, v.change_24h_pct,
             s.oi_change_1h_pct, s.oi_change_24h_pct, s.funding_rate, s.funding_apr, s.premium,
-            s.predicted_rate, s.pressure,
+            s.predicted_rate, s.pressure, received_ms,
         ))
     await tx.executemany(
-        f"INSERT OR REPLACE INTO hl_profiles ({_PROFILE_COLS}) VALUES ({', '.join('?' * 20)})", rows
+        f"INSERT OR REPLACE INTO hl_profiles ({_PROFILE_COLS}, received_ms)"
+        f" VALUES ({', '.join('?' * 21)})",
+        rows,
     )
     return len(rows)
 
@@ -543,7 +567,8 @@ def _profile(row: tuple[Any, ...]) -> AssetProfile:
 async def profile(db: Database, symbol: str, as_of_ms: int) -> AssetProfile | None:
     async with db.read() as r:
         row = await r.fetchone(
-            f"SELECT {_PROFILE_COLS} FROM hl_profiles WHERE symbol = ? AND t_ms <= ? ORDER BY t_ms DESC LIMIT 1",
+            f"SELECT {_PROFILE_COLS} FROM hl_profiles WHERE symbol = ?1 AND t_ms <= ?2"
+            " AND received_ms <= ?2 ORDER BY t_ms DESC LIMIT 1",
             (symbol, as_of_ms),
         )
     return None if row is None else _profile(row)
@@ -565,15 +590,18 @@ _PM_COLS = (
 )
 
 
-async def insert_polymarket(tx: Transaction, t_ms: int, rows: Sequence[PolymarketRow]) -> int:
+async def insert_polymarket(
+    tx: Transaction, t_ms: int, rows: Sequence[PolymarketRow], received_ms: int
+) -> int:
     enc = msgspec.json.encode
     await tx.executemany(
-        f"INSERT OR REPLACE INTO polymarket_summaries ({_PM_COLS}) VALUES ({', '.join('?' * 15)})",
+        f"INSERT OR REPLACE INTO polymarket_summaries ({_PM_COLS}, received_ms)"
+        f" VALUES ({', '.join('?' * 16)})",
         [
             (t_ms, r.kind, r.symbol, r.rank, m.market_id, m.slug, m.question,
              enc(list(m.outcomes)).decode(), enc([str(p) for p in m.prices]).decode(),
              m.volume_usd_micros, m.liquidity_usd_micros, m.end_ms, int(m.closed),
-             m.resolved_outcome, m.event_slug)
+             m.resolved_outcome, m.event_slug, received_ms)
             for r in rows
             for m in (r.market,)
         ],
@@ -602,13 +630,16 @@ def _summary(row: tuple[Any, ...]) -> tuple[str, str, MarketSummary]:
 async def polymarket_context(db: Database, symbol: str | None, as_of_ms: int) -> PolymarketContext:
     """The latest snapshot at or before as_of: global rows plus `symbol`'s linked markets."""
     async with db.read() as r:
-        t = await r.fetchval("SELECT max(t_ms) FROM polymarket_summaries WHERE t_ms <= ?", (as_of_ms,))
+        t = await r.fetchval(
+            "SELECT max(t_ms) FROM polymarket_summaries WHERE t_ms <= ?1 AND received_ms <= ?1",
+            (as_of_ms,),
+        )
         if t is None:
             return PolymarketContext(t_ms=None)
         rows = await r.fetchall(
-            f"SELECT {_PM_COLS} FROM polymarket_summaries WHERE t_ms = ? AND symbol IN ('', ?)"
-            " ORDER BY kind, rank",
-            (t, symbol or ""),
+            f"SELECT {_PM_COLS} FROM polymarket_summaries WHERE t_ms = ?1 AND symbol IN ('', ?2)"
+            " AND received_ms <= ?3 ORDER BY kind, rank",
+            (t, symbol or "", as_of_ms),
         )
     got: dict[str, list[MarketSummary]] = {}
     for row in rows:
@@ -626,11 +657,12 @@ async def polymarket_context(db: Database, symbol: str | None, as_of_ms: int) ->
 _MACRO_COLS = "observed_ms, family, scope, subject, metric, usd_micros, change_pct, as_of_ms, linked_symbol"
 
 
-async def insert_macro(tx: Transaction, rows: Sequence[MacroObservation]) -> int:
+async def insert_macro(tx: Transaction, rows: Sequence[MacroObservation], received_ms: int) -> int:
     await tx.executemany(
-        f"INSERT OR REPLACE INTO macro_metrics ({_MACRO_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT OR REPLACE INTO macro_metrics ({_MACRO_COLS}, received_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(m.observed_ms, m.family, m.scope, m.subject, m.metric, m.usd_micros, m.change_pct,
-          m.as_of_ms, m.linked_symbol) for m in rows],
+          m.as_of_ms, m.linked_symbol, received_ms) for m in rows],
     )
     return len(rows)
 
@@ -641,7 +673,8 @@ async def macro_context(db: Database, symbol: str | None, as_of_ms: int) -> list
         rows = await r.fetchall(
             f"SELECT {_MACRO_COLS} FROM (SELECT *, row_number() OVER ("
             " PARTITION BY scope, subject, metric ORDER BY observed_ms DESC) AS rn FROM macro_metrics"
-            " WHERE observed_ms <= ? AND (scope = 'global' OR linked_symbol = ?))"
+            " WHERE observed_ms <= ?1 AND received_ms <= ?1"
+            " AND (scope = 'global' OR linked_symbol = ?2))"
             " WHERE rn = 1 ORDER BY family, scope, subject, metric",
             (as_of_ms, symbol or ""),
         )
@@ -749,8 +782,11 @@ RETAINED: dict[str, Retained] = {
     t.table: t
     for t in (
         Retained("candles_1m", "t_ms", ("symbol", "t_ms")),
+        Retained("candles_1m_revisions", "t_ms", ("symbol", "t_ms", "received_ms")),
         Retained("indicators_1m", "t_ms", ("symbol", "t_ms")),
+        Retained("indicators_1m_revisions", "t_ms", ("symbol", "t_ms", "received_ms")),
         Retained("candles_1h", "t_ms", ("symbol", "t_ms")),
+        Retained("candles_1h_revisions", "t_ms", ("symbol", "t_ms", "received_ms")),
         Retained("hl_funding", "t_ms", ("symbol", "t_ms")),
         Retained("hl_funding_history", "time_ms", ("symbol", "time_ms")),
         Retained("hl_profiles", "t_ms", ("symbol", "t_ms")),

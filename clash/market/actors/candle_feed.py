@@ -190,7 +190,7 @@ class CandleFeed:
         now = self.now_ms()
         start = start_ms // MINUTE_MS * MINUTE_MS
         async with self.db.transaction() as tx:
-            await memory.reset_indicator_state(tx, symbol, start)
+            await memory.reset_indicator_state(tx, symbol, start, now)
         track.state, track.last_t, track.partial = IndicatorState(), None, None
         bars = await self.fetch(track.coin, start, now)
         first_minute = bars[0].open_ms if bars else now
@@ -200,7 +200,7 @@ class CandleFeed:
             done = [to_candle(b) for b in wire.to_bars(snapshot)
                     if b.open_ms + HOUR_MS <= first_minute and _finite(b)]
             async with self.db.transaction() as tx:
-                hours = await memory.upsert_source_hours(tx, symbol, done, now)
+                hours = await memory.upsert_source_hours(tx, symbol, done, self.now_ms())
         return hours + await self._absorb(track, bars, now)
 
     async def _close_through(
@@ -237,7 +237,7 @@ class CandleFeed:
                 continue
             data_ms = closed[-1][0].t_ms + MINUTE_MS
             async with self.db.transaction() as tx:
-                await memory.write_closed(tx, track.symbol, closed, state, now)
+                await memory.write_closed(tx, track.symbol, closed, state, self.now_ms())
                 for channel in CANDLE_CHANNELS:
                     await memory.record_success(
                         tx, SOURCE, channel, now, rows=len(closed), data_ms=data_ms,

@@ -72,7 +72,7 @@ class DefiLlamaSource(Actor):
             return MarketPollResult(SOURCE, CHANNEL, error="; ".join(errors))
         linked = {r.linked_symbol: now for r in rows if r.linked_symbol}
         async with self.db.transaction() as tx:
-            await memory.insert_macro(tx, rows)
+            await memory.insert_macro(tx, rows, self.clock.now_ms())
             await memory.record_success(tx, SOURCE, CHANNEL, self.clock.now_ms(), rows=len(rows),
                                         data_ms=now, symbols=linked)
         return MarketPollResult(SOURCE, CHANNEL, rows=len(rows), error="; ".join(errors) or None)

@@ -283,11 +283,11 @@ class HyperliquidSource(Actor):
             profiles = [await self._profile(c, now) for c in ctxs if c.coin in perps] if due else []
             async with self.db.transaction() as tx:
                 await memory.update_asset_stats(tx, registry.perp_stats(ctxs, now))
-                await memory.insert_funding(tx, rows)
+                await memory.insert_funding(tx, rows, self.clock.now_ms())
                 await memory.record_success(tx, SOURCE, "funding", now, rows=len(rows), data_ms=now,
                                             symbols={r.symbol: now for r in rows})
                 if due:
-                    await memory.insert_profiles(tx, profiles)
+                    await memory.insert_profiles(tx, profiles, self.clock.now_ms())
                     await memory.record_success(tx, SOURCE, "profiles", now, rows=len(profiles),
                                                 data_ms=now, symbols={p.symbol: now for p in profiles})
             if due:
@@ -332,7 +332,7 @@ class HyperliquidSource(Actor):
             for f in settled:
                 newest[f.symbol] = max(newest.get(f.symbol, 0), f.time_ms)
             async with self.db.transaction() as tx:
-                rows = await memory.upsert_funding_history(tx, settled)
+                rows = await memory.upsert_funding_history(tx, settled, self.clock.now_ms())
                 await memory.record_success(
                     tx, SOURCE, "funding_history", now, rows=rows,
                     data_ms=max(newest.values(), default=None), symbols=newest,

@@ -116,6 +116,6 @@ class PolymarketSource(Actor):
             if bad:
                 await memory.record_failure(tx, SOURCE, CHANNEL, now, f"{bad} markets did not decode",
                                             decode=True, count=bad)
-            await memory.insert_polymarket(tx, now, rows)
+            await memory.insert_polymarket(tx, now, rows, self.clock.now_ms())
             await memory.record_success(tx, SOURCE, CHANNEL, now, rows=len(rows), data_ms=now, symbols=linked)
         return len(rows)

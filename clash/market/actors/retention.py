@@ -28,16 +28,23 @@ from clash.store import Database
 
 def cutoffs(settings: RetentionSettings, now_ms: int) -> dict[str, int]:
     """table → rows stamped before this are expired. A candle goes once its whole bar ended before
-    now - keep (the rule of rollup.retention_cutoff, for any keep), so kept bars cover the window."""
+    now - keep (the rule of rollup.retention_cutoff, for any keep), so kept bars cover the window;
+    its revisions go with it."""
     s = settings
 
     def bars(keep_ms: int, bar_ms: int) -> int:
         return now_ms - keep_ms - bar_ms + 1
 
+    candles_1m = bars(int(s.candles_1m_h * HOUR_MS), MINUTE_MS)
+    indicators_1m = bars(int(s.indicators_h * HOUR_MS), MINUTE_MS)
+    candles_1h = bars(int(s.candles_1h_d * DAY_MS), HOUR_MS)
     return {
-        "candles_1m": bars(int(s.candles_1m_h * HOUR_MS), MINUTE_MS),
-        "indicators_1m": bars(int(s.indicators_h * HOUR_MS), MINUTE_MS),
-        "candles_1h": bars(int(s.candles_1h_d * DAY_MS), HOUR_MS),
+        "candles_1m": candles_1m,
+        "candles_1m_revisions": candles_1m,
+        "indicators_1m": indicators_1m,
+        "indicators_1m_revisions": indicators_1m,
+        "candles_1h": candles_1h,
+        "candles_1h_revisions": candles_1h,
         "hl_funding": now_ms - int(s.funding_d * DAY_MS),
         "hl_funding_history": now_ms - int(s.funding_d * DAY_MS),
         "hl_profiles": now_ms - int(s.profiles_d * DAY_MS),

@@ -130,21 +130,21 @@ async def test_the_packet_never_holds_data_stamped_after_as_of(tmp_path) -> None
                 await memory.write_closed(tx, symbol, [(candle, IndicatorPoint(*[99.0] * 8))], IndicatorState(),
                                           as_of + 1)
             await memory.insert_funding(tx, [FundingRow(symbol="BTC", t_ms=as_of + 1, rate=0.5, premium=0.5,
-                                                        oracle_px=1e6, mark_px=1e6, open_interest=1.0)])
-            await memory.upsert_funding_history(tx, [SettledFunding("BTC", as_of + 1, 0.5, 0.5)])
+                                                        oracle_px=1e6, mark_px=1e6, open_interest=1.0)], as_of + 1)
+            await memory.upsert_funding_history(tx, [SettledFunding("BTC", as_of + 1, 0.5, 0.5)], as_of + 1)
             await memory.insert_macro(tx, [MacroObservation(
                 observed_ms=as_of + 1, family="capital_flows", scope="chain", subject="Ethereum",
-                metric="tvl_change_1d", usd_micros=1, change_pct=99.0, as_of_ms=as_of + 1, linked_symbol="ETH")])
+                metric="tvl_change_1d", usd_micros=1, change_pct=99.0, as_of_ms=as_of + 1, linked_symbol="ETH")], as_of + 1)
             leak = MarketSummary(market_id="leak", slug="btc-leak", question="Leak?", outcomes=("Yes", "No"),
                                  prices=(Decimal("0.5"), Decimal("0.5")), volume_usd_micros=1,
                                  liquidity_usd_micros=1, end_ms=None, closed=False)
-            await memory.insert_polymarket(tx, as_of + 1, [PolymarketRow("asset", "BTC", 0, leak)])
+            await memory.insert_polymarket(tx, as_of + 1, [PolymarketRow("asset", "BTC", 0, leak)], as_of + 1)
             await memory.insert_profiles(tx, [AssetProfile("BTC", as_of + 1, LiquidityProfile(
                 day_ntl_vlm=1, open_interest=1, oi_ntl=1, impact_bid=None, impact_ask=None, impact_spread_bps=None),
                 VolatilityProfile(rv_1h=None, rv_24h=None, range_1h_pct=None, range_24h_pct=None,
                                   change_24h_pct=None),
                 PositioningProfile(oi_change_1h_pct=None, oi_change_24h_pct=None, funding_rate=0.5,
-                                   funding_apr=1.0, premium=None, predicted_rate=None, pressure="neutral"))])
+                                   funding_apr=1.0, premium=None, predicted_rate=None, pressure="neutral"))], as_of + 1)
 
         again = await w.trading.preview(cid, as_of)
         assert encode(again.packet) == before
@@ -153,6 +153,28 @@ async def test_the_packet_never_holds_data_stamped_after_as_of(tmp_path) -> None
         assert (await memory.funding(w.db, "BTC", as_of + 1, 1))[-1].rate == 0.5
         now = (await w.trading.preview(cid)).packet
         assert max(known_times(now)) > as_of
+
+
+async def test_a_candle_corrected_or_gap_filled_after_as_of_leaves_its_packet_unchanged(tmp_path) -> None:
+    async with trading_world(tmp_path) as w:  # ETH minutes from 05:00 (the boot backfill) to now
+        cid = await w.clone(seed_graph())
+        as_of = w.clock.now_ms()
+        before = encode((await w.trading.preview(cid, as_of)).packet)
+        hour6 = as_of // HOUR_MS * HOUR_MS - 3 * HOUR_MS
+        assert hour6 % (24 * HOUR_MS) == 6 * HOUR_MS
+        (minute,) = [c for c in await memory.candles(w.db, "ETH", "1m", as_of, 1440) if c.t_ms == hour6 + 30 * MINUTE_MS]
+
+        await w.clock.advance(5 * 60)
+        async with w.db.transaction() as tx:  # a late correction of 06:30, and 04:59 filled in
+            await memory.upsert_candle(tx, "ETH", Candle(minute.t_ms, minute.o, 1e6, minute.l, minute.c, minute.v,
+                                                         minute.n), w.clock.now_ms())
+            await memory.upsert_candle(tx, "ETH", Candle(hour6 - HOUR_MS - MINUTE_MS, 3000.0, 3001.0, 2999.0,
+                                                         3000.5, 1.0, 1), w.clock.now_ms())
+
+        assert encode((await w.trading.preview(cid, as_of)).packet) == before
+        eth = next(b for b in (await w.trading.preview(cid)).packet.assets[0].blocks if b.stream_node_id == "eth-candles")
+        live = {b.t_ms: b for b in eth.data.bars}
+        assert live[hour6].h == 1e6 and live[hour6 - 2 * HOUR_MS].c == 3000.5
 
 
 async def test_same_inputs_give_byte_identical_packets(tmp_path) -> None:

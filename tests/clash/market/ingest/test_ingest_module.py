@@ -71,7 +71,9 @@ async def test_boot_with_the_sim_is_ok_within_a_minute_and_serves_health(tmp_pat
         assert (await market.indicators("BTC", now))[-1].ema is not None
         assert set(await market.latest_marks(["BTC", "HYPE/USDC"])) == {"BTC", "HYPE/USDC"}
         assert await market.latest_marks(["BTC"], max_age_ms=0) == {}  # nothing that fresh
-        assert set(await market.latest_marks(["BTC"], now - 20 * 60_000)) == {"BTC"}
+        boot_ms = (kit.T0 + 30) * 1000  # the boot backfill became known then, not as it closed
+        assert await market.latest_marks(["BTC"], boot_ms - 1) == {}
+        assert set(await market.latest_marks(["BTC"], boot_ms)) == {"BTC"}
         specs = await market.asset_specs()
         assert specs["ETH"].max_leverage == 25 and sum(a.trending for a in specs.values()) == 10
         assert set(await market.funding_rates(["BTC", "HYPE/USDC"])) == {"BTC"}

@@ -9,7 +9,7 @@ import pytest
 
 from clash.market import memory
 from clash.market.actors.retention import cutoffs, expire
-from clash.market.candles import DAY_MS, HOUR_MS, MINUTE_MS
+from clash.market.candles import DAY_MS, HOUR_MS, MINUTE_MS, Candle
 from clash.market.config import RetentionSettings
 from clash.market.memory import MacroObservation
 from clash.market.messages import HlRefreshRegistry, HlSweepCandles, MarketRetentionRun
@@ -36,7 +36,7 @@ async def test_retention_archives_then_deletes_what_is_past_the_window(tmp_path,
         async with w.db.transaction() as tx:  # a macro row older than its 30-day window
             await memory.insert_macro(tx, [MacroObservation(
                 observed_ms=old, family="capital_base", scope="global", subject="all", metric="tvl",
-                usd_micros=1, change_pct=None, as_of_ms=old, linked_symbol=None)])
+                usd_micros=1, change_pct=None, as_of_ms=old, linked_symbol=None)], old)
         before = await memory.row_counts(w.db)
 
         removed = await w.ask(RETENTION, MarketRetentionRun())
@@ -69,5 +69,23 @@ async def test_retention_without_archive_and_cutoffs(tmp_path, kit) -> None:
         settings = RetentionSettings(archive=False, batch_rows=2)
         assert await expire(db, settings, now, tmp_path / "archive") == {"ingestion_snapshots": 5}
         assert not (tmp_path / "archive").exists()
+    finally:
+        await db.close()
+
+
+async def test_revisions_expire_with_their_candles(tmp_path, kit) -> None:
+    now = kit.T0_MS
+    db = await kit.open_db(tmp_path / "m.db", now)
+    try:
+        old = Candle(now - DAY_MS - HOUR_MS, 1.0, 2.0, 0.5, 1.5, 1.0, 1)
+        async with db.transaction() as tx:  # written, then corrected once its hour was over
+            await memory.upsert_candle(tx, "BTC", old, now - DAY_MS - HOUR_MS + MINUTE_MS)
+            fixed = msgspec.structs.replace(old, v=2.0)
+            await memory.upsert_candle(tx, "BTC", fixed, now - DAY_MS + MINUTE_MS)
+        counts = await memory.row_counts(db)
+        assert (counts["candles_1m_revisions"], counts["candles_1h_revisions"]) == (1, 1)
+        removed = await expire(db, RetentionSettings(archive=False), now, None)
+        assert removed == {"candles_1m": 1, "candles_1m_revisions": 1}  # the hour stays for 7 days
+        assert (await memory.row_counts(db))["candles_1h_revisions"] == 1
     finally:
         await db.close()
