@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import msgspec
 
-from actors import Actor, Clock, Message
+from actors import Clock
 from clash.clones.catalog import AssetCatalog
 from clash.clones.entitlements import check_entitlement
-from clash.clones.graph import Pipeline, TradingPromptNode, errors, validate
+from clash.clones.graph import Pipeline, errors, validate
 from clash.clones.service import CloneError
 from clash.prop.manager import AccountNotFound
 from clash.store import Database
@@ -52,17 +52,13 @@ from clash.trading.records import (
     PauseScope,
     RecordWriter,
 )
-from clash.trading.rules import RulesDecider
-from clash.trading.runner import (
-    MONOTONIC,
-    Decider,
-    InstantMemo,
-    ModelDecider,
-    RunDeps,
-    RunSpec,
-    SharedReads,
-    SyntheticSide,
-)
+from clash.trading.account_side import SyntheticSide
+from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
+from clash.trading.demo import DemoSetup
+from clash.trading.run_rows import bare_row
+from clash.trading.run_spec import RunSpec
+from clash.trading.runner import RunDeps
+from clash.trading.shared_reads import InstantMemo, SharedReads
 from clash.trading.scheduler import (
     SUPERVISOR,
     Metronome,
@@ -85,11 +81,6 @@ DAY_MS = 86_400_000
 ENGINE_FAMILIES = ("anthropic", "rules", "scripted", "hold")
 SOURCE_FAMILIES = ("hyperliquid", "polymarket", "defillama")
 ENTITLEMENT_CODES = frozenset({"too_many_active_assets", "model_strength_not_allowed"})
-DEMO_OWNER = "demo"
-DEMO_ASSETS = ("BTC", "ETH", "SOL")
-DEMO_CADENCE_S = 60
-DEMO_PROMPT = ("Follow the trend, do not chase: enter in the direction of the trend when MACD momentum agrees "
-               "and RSI is not stretched; cut the position when momentum turns against it.")
 
 
 class TradingError(Exception):
@@ -128,7 +119,10 @@ class TradingModule:
         self.writer = RecordWriter(rt.db)
         self.answers = SqliteAnswerStore(rt.db, self.writer, rt.clock.now_ms)
         self.cache = ResponseCache(cfg.cache_max_entries, self.answers)
-        self.decider: Decider = self._decider or build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
+        try:
+            self.decider: Decider = self._decider or build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
+        except EngineNotConfigured as exc:
+            raise TradingError("engine_not_configured", str(exc)) from None
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir
         self.artifacts = Artifacts(self._store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
         deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=self._marks, decider=self.decider,
@@ -146,8 +140,9 @@ class TradingModule:
                                                    supervisor=SUPERVISOR)
         for a in active:
             self._spawn(a.clone_id, a.account_id)
-        if cfg.demo_clone:
-            rt.system.spawn("trading.demo", lambda: DemoSetup(self), supervisor=SUPERVISOR)
+        if cfg.demo_clone and cfg.demo is not None:
+            demo = cfg.demo
+            rt.system.spawn("trading.demo", lambda: DemoSetup(self, demo), supervisor=SUPERVISOR)
 
     def attach(self, clock: Clock, clones: Any, prop: Any, memory: MarketMemory,
                catalog: AssetCatalog | None = None) -> None:
@@ -393,7 +388,7 @@ class TradingModule:
                     model_strength=c.clone.model_strength, facts=facts.get(candidate.symbol), dry_run=True))
         if denied:
             await self.scheduler.record(
-                runner.bare_row(s, None, "entitlement_denied", now, error_code="entitlement", error="; ".join(denied),
+                bare_row(s, None, "entitlement_denied", now, error_code="entitlement", error="; ".join(denied),
                                 engine=self.decider.name) for s in specs)
         else:
             limits = self.rt.config.prop.limits.to_limits()
@@ -437,28 +432,6 @@ class TradingModule:
         if engine is not None and hasattr(engine, "aclose"):
             await engine.aclose()
 
-    async def ensure_demo(self) -> Activation | None:
-        """The demo clone (owner `demo`) on BTC, ETH and SOL in a sandbox account, once per database."""
-        from clash.clones.basic import BasicChoices, build
-
-        async with self.db.read() as r:
-            if await r.fetchval("SELECT 1 FROM trading_activations WHERE demo = 1"):
-                return None
-        wanted = [s for s in DEMO_ASSETS if s in self.rt.config.market.hyperliquid.assets]
-        pipeline = build(BasicChoices(assets=wanted, profile="balanced", prompt=DEMO_PROMPT))
-        nodes = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=DEMO_CADENCE_S))
-                 if isinstance(n, TradingPromptNode) else n for n in pipeline.nodes]
-        pipeline = msgspec.structs.replace(pipeline, nodes=nodes)
-        owned = await self.clones.list_clones(DEMO_OWNER)
-        clone = owned[0] if owned else await self.clones.create_clone(DEMO_OWNER, "Demo Trend")
-        if not clone.latest_version:
-            await self.clones.save_pipeline(DEMO_OWNER, clone.id, pipeline)
-            await self.clones.publish(DEMO_OWNER, clone.id, "demo")
-        accounts = [a for a in await self.prop.accounts_of_clone(str(clone.id)) if a.finalized_at_ms is None]
-        account = accounts[0].account_id if accounts else await self.prop.open_account(
-            str(clone.id), "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
-        return await self.activate(clone.id, account, demo=True)
-
 
 def _family(name: str) -> str:
     if name not in (*ENGINE_FAMILIES, *SOURCE_FAMILIES):
@@ -477,51 +450,3 @@ def trim_series(value: Any, keep: int) -> Any:
                 if isinstance(items, list) and len(items) > keep and name != "fields":
                     data[name] = items[-keep:]
     return value
-
-
-def build_decider(cfg: TradingConfig, api_key: str | None, cache: ResponseCache) -> Decider:
-    """`auto`: Anthropic when a key is configured, else the rules engine."""
-    from clash.trading.engines.hold import HoldEngine
-
-    choice = cfg.engine
-    if choice == "auto":
-        choice = "anthropic" if api_key else "rules"
-    if choice == "rules":
-        return RulesDecider(cfg.rules)
-    if choice == "hold":
-        return ModelDecider(HoldEngine())
-    if not api_key:
-        raise TradingError("engine_not_configured", "trading.engine = \"anthropic\" needs ANTHROPIC_API_KEY")
-    from clash.trading.engines.anthropic import AnthropicEngine
-
-    a = cfg.anthropic
-    engine = AnthropicEngine(api_key=api_key, now=MONOTONIC, base_url=a.base_url, timeout=a.timeout_s,
-                             attempts=a.attempts, backoff_base=a.backoff_base_s, backoff_max=a.backoff_max_s,
-                             retry_after_max=a.retry_after_max_s)
-    return ModelDecider(engine, cache)
-
-
-class DemoTry(Message, frozen=True):
-    """Timer: try to set up the demo clone (the registry may not have its assets yet)."""
-
-
-class DemoSetup(Actor):
-    RETRY_S = 10.0
-
-    def __init__(self, module: TradingModule) -> None:
-        self.module = module
-        self.done = False
-        self.last_error: str | None = None
-
-    async def on_start(self) -> None:
-        self.after(0, DemoTry())
-
-    async def receive(self, msg: Any) -> Any:
-        if isinstance(msg, DemoTry) and not self.done:
-            try:
-                await self.module.ensure_demo()
-                self.done = True
-            except Exception as exc:  # the registry may lag behind boot: try again later
-                self.last_error = repr(exc)
-                self.after(self.RETRY_S, DemoTry())
-        return None

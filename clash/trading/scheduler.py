@@ -42,7 +42,11 @@ from clash.trading.config import TradingConfig
 from clash.trading.context import prefilter_scores
 from clash.trading.packet import Branch, BranchAsset, Candidate, CloneRef, CompiledPipeline
 from clash.trading.records import RecordWriter, RunStatus
-from clash.trading.runner import AssetFacts, InstantMemo, PropSide, RunDeps, RunResult, RunSpec
+from clash.trading.account_side import PropSide
+from clash.trading.run_rows import bare_row
+from clash.trading.run_spec import AssetFacts, RunResult, RunSpec, run_id_for
+from clash.trading.runner import RunDeps
+from clash.trading.shared_reads import InstantMemo
 
 SUPERVISOR = "trading"
 LeaseKey = tuple[str, str]
@@ -387,7 +391,7 @@ class Pilot(Actor):
 
         def refuse(b: Branch, a: BranchAsset, status: RunStatus, code: str, why: str) -> None:
             spec = self._spec(plan, b, a, Candidate(symbol=a.symbol, rank=0, reason="universe"), now, cadence, {})
-            refused.append(runner.bare_row(spec, self.account_id, status, now, error_code=code, error=why,
+            refused.append(bare_row(spec, self.account_id, status, now, error_code=code, error=why,
                                            engine=engine))
 
         if plan.archived:
@@ -430,7 +434,7 @@ class Pilot(Actor):
     def _spec(self, plan: Plan, branch: Branch, asset: BranchAsset, candidate: Candidate, now: int, cadence: int,
               facts: Mapping[str, AssetFacts]) -> RunSpec:
         return RunSpec(
-            run_id=runner.run_id_for(self.account_id, branch.prompt_node_id, asset.symbol, now), clone=plan.clone,
+            run_id=run_id_for(self.account_id, branch.prompt_node_id, asset.symbol, now), clone=plan.clone,
             version=plan.version, branch=branch, asset=asset, candidate=candidate, due_ms=now,
             model_strength=plan.clone.model_strength, facts=facts.get(asset.symbol),
             final=is_final(self.cfg, 1, now, now, cadence))

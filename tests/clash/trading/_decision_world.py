@@ -29,7 +29,7 @@ from clash.runtime import Runtime, boot  # noqa: E402
 from clash.trading import records  # noqa: E402
 from clash.trading.config import TradingConfig  # noqa: E402
 from clash.trading.module import TradingModule  # noqa: E402
-from clash.trading.runner import Decider, DecisionJob  # noqa: E402
+from clash.trading.deciders import Decider, DecisionJob  # noqa: E402
 
 ASSETS = ("BTC", "ETH", "SOL")
 ADMIN_TOKEN = "test-admin-token"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from clash.config import load_config
+
 sys.path.insert(0, str(Path(__file__).parent))
 from _decision_world import START, decision_world, trading_config  # noqa: E402
 
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_the_demo_clone_trades_and_survives_a_restart(tmp_path) -> None:
-    cfg = trading_config(demo_clone=True)
+    cfg = trading_config(demo_clone=True, demo=load_config().trading.demo)
     async with decision_world(tmp_path, trading=cfg) as w:
         await w.clock.advance(600)
         (demo,) = await w.trading.activations()

@@ -37,7 +37,9 @@ from clash.trading.packet import (
 from clash.trading.packet_prompt import num, prompt_input, sections
 from clash.trading.prompt import render_prompt
 from clash.trading.records import RecordWriter
-from clash.trading.runner import Execution, RunSpec, action_row, bare_row, run_id_for, run_status
+from clash.trading.account_side import Execution
+from clash.trading.run_rows import action_row, bare_row, run_status
+from clash.trading.run_spec import RunSpec, run_id_for
 from clash.trading.scheduler import Leases, Pauses, backoff_s, first_tick, is_final, last_tick
 from clash.trading.sqlite_cache import SqliteAnswerStore
 

@@ -16,7 +16,7 @@ from clash.trading import records
 from clash.trading.actions import hold_answer, parse_answer
 from clash.trading.engines import EngineError, ScriptedEngine
 from clash.trading.rules import RulesDecider
-from clash.trading.runner import DecisionJob, ModelDecider
+from clash.trading.deciders import DecisionJob, ModelDecider
 from clash.trading.scheduler import PilotTick, first_tick, pilot_name
 
 sys.path.insert(0, str(Path(__file__).parent))

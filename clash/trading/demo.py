@@ -1,0 +1,81 @@
+"""The demo clone: created once per database (owner `demo`, a sandbox account) and activated, so a
+fresh `clash run` shows decisions and fills within minutes. Its settings: `[trading.demo]`."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from actors import Actor, Message
+from clash.clones.basic import BasicChoices, build
+from clash.clones.graph import Pipeline, TradingPromptNode
+from clash.trading.config import DemoSettings
+from clash.trading.records import Activation
+
+if TYPE_CHECKING:
+    from clash.trading.module import TradingModule
+
+log = logging.getLogger(__name__)
+
+DEMO_OWNER = "demo"
+
+
+def demo_pipeline(settings: DemoSettings, assets: list[str]) -> Pipeline:
+    """The Basic graph of the settings' profile and prompt, every trading prompt at its cadence."""
+    pipeline = build(BasicChoices(assets=assets, profile=settings.profile, prompt=settings.prompt))
+    nodes = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=settings.cadence_s))
+             if isinstance(n, TradingPromptNode) else n for n in pipeline.nodes]
+    return msgspec.structs.replace(pipeline, nodes=nodes)
+
+
+async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activation | None:
+    """Create, publish and activate the demo clone unless the database already has one."""
+    async with module.db.read() as r:
+        if await r.fetchval("SELECT 1 FROM trading_activations WHERE demo = 1"):
+            return None
+    listed = module.rt.config.market.hyperliquid.assets
+    wanted = [s for s in settings.assets if s in listed]
+    if not wanted:
+        raise ValueError(f"none of trading.demo.assets {settings.assets} is a market asset ({listed})")
+    clones, prop = module.clones, module.prop
+    owned = await clones.list_clones(DEMO_OWNER)
+    clone = owned[0] if owned else await clones.create_clone(DEMO_OWNER, settings.name)
+    if not clone.latest_version:
+        await clones.save_pipeline(DEMO_OWNER, clone.id, demo_pipeline(settings, wanted))
+        await clones.publish(DEMO_OWNER, clone.id, "demo")
+    accounts = [a for a in await prop.accounts_of_clone(str(clone.id)) if a.finalized_at_ms is None]
+    account = accounts[0].account_id if accounts else await prop.open_account(
+        str(clone.id), "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
+    activation = await module.activate(clone.id, account, demo=True)
+    log.info("demo clone activated", extra={"clone_id": clone.id, "account_id": account})
+    return activation
+
+
+class DemoTry(Message, frozen=True):
+    """Timer: try to set up the demo clone (the registry may not have its assets yet)."""
+
+
+class DemoSetup(Actor):
+    RETRY_S = 10.0
+
+    def __init__(self, module: TradingModule, settings: DemoSettings) -> None:
+        self.module = module
+        self.settings = settings
+        self.done = False
+        self.last_error: str | None = None
+
+    async def on_start(self) -> None:
+        self.after(0, DemoTry())
+
+    async def receive(self, msg: Any) -> Any:
+        if isinstance(msg, DemoTry) and not self.done:
+            try:
+                await ensure_demo(self.module, self.settings)
+                self.done = True
+            except Exception as exc:  # the registry may lag behind boot: try again later
+                self.last_error = repr(exc)
+                log.warning("demo clone not set up yet: %r; retrying in %gs", exc, self.RETRY_S)
+                self.after(self.RETRY_S, DemoTry())
+        return None
