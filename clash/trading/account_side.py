@@ -42,14 +42,17 @@ def book_of(s: AccountSnapshot) -> AccountBook:
 
 
 class PropSide:
-    """A live prop account, through the prop module's public API."""
+    """A live prop account, through the prop module's public API. `at_tick`: the account as its
+    pilot read it at the tick; the runs of one tick decide on that one state, whichever of them
+    commits first."""
 
-    def __init__(self, prop: Any, account_id: str) -> None:
+    def __init__(self, prop: Any, account_id: str, at_tick: AccountSnapshot | None = None) -> None:
         self.prop = prop
         self.account_id: str | None = account_id
+        self.at_tick = at_tick
 
     async def book(self) -> tuple[AccountBook, Limits]:
-        snapshot = await self.prop.snapshot(self.account_id)
+        snapshot = self.at_tick or await self.prop.snapshot(self.account_id)
         return book_of(snapshot), snapshot.limits
 
     async def submit(self, action: Action, marks: Mapping[str, Decimal], now_ms: int) -> Execution:

@@ -59,6 +59,7 @@ from clash.trading.run_rows import bare_row
 from clash.trading.run_spec import RunSpec
 from clash.trading.runner import RunDeps
 from clash.trading.shared_reads import InstantMemo, SharedReads
+from clash.trading.waits import work_of
 from clash.trading.scheduler import (
     SUPERVISOR,
     Metronome,
@@ -127,6 +128,7 @@ class TradingModule:
         self.artifacts = Artifacts(self._store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
         deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=self._marks, decider=self.decider,
                        limiter=anyio.CapacityLimiter(cfg.max_concurrent_model_calls), writer=self.writer, db=rt.db,
+                       work=work_of(rt.system),
                        config=cfg, artifacts=self.artifacts, monotonic=MONOTONIC)
         async with rt.db.read() as r:
             pauses = await records.pauses(r)

@@ -35,6 +35,7 @@ from clash.clones.entitlements import check_entitlement
 from clash.clones.graph import errors
 from clash.clones.service import CloneError
 from clash.prop.manager import PropError
+from clash.prop.messages import AccountSnapshot
 from clash.trading import records, runner
 from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
@@ -47,6 +48,7 @@ from clash.trading.run_rows import bare_row
 from clash.trading.run_spec import AssetFacts, RunResult, RunSpec, run_id_for
 from clash.trading.runner import RunDeps
 from clash.trading.shared_reads import InstantMemo
+from clash.trading.tick_order import UNORDERED, TickOrder
 
 SUPERVISOR = "trading"
 LeaseKey = tuple[str, str]
@@ -125,9 +127,6 @@ class Leases:
         if self._held.get(key) == run_id:
             del self._held[key]
 
-    def holder(self, key: LeaseKey) -> str | None:
-        return self._held.get(key)
-
     def of_account(self, account_id: str) -> dict[LeaseKey, str]:
         return {k: v for k, v in self._held.items() if k[0] == account_id}
 
@@ -190,17 +189,19 @@ class Scheduler:
     """Registry reads shared by the pilots ticking at the same instant."""
 
     # -- runs ---------------------------------------------------------------------------------------
-    def start_run(self, owner: str, account_id: str, spec: RunSpec) -> None:
+    def start_run(self, owner: str, account_id: str, spec: RunSpec, order: TickOrder = UNORDERED,
+                  at_tick: AccountSnapshot | None = None) -> None:
         """Run `spec` as a task of the system; the VirtualClock waits for it like for a message."""
-        self.system.activity.enter()
+        self.deps.work.enter()
         self.running[spec.run_id] = account_id
-        self.system.start_soon(self._run, owner, account_id, spec, name=f"decision {spec.run_id}")
+        side = PropSide(self.prop, account_id, at_tick)
+        self.system.start_soon(self._run, owner, account_id, spec, side, order, name=f"decision {spec.run_id}")
 
-    async def _run(self, owner: str, account_id: str, spec: RunSpec) -> None:
+    async def _run(self, owner: str, account_id: str, spec: RunSpec, side: PropSide, order: TickOrder) -> None:
         key = (account_id, spec.asset.symbol)
         try:
             try:
-                result = await runner.execute(spec, PropSide(self.prop, account_id), self.deps)
+                result = await runner.execute(spec, side, self.deps, order)
             except Exception as exc:  # recording itself failed: the lease must still come free
                 result = RunResult(run_id=spec.run_id, status="failed", attempts=spec.spent_attempts,
                                    error_code="internal", error=repr(exc))
@@ -214,7 +215,7 @@ class Scheduler:
             self._maybe_drained(account_id)
         finally:
             self.running.pop(spec.run_id, None)
-            self.system.activity.leave()
+            self.deps.work.leave()
 
     async def subscribe(self, pilot: str, cadences: set[int]) -> None:
         new = cadences - {c for subs in self.subscriptions.values() for c in subs}
@@ -428,8 +429,10 @@ class Pilot(Actor):
                     continue
                 to_start.append(self._spec(plan, branch, asset, candidate, now, cadence, facts))
         await self.svc.record(refused)
-        for spec in to_start:
-            self._offer(spec)
+        starting = [s for s in sorted(to_start, key=lambda s: (s.asset.symbol, s.run_id)) if self._claim(s)]
+        order = TickOrder([s.run_id for s in starting], self.svc.deps.work)
+        for spec in starting:
+            self.svc.start_run(self.name, self.account_id, spec, order, snapshot)
 
     def _spec(self, plan: Plan, branch: Branch, asset: BranchAsset, candidate: Candidate, now: int, cadence: int,
               facts: Mapping[str, AssetFacts]) -> RunSpec:
@@ -439,17 +442,19 @@ class Pilot(Actor):
             model_strength=plan.clone.model_strength, facts=facts.get(asset.symbol),
             final=is_final(self.cfg, 1, now, now, cadence))
 
-    def _offer(self, spec: RunSpec) -> None:
+    def _claim(self, spec: RunSpec) -> bool:
+        """True: `spec` holds its asset's lease and starts now. Else it waits for the lease, or is
+        dropped (its (branch, asset) is still running)."""
         slot = (spec.branch.prompt_node_id, spec.asset.symbol)
         if slot in self.active or spec.run_id in self.svc.running:  # still running, or this very run again
             self.dropped_ticks += 1
-            return
+            return False
         self.active[slot] = spec
         key = (self.account_id, spec.asset.symbol)
         if self.svc.leases.acquire(key, spec.run_id):
-            self.svc.start_run(self.name, self.account_id, spec)
-        else:
-            self.pending.setdefault(key, deque()).append(spec)
+            return True
+        self.pending.setdefault(key, deque()).append(spec)
+        return False
 
     def _done(self, msg: PilotRunDone) -> None:
         key = (self.account_id, msg.symbol)

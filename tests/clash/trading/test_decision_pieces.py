@@ -135,9 +135,9 @@ def test_ticks_align_to_the_cadence_and_retries_stop_before_the_next_one() -> No
 def test_leases_and_pauses() -> None:
     leases = Leases()
     assert leases.acquire(("pa", "BTC"), "r1") and not leases.acquire(("pa", "BTC"), "r1")
-    assert not leases.acquire(("pa", "BTC"), "r2") and leases.holder(("pa", "BTC")) == "r1"
+    assert not leases.acquire(("pa", "BTC"), "r2") and leases.of_account("pa") == {("pa", "BTC"): "r1"}
     leases.release(("pa", "BTC"), "r2")
-    assert leases.holder(("pa", "BTC")) == "r1"
+    assert leases.of_account("pa") == {("pa", "BTC"): "r1"}
     leases.release(("pa", "BTC"), "r1")
     assert leases.acquire(("pa", "BTC"), "r2") and leases.of_account("pa") == {("pa", "BTC"): "r2"}
 
