@@ -61,8 +61,10 @@ class DemoSettings(_Section):
     name: str
     assets: list[str]
     """Traded where the market module's Hyperliquid assets include them."""
+    channels: list[str]
+    """The Hyperliquid channels it reads, each for the decision asset itself (`ohlcv`, `macd`, ...)."""
     profile: Literal["fast", "balanced", "deep"]
-    """The Basic profile: which context blocks the clone reads (clones.basic)."""
+    """How far back and how fine its blocks read (clones.graph BUILTIN_PROFILES)."""
     cadence_s: int
     prompt: str
 
@@ -71,6 +73,8 @@ class DemoSettings(_Section):
             raise ValueError("trading.demo.name must not be empty")
         if not self.assets or any(not a.strip() for a in self.assets):
             raise ValueError("trading.demo.assets must name at least one asset")
+        if not self.channels or len(set(self.channels)) != len(self.channels):
+            raise ValueError("trading.demo.channels must name at least one channel, each once")
         if not 60 <= self.cadence_s <= 86_400:
             raise ValueError("trading.demo.cadence_s must be between 60 and 86400")
         if not self.prompt.strip() or len(self.prompt) > 8000:

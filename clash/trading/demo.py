@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from actors import Actor, Message
-from clash.clones.basic import BasicChoices, build
-from clash.clones.graph import Pipeline, TradingPromptNode
+from clash.clones.basic import ASSETS_ID, BasicChoices, build, stream_id
+from clash.clones.graph import DataStreamConfig, DataStreamNode, Edge, Pipeline, Position, TradingPromptNode
 from clash.trading.config import DemoSettings
 from clash.trading.records import Activation
 
@@ -23,11 +23,17 @@ DEMO_OWNER = "demo"
 
 
 def demo_pipeline(settings: DemoSettings, assets: list[str]) -> Pipeline:
-    """The Basic graph of the settings' profile and prompt, every trading prompt at its cadence."""
-    pipeline = build(BasicChoices(assets=assets, profile=settings.profile, prompt=settings.prompt))
-    nodes = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=settings.cadence_s))
-             if isinstance(n, TradingPromptNode) else n for n in pipeline.nodes]
-    return msgspec.structs.replace(pipeline, nodes=nodes)
+    """The Basic graph of the assets and prompt, reading the settings' Hyperliquid channels (same
+    asset, at the settings' profile), its trading prompt at the settings' cadence."""
+    basic = build(BasicChoices(assets=assets, profile=settings.profile, prompt=settings.prompt))
+    streams = [DataStreamNode(id=stream_id("hyperliquid", channel), position=Position(x=0, y=i * 140),
+                              config=DataStreamConfig(source="hyperliquid", channel=channel, profile=settings.profile))
+               for i, channel in enumerate(settings.channels)]
+    rest = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=settings.cadence_s))
+            if isinstance(n, TradingPromptNode) else n for n in basic.nodes if not isinstance(n, DataStreamNode)]
+    edges = [Edge(source=s.id, target=ASSETS_ID) for s in streams] + \
+        [e for e in basic.edges if e.target != ASSETS_ID]
+    return msgspec.structs.replace(basic, nodes=[*streams, *rest], edges=edges)
 
 
 async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activation | None:
