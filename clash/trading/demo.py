@@ -70,7 +70,6 @@ class DemoSetup(Actor):
         self.module = module
         self.settings = settings
         self.done = False
-        self.last_error: str | None = None
 
     async def on_start(self) -> None:
         self.after(0, DemoTry())
@@ -81,7 +80,6 @@ class DemoSetup(Actor):
                 await ensure_demo(self.module, self.settings)
                 self.done = True
             except Exception as exc:  # the registry may lag behind boot: try again later
-                self.last_error = repr(exc)
                 log.warning("demo clone not set up yet: %r; retrying in %gs", exc, self.RETRY_S)
                 self.after(self.RETRY_S, DemoTry())
         return None

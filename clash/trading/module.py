@@ -10,6 +10,7 @@ from the prop module. Time from the runtime clock.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -75,6 +76,8 @@ from clash.trading.sqlite_cache import SqliteAnswerStore
 
 if TYPE_CHECKING:
     from clash.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 Ref = int | Literal["draft", "latest"]
 RECENT_ROWS = 20
@@ -261,11 +264,13 @@ class TradingModule:
         now = self.clock.now_ms()
         await self.writer.write(records.activate_statements(clone_id, account_id, demo, now))
         self._spawn(clone_id, account_id)
+        log.info("activated", extra={"clone_id": clone_id, "account_id": account_id, "demo": demo})
         return Activation(clone_id=clone_id, account_id=account_id, active=True, demo=demo, activated_ms=now)
 
     async def deactivate(self, clone_id: int, account_id: str) -> None:
         """Stop scheduling the pair; runs in flight finish and are recorded."""
         await self.writer.write(records.deactivate_statements(clone_id, account_id, self.clock.now_ms()))
+        log.info("deactivated", extra={"clone_id": clone_id, "account_id": account_id})
         name = pilot_name(clone_id, account_id)
         if name in self.rt.system.names():
             await self.rt.system.stop(name, timeout=self.config.run_timeout_s)
@@ -307,11 +312,13 @@ class TradingModule:
         now = self.clock.now_ms()
         await self.writer.write(records.pause_statements(scope, name, admin, reason, now))
         self.scheduler.pauses.add(scope, name)
+        log.info("admin paused %s %s: %s", scope, name, reason, extra={"admin": admin})
         return Pause(scope=scope, name=name, paused_by=admin, reason=reason, paused_ms=now)
 
     async def _resume(self, scope: PauseScope, name: str, admin: str, reason: str) -> None:
         await self.writer.write(records.resume_statements(scope, name, admin, reason, self.clock.now_ms()))
         self.scheduler.pauses.remove(scope, name)
+        log.info("admin resumed %s %s: %s", scope, name, reason, extra={"admin": admin})
 
     # ------------------------------------------------------------ decision runtime: reads
 

@@ -51,10 +51,6 @@ class RunResult(msgspec.Struct, frozen=True, kw_only=True):
     error_code: str | None = None
     error: str | None = None
 
-    @property
-    def retry(self) -> bool:
-        return self.status is None
-
 
 def run_id_for(account_id: str, prompt_node_id: str, symbol: str, due_ms: int) -> str:
     """Deterministic: the same run retried has the same id, and so the same prop action id."""

@@ -20,6 +20,7 @@ restarted pilot neither loses nor double-starts a run still in flight.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,8 @@ from clash.trading.run_spec import AssetFacts, RunResult, RunSpec, run_id_for
 from clash.trading.runner import RunDeps
 from clash.trading.shared_reads import InstantMemo
 from clash.trading.tick_order import UNORDERED, TickOrder
+
+log = logging.getLogger(__name__)
 
 SUPERVISOR = "trading"
 LeaseKey = tuple[str, str]
@@ -203,6 +206,8 @@ class Scheduler:
             try:
                 result = await runner.execute(spec, side, self.deps, order)
             except Exception as exc:  # recording itself failed: the lease must still come free
+                log.exception("decision run not recorded", extra={"clone_id": spec.clone.clone_id,
+                                                                  "account_id": account_id, "run_id": spec.run_id})
                 result = RunResult(run_id=spec.run_id, status="failed", attempts=spec.spent_attempts,
                                    error_code="internal", error=repr(exc))
             del self.running[spec.run_id]
@@ -408,6 +413,7 @@ class Pilot(Actor):
         except PropError as exc:
             return await self._account_gone(str(exc))
         except Exception as exc:  # the account did not answer in time: this tick fails, the next may not
+            log.warning("tick failed: account unavailable: %r", exc, extra=self._extra())
             for b, a in due:
                 refuse(b, a, "failed", "account_unavailable", f"prop account {self.account_id}: {exc!r}")
             return await self.svc.record(refused)
@@ -441,6 +447,9 @@ class Pilot(Actor):
             version=plan.version, branch=branch, asset=asset, candidate=candidate, due_ms=now,
             model_strength=plan.clone.model_strength, facts=facts.get(asset.symbol),
             final=is_final(self.cfg, 1, now, now, cadence))
+
+    def _extra(self) -> dict[str, object]:
+        return {"clone_id": self.clone_id, "account_id": self.account_id}
 
     def _claim(self, spec: RunSpec) -> bool:
         """True: `spec` holds its asset's lease and starts now. Else it waits for the lease, or is
@@ -488,6 +497,7 @@ class Pilot(Actor):
 
     async def _account_gone(self, why: str) -> None:
         """The account no longer trades: stop ticking and record the pair inactive."""
+        log.warning("deactivated: %s", why, extra=self._extra())
         self.cadences = set()
         self.svc.subscriptions.pop(self.name, None)
         self.svc.pilots.pop(self.name, None)
