@@ -10,7 +10,15 @@ import msgspec
 
 from actors import Actor, Message
 from clash.clones.basic import ASSETS_ID, BasicChoices, build, stream_id
-from clash.clones.graph import DataStreamConfig, DataStreamNode, Edge, Pipeline, Position, TradingPromptNode
+from clash.clones.graph import (
+    HYPERLIQUID_CHANNELS,
+    DataStreamConfig,
+    DataStreamNode,
+    Edge,
+    Pipeline,
+    Position,
+    TradingPromptNode,
+)
 from clash.trading.config import DemoSettings
 from clash.trading.records import Activation
 
@@ -22,6 +30,14 @@ log = logging.getLogger(__name__)
 DEMO_OWNER = "demo"
 
 
+def check_settings(settings: DemoSettings) -> None:
+    """Refuse channels the graph does not know at boot, not at every setup retry."""
+    unknown = [c for c in settings.channels if c not in HYPERLIQUID_CHANNELS]
+    if unknown:
+        raise ValueError(f"trading.demo.channels: unknown Hyperliquid channel(s) {unknown}; known: "
+                         f"{', '.join(HYPERLIQUID_CHANNELS)}")
+
+
 def demo_pipeline(settings: DemoSettings, assets: list[str]) -> Pipeline:
     """The Basic graph of the assets and prompt, reading the settings' Hyperliquid channels (same
     asset, at the settings' profile), its trading prompt at the settings' cadence."""
@@ -29,11 +45,15 @@ def demo_pipeline(settings: DemoSettings, assets: list[str]) -> Pipeline:
     streams = [DataStreamNode(id=stream_id("hyperliquid", channel), position=Position(x=0, y=i * 140),
                               config=DataStreamConfig(source="hyperliquid", channel=channel, profile=settings.profile))
                for i, channel in enumerate(settings.channels)]
-    rest = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=settings.cadence_s))
-            if isinstance(n, TradingPromptNode) else n for n in basic.nodes if not isinstance(n, DataStreamNode)]
+    rest = [_at_cadence(n, settings.cadence_s) if isinstance(n, TradingPromptNode) else n
+            for n in basic.nodes if not isinstance(n, DataStreamNode)]
     edges = [Edge(source=s.id, target=ASSETS_ID) for s in streams] + \
         [e for e in basic.edges if e.target != ASSETS_ID]
     return msgspec.structs.replace(basic, nodes=[*streams, *rest], edges=edges)
+
+
+def _at_cadence(node: TradingPromptNode, cadence_s: int) -> TradingPromptNode:
+    return msgspec.structs.replace(node, config=msgspec.structs.replace(node.config, decision_cadence_sec=cadence_s))
 
 
 async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activation | None:

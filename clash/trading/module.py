@@ -32,6 +32,7 @@ from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
 from clash.trading.context import MarketMemory, MemoryReader
 from clash.trading.config import TradingConfig
+from clash.trading.marks import LatestMarks
 from clash.trading.packet import (
     AccountState,
     CloneRef,
@@ -55,11 +56,11 @@ from clash.trading.records import (
 )
 from clash.trading.account_side import SyntheticSide
 from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
-from clash.trading.demo import DemoSetup
+from clash.trading.demo import DemoSetup, check_settings
 from clash.trading.run_rows import bare_row
 from clash.trading.run_spec import RunSpec
 from clash.trading.runner import RunDeps
-from clash.trading.shared_reads import InstantMemo, SharedReads
+from clash.trading.shared_reads import SharedReads
 from clash.trading.waits import work_of
 from clash.trading.scheduler import (
     SUPERVISOR,
@@ -117,9 +118,10 @@ class TradingModule:
     async def start_runtime(self, rt: Runtime) -> None:
         """The decision runtime: engine, artifact store, scheduler, retention, activations, demo."""
         cfg: TradingConfig = rt.config.trading
+        if cfg.demo_clone and cfg.demo is not None:
+            check_settings(cfg.demo)
         self.rt, self.config, self.db = rt, cfg, rt.db
         self.market = rt.modules.get("market")
-        self._mark_memo = InstantMemo()
         self.writer = RecordWriter(rt.db)
         self.answers = SqliteAnswerStore(rt.db, self.writer, rt.clock.now_ms)
         self.cache = ResponseCache(cfg.cache_max_entries, self.answers)
@@ -129,7 +131,9 @@ class TradingModule:
             raise TradingError("engine_not_configured", str(exc)) from None
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir
         self.artifacts = Artifacts(self._store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
-        deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=self._marks, decider=self.decider,
+        marks = LatestMarks(rt.clock, self.market, self.memory, rt.config.market.hyperliquid.assets,
+                            round(cfg.mark_max_age_s * 1000))
+        deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=marks, decider=self.decider,
                        limiter=anyio.CapacityLimiter(cfg.max_concurrent_model_calls), writer=self.writer, db=rt.db,
                        work=work_of(rt.system),
                        config=cfg, artifacts=self.artifacts, monotonic=MONOTONIC)
@@ -411,24 +415,6 @@ class TradingModule:
                       decisions=found)
 
     # ------------------------------------------------------------ decision runtime: internals
-
-    async def _marks(self, symbols: Any) -> dict[str, Any]:
-        """Latest execution prices, fresher than `mark_max_age_s`; read once per instant for every
-        enabled asset, so the runs of one tick share one read."""
-        wanted = list(symbols)
-        now = self.clock.now_ms()
-        universe = tuple(sorted({*self.rt.config.market.hyperliquid.assets, *wanted}))
-        found = await self._mark_memo.get(now, universe, lambda: self._read_marks(universe, now))
-        missing = [s for s in wanted if s not in found and s not in universe]
-        extra = await self._read_marks(tuple(missing), now) if missing else {}
-        return {s: px for s in wanted if (px := found.get(s, extra.get(s))) is not None}
-
-    async def _read_marks(self, symbols: tuple[str, ...], now: int) -> dict[str, Any]:
-        max_age = round(self.config.mark_max_age_s * 1000)
-        if self.market is not None:
-            return await self.market.latest_marks(list(symbols), max_age_ms=max_age)
-        prices = await self.memory.latest_prices(list(symbols), now)
-        return {s: px for s, (px, at) in prices.items() if now - at <= max_age}
 
     async def _sweep(self, now_ms: int) -> int:
         cfg = self.config

@@ -65,7 +65,8 @@ def light_market() -> MarketConfig:
     cfg = market_config([*ASSETS, "HYPE/USDC"], backfill_minutes=30)
     hl = msgspec.structs.replace(cfg.hyperliquid, contexts_interval_s=900.0, candle_sweep_interval_s=900.0,
                                  predicted_interval_s=3600.0, profile_interval_s=3600.0, mids_flush_interval_s=60.0)
-    return msgspec.structs.replace(cfg, hyperliquid=hl, health=msgspec.structs.replace(cfg.health, snapshot_interval_s=900.0),
+    health = msgspec.structs.replace(cfg.health, snapshot_interval_s=900.0)
+    return msgspec.structs.replace(cfg, hyperliquid=hl, health=health,
                                    polymarket=msgspec.structs.replace(cfg.polymarket, enabled=False),
                                    defillama=msgspec.structs.replace(cfg.defillama, enabled=False))
 
