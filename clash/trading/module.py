@@ -9,9 +9,7 @@ from the prop module. Time from the runtime clock.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,13 +23,15 @@ from clash.clones.graph import Pipeline, errors, validate
 from clash.clones.service import CloneError
 from clash.prop.manager import AccountNotFound
 from clash.store import Database
-from clash.trading import context, records, runner
+from clash.trading import context, records
 from clash.trading.artifacts import Artifacts, LocalObjectStore, ObjectStore
 from clash.trading.cache import ResponseCache
-from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
 from clash.trading.context import MarketMemory, MemoryReader
 from clash.trading.config import TradingConfig
+from clash.trading.activation import check_activation
+from clash.trading.dry_run import dry_run
+from clash.trading.errors import TradingError
 from clash.trading.marks import LatestMarks
 from clash.trading.packet import (
     AccountState,
@@ -54,11 +54,8 @@ from clash.trading.records import (
     PauseScope,
     RecordWriter,
 )
-from clash.trading.account_side import SyntheticSide
 from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
 from clash.trading.demo import DemoSetup, check_settings
-from clash.trading.run_rows import bare_row
-from clash.trading.run_spec import RunSpec
 from clash.trading.runner import RunDeps
 from clash.trading.shared_reads import SharedReads
 from clash.trading.waits import work_of
@@ -86,13 +83,6 @@ DAY_MS = 86_400_000
 ENGINE_FAMILIES = ("anthropic", "rules", "scripted", "hold")
 SOURCE_FAMILIES = ("hyperliquid", "polymarket", "defillama")
 ENTITLEMENT_CODES = frozenset({"too_many_active_assets", "model_strength_not_allowed"})
-
-
-class TradingError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class TradingModule:
@@ -246,25 +236,7 @@ class TradingModule:
     async def activate(self, clone_id: int, account_id: str, *, demo: bool = False) -> Activation:
         """Run the clone's latest published version on the prop account, at each branch's cadence,
         from now on and after every restart, until `deactivate`."""
-        try:
-            await self.clones.published_version(clone_id)
-        except CloneError as exc:
-            raise TradingError(exc.code, exc.message) from None
-        if self.prop is None:
-            raise TradingError("account_not_found", "the prop module is not running")
-        try:
-            row = await self.prop.account(account_id)
-        except AccountNotFound:
-            raise TradingError("account_not_found", f"no prop account {account_id}") from None
-        if row.clone_id != str(clone_id):
-            raise TradingError("account_not_of_clone", f"prop account {account_id} is not one of clone {clone_id}'s")
-        if row.finalized_at_ms is not None:
-            raise TradingError("account_finalized", f"prop account {account_id} is finalized")
-        async with self.db.read() as r:
-            other = await r.fetchval("SELECT clone_id FROM trading_activations WHERE account_id = ? AND clone_id != ?",
-                                     (account_id, clone_id))
-        if other is not None:
-            raise TradingError("account_in_use", f"prop account {account_id} is activated for clone {other}")
+        await check_activation(self.clones, self.prop, self.db, clone_id, account_id)
         now = self.clock.now_ms()
         await self.writer.write(records.activate_statements(clone_id, account_id, demo, now))
         self._spawn(clone_id, account_id)
@@ -384,35 +356,8 @@ class TradingModule:
         if broken:
             raise TradingError("invalid_graph", "; ".join(p.message for p in broken))
         denied = [p.message for p in errors(c.problems) if p.code in ENTITLEMENT_CODES]
-        now = self.clock.now_ms()
-        dry_id = uuid.uuid4().hex[:16]
-        facts = await self.scheduler.facts()
-        specs: list[RunSpec] = []
-        for branch in c.compiled.branches:
-            if not branch.enabled:
-                continue
-            scores = await context.prefilter_scores(self.scheduler.deps.memory, branch, now)
-            by_symbol = {a.symbol: a for a in branch.assets}
-            for candidate in choose(branch, [], scores).selected:
-                key = f"{dry_id}\x1f{branch.prompt_node_id}\x1f{candidate.symbol}".encode()
-                specs.append(RunSpec(
-                    run_id="dd_" + hashlib.sha256(key).hexdigest()[:24], clone=c.clone, version=c.clone.version,
-                    branch=branch, asset=by_symbol[candidate.symbol], candidate=candidate, due_ms=now,
-                    model_strength=c.clone.model_strength, facts=facts.get(candidate.symbol), dry_run=True))
-        if denied:
-            await self.scheduler.record(
-                bare_row(s, None, "entitlement_denied", now, error_code="entitlement", error="; ".join(denied),
-                                engine=self.decider.name) for s in specs)
-        else:
-            limits = self.rt.config.prop.limits.to_limits()
-            side = SyntheticSide(limits, {s: f.spec() for s, f in facts.items()}, now)
-            async with anyio.create_task_group() as tg:
-                for spec in specs:
-                    tg.start_soon(runner.execute, spec, side, self.scheduler.deps)
-        async with self.db.read() as r:
-            found = await records.decisions(r, [s.run_id for s in specs])
-        return DryRun(dry_run_id=dry_id, clone_id=clone_id, ref=str(ref), as_of_ms=now, problems=denied,
-                      decisions=found)
+        return await dry_run(c, str(ref), denied, self.scheduler, self.rt.config.prop.limits.to_limits(), self.db,
+                             self.clock.now_ms())
 
     # ------------------------------------------------------------ decision runtime: internals
 
