@@ -88,7 +88,7 @@ async def publish(rt: Runtime, n: int, assets: list[str], tier: str) -> list[tup
                  if isinstance(x, TradingPromptNode) else x for x in pipeline.nodes]
         await clones.save_pipeline(f"u{i}", clone.id, msgspec.structs.replace(pipeline, nodes=nodes))
         await clones.publish(f"u{i}", clone.id)
-        account = await prop.open_account(str(clone.id), "sandbox", universe=assets, owner_user_id=f"u{i}")
+        account = await prop.open_account(clone.id, "sandbox", universe=assets, owner_user_id=f"u{i}")
         out.append((clone.id, account))
     return out
 

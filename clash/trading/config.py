@@ -143,11 +143,40 @@ class ArtifactSettings(_Section):
     retention_batch: int = 500
 
 
+class DemoSettings(_Section):
+    """The demo clone `clash run` creates once (owner `demo`, a sandbox account) so a fresh server
+    shows decisions and fills within minutes. Its values live in config/default.toml."""
+
+    name: str
+    assets: list[str]
+    """Traded where the market module's Hyperliquid assets include them."""
+    channels: list[str]
+    """The Hyperliquid channels it reads, each for the decision asset itself (`ohlcv`, `macd`, ...)."""
+    profile: Literal["fast", "balanced", "deep"]
+    """How far back and how fine its blocks read (clones.graph BUILTIN_PROFILES)."""
+    cadence_s: int
+    prompt: str
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("trading.demo.name must not be empty")
+        if not self.assets or any(not a.strip() for a in self.assets):
+            raise ValueError("trading.demo.assets must name at least one asset")
+        if not self.channels or len(set(self.channels)) != len(self.channels):
+            raise ValueError("trading.demo.channels must name at least one channel, each once")
+        if not 60 <= self.cadence_s <= 86_400:
+            raise ValueError("trading.demo.cadence_s must be between 60 and 86400")
+        if not self.prompt.strip() or len(self.prompt) > 8000:
+            raise ValueError("trading.demo.prompt must be 1 to 8000 characters")
+
+
 class TradingConfig(_Section):
     engine: EngineChoice = "auto"
     """`auto`: `anthropic` when ANTHROPIC_API_KEY is set, else `rules`."""
     demo_clone: bool = False
-    """At start, create (once) and activate a demo clone on BTC, ETH and SOL in a sandbox account."""
+    """At start, create (once) and activate the `demo` clone in a sandbox account."""
+    demo: DemoSettings | None = None
+    """The demo clone's settings (required with `demo_clone`)."""
     align_offset_s: float = 7.0
     """Cadence ticks land this long after each cadence boundary (after the minute's candle closed)."""
     max_concurrent_model_calls: int = 16
@@ -174,5 +203,7 @@ class TradingConfig(_Section):
         for name in ("retry_backoff_s", "retry_backoff_max_s", "run_timeout_s", "mark_max_age_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"trading.{name} must be positive")
+        if self.demo_clone and self.demo is None:
+            raise ValueError("trading.demo_clone needs a [trading.demo] section")
         if self.artifacts.retention_days <= 0 or self.artifacts.retention_interval_s <= 0:
             raise ValueError("trading.artifacts retention_days and retention_interval_s must be positive")

@@ -9,28 +9,30 @@ from the prop module. Time from the runtime clock.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import msgspec
 
-from actors import Actor, Clock, Message
+from actors import Clock
 from clash.clones.catalog import AssetCatalog
 from clash.clones.entitlements import check_entitlement
-from clash.clones.graph import Pipeline, TradingPromptNode, errors, validate
+from clash.clones.graph import Pipeline, errors, validate
 from clash.clones.service import CloneError
 from clash.prop.manager import AccountNotFound
 from clash.store import Database
-from clash.trading import context, records, runner
+from clash.trading import context, records
 from clash.trading.artifacts import Artifacts, LocalObjectStore, ObjectStore
 from clash.trading.cache import ResponseCache
-from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
 from clash.trading.context import MarketMemory, MemoryReader
 from clash.trading.config import TradingConfig
+from clash.trading.activation import check_activation
+from clash.trading.dry_run import dry_run
+from clash.trading.errors import TradingError
+from clash.trading.marks import LatestMarks
 from clash.trading.packet import (
     AccountState,
     CloneRef,
@@ -52,17 +54,11 @@ from clash.trading.records import (
     PauseScope,
     RecordWriter,
 )
-from clash.trading.rules import RulesDecider
-from clash.trading.runner import (
-    MONOTONIC,
-    Decider,
-    InstantMemo,
-    ModelDecider,
-    RunDeps,
-    RunSpec,
-    SharedReads,
-    SyntheticSide,
-)
+from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
+from clash.trading.demo import DemoSetup, check_settings
+from clash.trading.runner import RunDeps
+from clash.trading.shared_reads import SharedReads
+from clash.trading.waits import work_of
 from clash.trading.scheduler import (
     SUPERVISOR,
     Metronome,
@@ -79,24 +75,14 @@ from clash.trading.sqlite_cache import SqliteAnswerStore
 if TYPE_CHECKING:
     from clash.runtime import Runtime
 
+log = logging.getLogger(__name__)
+
 Ref = int | Literal["draft", "latest"]
 RECENT_ROWS = 20
 DAY_MS = 86_400_000
 ENGINE_FAMILIES = ("anthropic", "rules", "scripted", "hold")
 SOURCE_FAMILIES = ("hyperliquid", "polymarket", "defillama")
 ENTITLEMENT_CODES = frozenset({"too_many_active_assets", "model_strength_not_allowed"})
-DEMO_OWNER = "demo"
-DEMO_ASSETS = ("BTC", "ETH", "SOL")
-DEMO_CADENCE_S = 60
-DEMO_PROMPT = ("Follow the trend, do not chase: enter in the direction of the trend when MACD momentum agrees "
-               "and RSI is not stretched; cut the position when momentum turns against it.")
-
-
-class TradingError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class TradingModule:
@@ -122,17 +108,24 @@ class TradingModule:
     async def start_runtime(self, rt: Runtime) -> None:
         """The decision runtime: engine, artifact store, scheduler, retention, activations, demo."""
         cfg: TradingConfig = rt.config.trading
+        if cfg.demo_clone and cfg.demo is not None:
+            check_settings(cfg.demo)
         self.rt, self.config, self.db = rt, cfg, rt.db
         self.market = rt.modules.get("market")
-        self._mark_memo = InstantMemo()
         self.writer = RecordWriter(rt.db)
         self.answers = SqliteAnswerStore(rt.db, self.writer, rt.clock.now_ms)
         self.cache = ResponseCache(cfg.cache_max_entries, self.answers)
-        self.decider: Decider = self._decider or await build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
+        try:
+            self.decider: Decider = self._decider or await build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
+        except EngineNotConfigured as exc:
+            raise TradingError("engine_not_configured", str(exc)) from None
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir
         self.artifacts = Artifacts(self._store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
-        deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=self._marks, decider=self.decider,
+        marks = LatestMarks(rt.clock, self.market, self.memory, rt.config.market.hyperliquid.assets,
+                            round(cfg.mark_max_age_s * 1000))
+        deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=marks, decider=self.decider,
                        limiter=anyio.CapacityLimiter(cfg.max_concurrent_model_calls), writer=self.writer, db=rt.db,
+                       work=work_of(rt.system),
                        config=cfg, artifacts=self.artifacts, monotonic=MONOTONIC)
         async with rt.db.read() as r:
             pauses = await records.pauses(r)
@@ -146,8 +139,9 @@ class TradingModule:
                                                    supervisor=SUPERVISOR)
         for a in active:
             self._spawn(a.clone_id, a.account_id)
-        if cfg.demo_clone:
-            rt.system.spawn("trading.demo", lambda: DemoSetup(self), supervisor=SUPERVISOR)
+        if cfg.demo_clone and cfg.demo is not None:
+            demo = cfg.demo
+            rt.system.spawn("trading.demo", lambda: DemoSetup(self, demo), supervisor=SUPERVISOR)
 
     def attach(self, clock: Clock, clones: Any, prop: Any, memory: MarketMemory,
                catalog: AssetCatalog | None = None) -> None:
@@ -242,33 +236,17 @@ class TradingModule:
     async def activate(self, clone_id: int, account_id: str, *, demo: bool = False) -> Activation:
         """Run the clone's latest published version on the prop account, at each branch's cadence,
         from now on and after every restart, until `deactivate`."""
-        try:
-            await self.clones.published_version(clone_id)
-        except CloneError as exc:
-            raise TradingError(exc.code, exc.message) from None
-        if self.prop is None:
-            raise TradingError("account_not_found", "the prop module is not running")
-        try:
-            row = await self.prop.account(account_id)
-        except AccountNotFound:
-            raise TradingError("account_not_found", f"no prop account {account_id}") from None
-        if row.clone_id != clone_id:
-            raise TradingError("account_not_of_clone", f"prop account {account_id} is not one of clone {clone_id}'s")
-        if row.finalized_at_ms is not None:
-            raise TradingError("account_finalized", f"prop account {account_id} is finalized")
-        async with self.db.read() as r:
-            other = await r.fetchval("SELECT clone_id FROM trading_activations WHERE account_id = ? AND clone_id != ?",
-                                     (account_id, clone_id))
-        if other is not None:
-            raise TradingError("account_in_use", f"prop account {account_id} is activated for clone {other}")
+        await check_activation(self.clones, self.prop, self.db, clone_id, account_id)
         now = self.clock.now_ms()
         await self.writer.write(records.activate_statements(clone_id, account_id, demo, now))
         self._spawn(clone_id, account_id)
+        log.info("activated", extra={"clone_id": clone_id, "account_id": account_id, "demo": demo})
         return Activation(clone_id=clone_id, account_id=account_id, active=True, demo=demo, activated_ms=now)
 
     async def deactivate(self, clone_id: int, account_id: str) -> None:
         """Stop scheduling the pair; runs in flight finish and are recorded."""
         await self.writer.write(records.deactivate_statements(clone_id, account_id, self.clock.now_ms()))
+        log.info("deactivated", extra={"clone_id": clone_id, "account_id": account_id})
         name = pilot_name(clone_id, account_id)
         if name in self.rt.system.names():
             await self.rt.system.stop(name, timeout=self.config.run_timeout_s)
@@ -310,11 +288,13 @@ class TradingModule:
         now = self.clock.now_ms()
         await self.writer.write(records.pause_statements(scope, name, admin, reason, now))
         self.scheduler.pauses.add(scope, name)
+        log.info("admin paused %s %s: %s", scope, name, reason, extra={"admin": admin})
         return Pause(scope=scope, name=name, paused_by=admin, reason=reason, paused_ms=now)
 
     async def _resume(self, scope: PauseScope, name: str, admin: str, reason: str) -> None:
         await self.writer.write(records.resume_statements(scope, name, admin, reason, self.clock.now_ms()))
         self.scheduler.pauses.remove(scope, name)
+        log.info("admin resumed %s %s: %s", scope, name, reason, extra={"admin": admin})
 
     # ------------------------------------------------------------ decision runtime: reads
 
@@ -376,55 +356,10 @@ class TradingModule:
         if broken:
             raise TradingError("invalid_graph", "; ".join(p.message for p in broken))
         denied = [p.message for p in errors(c.problems) if p.code in ENTITLEMENT_CODES]
-        now = self.clock.now_ms()
-        dry_id = uuid.uuid4().hex[:16]
-        facts = await self.scheduler.facts()
-        specs: list[RunSpec] = []
-        for branch in c.compiled.branches:
-            if not branch.enabled:
-                continue
-            scores = await context.prefilter_scores(self.scheduler.deps.memory, branch, now)
-            by_symbol = {a.symbol: a for a in branch.assets}
-            for candidate in choose(branch, [], scores).selected:
-                key = f"{dry_id}\x1f{branch.prompt_node_id}\x1f{candidate.symbol}".encode()
-                specs.append(RunSpec(
-                    run_id="dd_" + hashlib.sha256(key).hexdigest()[:24], clone=c.clone, version=c.clone.version,
-                    branch=branch, asset=by_symbol[candidate.symbol], candidate=candidate, due_ms=now,
-                    model_strength=c.clone.model_strength, facts=facts.get(candidate.symbol), dry_run=True))
-        if denied:
-            await self.scheduler.record(
-                runner.bare_row(s, None, "entitlement_denied", now, error_code="entitlement", error="; ".join(denied),
-                                engine=self.decider.name) for s in specs)
-        else:
-            limits = self.rt.config.prop.limits.to_limits()
-            side = SyntheticSide(limits, {s: f.spec() for s, f in facts.items()}, now)
-            async with anyio.create_task_group() as tg:
-                for spec in specs:
-                    tg.start_soon(runner.execute, spec, side, self.scheduler.deps)
-        async with self.db.read() as r:
-            found = await records.decisions(r, [s.run_id for s in specs])
-        return DryRun(dry_run_id=dry_id, clone_id=clone_id, ref=str(ref), as_of_ms=now, problems=denied,
-                      decisions=found)
+        return await dry_run(c, str(ref), denied, self.scheduler, self.rt.config.prop.limits.to_limits(), self.db,
+                             self.clock.now_ms())
 
     # ------------------------------------------------------------ decision runtime: internals
-
-    async def _marks(self, symbols: Any) -> dict[str, Any]:
-        """Latest execution prices, fresher than `mark_max_age_s`; read once per instant for every
-        enabled asset, so the runs of one tick share one read."""
-        wanted = list(symbols)
-        now = self.clock.now_ms()
-        universe = tuple(sorted({*self.rt.config.market.hyperliquid.assets, *wanted}))
-        found = await self._mark_memo.get(now, universe, lambda: self._read_marks(universe, now))
-        missing = [s for s in wanted if s not in found and s not in universe]
-        extra = await self._read_marks(tuple(missing), now) if missing else {}
-        return {s: px for s in wanted if (px := found.get(s, extra.get(s))) is not None}
-
-    async def _read_marks(self, symbols: tuple[str, ...], now: int) -> dict[str, Any]:
-        max_age = round(self.config.mark_max_age_s * 1000)
-        if self.market is not None:
-            return await self.market.latest_marks(list(symbols), max_age_ms=max_age)
-        prices = await self.memory.latest_prices(list(symbols), now)
-        return {s: px for s, (px, at) in prices.items() if now - at <= max_age}
 
     async def _sweep(self, now_ms: int) -> int:
         cfg = self.config
@@ -436,28 +371,6 @@ class TradingModule:
         engine = getattr(self.decider, "engine", None)
         if engine is not None and hasattr(engine, "aclose"):
             await engine.aclose()
-
-    async def ensure_demo(self) -> Activation | None:
-        """The demo clone (owner `demo`) on BTC, ETH and SOL in a sandbox account, once per database."""
-        from clash.clones.basic import BasicChoices, build
-
-        async with self.db.read() as r:
-            if await r.fetchval("SELECT 1 FROM trading_activations WHERE demo = 1"):
-                return None
-        wanted = [s for s in DEMO_ASSETS if s in self.rt.config.market.hyperliquid.assets]
-        pipeline = build(BasicChoices(assets=wanted, profile="balanced", prompt=DEMO_PROMPT))
-        nodes = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=DEMO_CADENCE_S))
-                 if isinstance(n, TradingPromptNode) else n for n in pipeline.nodes]
-        pipeline = msgspec.structs.replace(pipeline, nodes=nodes)
-        owned = await self.clones.list_clones(DEMO_OWNER)
-        clone = owned[0] if owned else await self.clones.create_clone(DEMO_OWNER, "Demo Trend")
-        if not clone.latest_version:
-            await self.clones.save_pipeline(DEMO_OWNER, clone.id, pipeline)
-            await self.clones.publish(DEMO_OWNER, clone.id, "demo")
-        accounts = [a for a in await self.prop.accounts_of_clone(clone.id) if a.finalized_at_ms is None]
-        account = accounts[0].account_id if accounts else await self.prop.open_account(
-            clone.id, "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
-        return await self.activate(clone.id, account, demo=True)
 
 
 def _family(name: str) -> str:
@@ -477,54 +390,3 @@ def trim_series(value: Any, keep: int) -> Any:
                 if isinstance(items, list) and len(items) > keep and name != "fields":
                     data[name] = items[-keep:]
     return value
-
-
-async def build_decider(cfg: TradingConfig, api_key: str | None, cache: ResponseCache) -> Decider:
-    """`auto`: Anthropic when a key is configured, else the rules engine. With a key, the provider's
-    model list is read once and a routed id it lacks is logged as a warning."""
-    from clash.trading.engines.hold import HoldEngine
-
-    choice = cfg.engine
-    if choice == "auto":
-        choice = "anthropic" if api_key else "rules"
-    if choice == "rules":
-        return RulesDecider(cfg.rules)
-    if choice == "hold":
-        return ModelDecider(HoldEngine())
-    if not api_key:
-        raise TradingError("engine_not_configured", "trading.engine = \"anthropic\" needs ANTHROPIC_API_KEY")
-    from clash.trading.engines.anthropic import AnthropicEngine
-
-    a = cfg.anthropic
-    engine = AnthropicEngine(api_key=api_key, now=MONOTONIC, base_url=a.base_url, timeout=a.timeout_s,
-                             attempts=a.attempts, backoff_base=a.backoff_base_s, backoff_max=a.backoff_max_s,
-                             retry_after_max=a.retry_after_max_s, models=cfg.models,
-                             models_check_timeout=a.models_check_timeout_s)
-    await engine.check_models()
-    return ModelDecider(engine, cache)
-
-
-class DemoTry(Message, frozen=True):
-    """Timer: try to set up the demo clone (the registry may not have its assets yet)."""
-
-
-class DemoSetup(Actor):
-    RETRY_S = 10.0
-
-    def __init__(self, module: TradingModule) -> None:
-        self.module = module
-        self.done = False
-        self.last_error: str | None = None
-
-    async def on_start(self) -> None:
-        self.after(0, DemoTry())
-
-    async def receive(self, msg: Any) -> Any:
-        if isinstance(msg, DemoTry) and not self.done:
-            try:
-                await self.module.ensure_demo()
-                self.done = True
-            except Exception as exc:  # the registry may lag behind boot: try again later
-                self.last_error = repr(exc)
-                self.after(self.RETRY_S, DemoTry())
-        return None

@@ -375,14 +375,15 @@ def mark_deleted(keys: Iterable[str], at_ms: int) -> Statements:
              [(at_ms, k) for k in keys])]
 
 
-async def invalidations(r: Session, account_id: str, symbols: Sequence[str]) -> dict[str, str]:
-    """The `invalidation` of the executed entry behind each open position (the newest per symbol)."""
+async def invalidations(r: Session, account_id: str, symbols: Sequence[str], before_ms: int) -> dict[str, str]:
+    """The `invalidation` of the executed entry behind each open position (the newest per symbol),
+    from entries executed before `before_ms` (a tick's own fills are not part of its inputs)."""
     if not symbols:
         return {}
     rows = await r.fetchall(
         "SELECT symbol, invalidation FROM decision_actions WHERE account_id = ? AND status = 'executed' "
         f"AND kind IN ('open_long', 'open_short') AND symbol IN ({', '.join('?' * len(symbols))}) "
-        "ORDER BY executed_ms", (account_id, *symbols))
+        "AND executed_ms < ? ORDER BY executed_ms, order_no", (account_id, *symbols, before_ms))
     out: dict[str, str] = {}
     for symbol, text in rows:
         if text:

@@ -29,7 +29,7 @@ from clash.trading.engines.base import EngineAnswer
 from clash.trading.packet import AssetContext, CandleData, FundingData, IndicatorData
 
 if TYPE_CHECKING:
-    from clash.trading.runner import DecisionJob
+    from clash.trading.deciders import DecisionJob
 
 RULES_VERSION = "rules-v1"
 

@@ -20,6 +20,7 @@ restarted pilot neither loses nor double-starts a run still in flight.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,7 @@ from clash.clones.entitlements import check_entitlement
 from clash.clones.graph import errors
 from clash.clones.service import CloneError
 from clash.prop.manager import PropError
+from clash.prop.messages import AccountSnapshot
 from clash.trading import records, runner
 from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
@@ -42,7 +44,14 @@ from clash.trading.config import TradingConfig
 from clash.trading.context import prefilter_scores
 from clash.trading.packet import Branch, BranchAsset, Candidate, CloneRef, CompiledPipeline
 from clash.trading.records import RecordWriter, RunStatus
-from clash.trading.runner import AssetFacts, InstantMemo, PropSide, RunDeps, RunResult, RunSpec
+from clash.trading.account_side import PropSide
+from clash.trading.run_rows import bare_row
+from clash.trading.run_spec import AssetFacts, RunResult, RunSpec, run_id_for
+from clash.trading.runner import RunDeps
+from clash.trading.shared_reads import InstantMemo
+from clash.trading.tick_order import UNORDERED, TickOrder
+
+log = logging.getLogger(__name__)
 
 SUPERVISOR = "trading"
 LeaseKey = tuple[str, str]
@@ -121,9 +130,6 @@ class Leases:
         if self._held.get(key) == run_id:
             del self._held[key]
 
-    def holder(self, key: LeaseKey) -> str | None:
-        return self._held.get(key)
-
     def of_account(self, account_id: str) -> dict[LeaseKey, str]:
         return {k: v for k, v in self._held.items() if k[0] == account_id}
 
@@ -186,18 +192,22 @@ class Scheduler:
     """Registry reads shared by the pilots ticking at the same instant."""
 
     # -- runs ---------------------------------------------------------------------------------------
-    def start_run(self, owner: str, account_id: str, spec: RunSpec) -> None:
+    def start_run(self, owner: str, account_id: str, spec: RunSpec, order: TickOrder = UNORDERED,
+                  at_tick: AccountSnapshot | None = None) -> None:
         """Run `spec` as a task of the system; the VirtualClock waits for it like for a message."""
-        self.system.activity.enter()
+        self.deps.work.enter()
         self.running[spec.run_id] = account_id
-        self.system.start_soon(self._run, owner, account_id, spec, name=f"decision {spec.run_id}")
+        side = PropSide(self.prop, account_id, at_tick)
+        self.system.start_soon(self._run, owner, account_id, spec, side, order, name=f"decision {spec.run_id}")
 
-    async def _run(self, owner: str, account_id: str, spec: RunSpec) -> None:
+    async def _run(self, owner: str, account_id: str, spec: RunSpec, side: PropSide, order: TickOrder) -> None:
         key = (account_id, spec.asset.symbol)
         try:
             try:
-                result = await runner.execute(spec, PropSide(self.prop, account_id), self.deps)
+                result = await runner.execute(spec, side, self.deps, order)
             except Exception as exc:  # recording itself failed: the lease must still come free
+                log.exception("decision run not recorded", extra={"clone_id": spec.clone.clone_id,
+                                                                  "account_id": account_id, "run_id": spec.run_id})
                 result = RunResult(run_id=spec.run_id, status="failed", attempts=spec.spent_attempts,
                                    error_code="internal", error=repr(exc))
             del self.running[spec.run_id]
@@ -210,7 +220,7 @@ class Scheduler:
             self._maybe_drained(account_id)
         finally:
             self.running.pop(spec.run_id, None)
-            self.system.activity.leave()
+            self.deps.work.leave()
 
     async def subscribe(self, pilot: str, cadences: set[int]) -> None:
         new = cadences - {c for subs in self.subscriptions.values() for c in subs}
@@ -387,7 +397,7 @@ class Pilot(Actor):
 
         def refuse(b: Branch, a: BranchAsset, status: RunStatus, code: str, why: str) -> None:
             spec = self._spec(plan, b, a, Candidate(symbol=a.symbol, rank=0, reason="universe"), now, cadence, {})
-            refused.append(runner.bare_row(spec, self.account_id, status, now, error_code=code, error=why,
+            refused.append(bare_row(spec, self.account_id, status, now, error_code=code, error=why,
                                            engine=engine))
 
         if plan.archived:
@@ -403,6 +413,7 @@ class Pilot(Actor):
         except PropError as exc:
             return await self._account_gone(str(exc))
         except Exception as exc:  # the account did not answer in time: this tick fails, the next may not
+            log.warning("tick failed: account unavailable: %r", exc, extra=self._extra())
             for b, a in due:
                 refuse(b, a, "failed", "account_unavailable", f"prop account {self.account_id}: {exc!r}")
             return await self.svc.record(refused)
@@ -424,28 +435,35 @@ class Pilot(Actor):
                     continue
                 to_start.append(self._spec(plan, branch, asset, candidate, now, cadence, facts))
         await self.svc.record(refused)
-        for spec in to_start:
-            self._offer(spec)
+        starting = [s for s in sorted(to_start, key=lambda s: (s.asset.symbol, s.run_id)) if self._claim(s)]
+        order = TickOrder([s.run_id for s in starting], self.svc.deps.work)
+        for spec in starting:
+            self.svc.start_run(self.name, self.account_id, spec, order, snapshot)
 
     def _spec(self, plan: Plan, branch: Branch, asset: BranchAsset, candidate: Candidate, now: int, cadence: int,
               facts: Mapping[str, AssetFacts]) -> RunSpec:
         return RunSpec(
-            run_id=runner.run_id_for(self.account_id, branch.prompt_node_id, asset.symbol, now), clone=plan.clone,
+            run_id=run_id_for(self.account_id, branch.prompt_node_id, asset.symbol, now), clone=plan.clone,
             version=plan.version, branch=branch, asset=asset, candidate=candidate, due_ms=now,
             model_strength=plan.clone.model_strength, facts=facts.get(asset.symbol),
             final=is_final(self.cfg, 1, now, now, cadence))
 
-    def _offer(self, spec: RunSpec) -> None:
+    def _extra(self) -> dict[str, object]:
+        return {"clone_id": self.clone_id, "account_id": self.account_id}
+
+    def _claim(self, spec: RunSpec) -> bool:
+        """True: `spec` holds its asset's lease and starts now. Else it waits for the lease, or is
+        dropped (its (branch, asset) is still running)."""
         slot = (spec.branch.prompt_node_id, spec.asset.symbol)
         if slot in self.active or spec.run_id in self.svc.running:  # still running, or this very run again
             self.dropped_ticks += 1
-            return
+            return False
         self.active[slot] = spec
         key = (self.account_id, spec.asset.symbol)
         if self.svc.leases.acquire(key, spec.run_id):
-            self.svc.start_run(self.name, self.account_id, spec)
-        else:
-            self.pending.setdefault(key, deque()).append(spec)
+            return True
+        self.pending.setdefault(key, deque()).append(spec)
+        return False
 
     def _done(self, msg: PilotRunDone) -> None:
         key = (self.account_id, msg.symbol)
@@ -479,6 +497,7 @@ class Pilot(Actor):
 
     async def _account_gone(self, why: str) -> None:
         """The account no longer trades: stop ticking and record the pair inactive."""
+        log.warning("deactivated: %s", why, extra=self._extra())
         self.cadences = set()
         self.svc.subscriptions.pop(self.name, None)
         self.svc.pilots.pop(self.name, None)

@@ -23,13 +23,14 @@ from clash.clones.graph import TradingPromptNode  # noqa: E402
 from clash.clones.module import ClonesModule  # noqa: E402
 from clash.config import Config, Secrets, SystemConfig  # noqa: E402
 from clash.http.app import create_app  # noqa: E402
+from clash.market.config import MarketConfig  # noqa: E402
 from clash.ops.module import OpsModule  # noqa: E402
 from clash.prop.module import PropModule  # noqa: E402
 from clash.runtime import Runtime, boot  # noqa: E402
 from clash.trading import records  # noqa: E402
 from clash.trading.config import TradingConfig  # noqa: E402
 from clash.trading.module import TradingModule  # noqa: E402
-from clash.trading.runner import Decider, DecisionJob  # noqa: E402
+from clash.trading.deciders import Decider, DecisionJob  # noqa: E402
 
 ASSETS = ("BTC", "ETH", "SOL")
 ADMIN_TOKEN = "test-admin-token"
@@ -94,10 +95,11 @@ def with_cadence(pipeline: Any, cadence: int) -> Any:
 @asynccontextmanager
 async def decision_world(tmp_path: Path, *, trading: TradingConfig | None = None, decider: Decider | None = None,
                          secrets: Secrets | None = None, warm_s: float = 120.0,
-                         store: Any = None, start: float = START) -> AsyncIterator[World]:
+                         store: Any = None, start: float = START,
+                         market: MarketConfig | None = None) -> AsyncIterator[World]:
     clock = VirtualClock(start)
     config = Config(system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
-                    market=market_config(list(ASSETS) + ["HYPE/USDC"]), trading=trading or trading_config())
+                    market=market or market_config(list(ASSETS) + ["HYPE/USDC"]), trading=trading or trading_config())
     module = TradingModule(decider=decider, artifact_store=store)
     modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), module]
     async with boot(config, secrets or Secrets(admin_token=ADMIN_TOKEN), clock, modules) as rt:

@@ -37,7 +37,9 @@ from clash.trading.packet import (
 from clash.trading.packet_prompt import num, prompt_input, sections
 from clash.trading.prompt import render_prompt
 from clash.trading.records import RecordWriter
-from clash.trading.runner import Execution, RunSpec, action_row, bare_row, run_id_for, run_status
+from clash.trading.account_side import Execution
+from clash.trading.run_rows import action_row, bare_row, run_status
+from clash.trading.run_spec import RunSpec, run_id_for
 from clash.trading.scheduler import Leases, Pauses, backoff_s, first_tick, is_final, last_tick
 from clash.trading.sqlite_cache import SqliteAnswerStore
 
@@ -133,9 +135,9 @@ def test_ticks_align_to_the_cadence_and_retries_stop_before_the_next_one() -> No
 def test_leases_and_pauses() -> None:
     leases = Leases()
     assert leases.acquire(("pa", "BTC"), "r1") and not leases.acquire(("pa", "BTC"), "r1")
-    assert not leases.acquire(("pa", "BTC"), "r2") and leases.holder(("pa", "BTC")) == "r1"
+    assert not leases.acquire(("pa", "BTC"), "r2") and leases.of_account("pa") == {("pa", "BTC"): "r1"}
     leases.release(("pa", "BTC"), "r2")
-    assert leases.holder(("pa", "BTC")) == "r1"
+    assert leases.of_account("pa") == {("pa", "BTC"): "r1"}
     leases.release(("pa", "BTC"), "r1")
     assert leases.acquire(("pa", "BTC"), "r2") and leases.of_account("pa") == {("pa", "BTC"): "r2"}
 
@@ -230,3 +232,29 @@ def test_positions_carry_the_invalidation_into_the_prompt() -> None:
                        now_ms=0, mark_px=Decimal("2.5"), book=book, marks={"BTC": Decimal("2.5")}, limits=Limits(),
                        asset_max_leverage=40, invalidations={"BTC": "below 1.9"})
     assert inp.positions[0].invalidation == "below 1.9" and "below 1.9" in render_prompt(inp).user
+
+
+def test_the_demo_settings_are_validated_and_build_the_demo_graph() -> None:
+    from clash.clones.graph import DataStreamNode, TradingPromptNode
+    from clash.config import load_config
+    from clash.trading.config import DemoSettings
+    from clash.trading.demo import check_settings, demo_pipeline
+
+    demo = load_config(environ={}).trading.demo
+    assert demo is not None
+    check_settings(demo)
+    pipeline = demo_pipeline(demo, demo.assets)
+    streams = [n for n in pipeline.nodes if isinstance(n, DataStreamNode)]
+    assert [(s.config.channel, s.config.profile) for s in streams] == [(c, demo.profile) for c in demo.channels]
+    (prompt,) = [n for n in pipeline.nodes if isinstance(n, TradingPromptNode)]
+    assert (prompt.config.decision_cadence_sec, prompt.config.custom_behavior_prompt) == (demo.cadence_s, demo.prompt)
+    assert {e.source for e in pipeline.edges if e.target == "basic-assets"} == {s.id for s in streams}
+
+    with pytest.raises(ValueError, match="demo_clone needs"):
+        TradingConfig(demo_clone=True)
+    for bad, match in ((dict(cadence_s=30), "cadence_s"), (dict(assets=[]), "assets"),
+                       (dict(channels=["ohlcv", "ohlcv"]), "channels"), (dict(prompt="  "), "prompt")):
+        with pytest.raises(ValueError, match=match):
+            DemoSettings(**(msgspec.structs.asdict(demo) | bad))
+    with pytest.raises(ValueError, match="unknown Hyperliquid channel"):
+        check_settings(msgspec.structs.replace(demo, channels=["ohlcv", "tea_leaves"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -16,8 +17,9 @@ from clash.trading import records
 from clash.trading.actions import hold_answer, parse_answer
 from clash.trading.engines import EngineError, ScriptedEngine
 from clash.trading.rules import RulesDecider
-from clash.trading.runner import DecisionJob, ModelDecider
+from clash.trading.deciders import DecisionJob, ModelDecider
 from clash.trading.scheduler import PilotTick, first_tick, pilot_name
+from clash.trading.waits import sleep, work_of
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _decision_world import ASSETS, Intercept, decision_world, trading_config  # noqa: E402
@@ -306,3 +308,49 @@ async def test_a_pilot_restarted_mid_run_neither_doubles_nor_strands_the_asset(t
         assert w.trading.scheduler.leases.of_account(account) == {}
         await w.clock.advance(300)
         assert gate.calls == 3
+
+
+class SlowOnTheClock:
+    """A model that takes `seconds` of clock time for each of its first `slow` calls, then holds."""
+
+    name = "scripted"
+    needs_prompt = False
+
+    def __init__(self, seconds: float, slow: int) -> None:
+        self.seconds = seconds
+        self.slow = slow
+        self.calls: list[int] = []
+        self.clock = None
+        self.work = None
+
+    def model_for(self, model_strength: str) -> str:
+        return "slow-on-the-clock"
+
+    def prompt_version(self) -> str:
+        return "none"
+
+    async def decide(self, job: DecisionJob):
+        from clash.trading.engines.base import EngineAnswer
+
+        self.calls.append(self.clock.now_ms())
+        if len(self.calls) <= self.slow:
+            await sleep(self.clock, self.work, self.seconds)
+        return EngineAnswer(text=hold_answer(job.context.symbol, "slow"), engine=self.name, model="slow")
+
+
+async def test_run_timeouts_and_retry_backoff_elapse_on_the_virtual_clock(tmp_path) -> None:
+    slow = SlowOnTheClock(seconds=3600, slow=2)
+    cfg = trading_config(run_timeout_s=60.0, run_attempts=2, retry_backoff_s=30.0)
+    async with decision_world(tmp_path, decider=slow, trading=cfg) as w:
+        slow.clock, slow.work = w.clock, work_of(w.rt.system)
+        cid = await w.publish(assets=["BTC"])
+        await w.activate(cid, universe=["BTC"])
+        wall = time.monotonic()
+        await w.clock.advance(600)
+        assert time.monotonic() - wall < 30  # 2 x 60 s of timeouts and a 30 s backoff, none of it slept
+        first, second = await w.runs(cid)
+        assert (first.status, first.error_code, first.attempts) == ("failed", "timeout", 2)
+        # attempt 1 times out at +60 s, attempt 2 starts after the 30 s backoff and times out 60 s later
+        assert [c - first.due_ms for c in slow.calls[:2]] == [0, 90_000]
+        assert first.finished_ms - first.due_ms == 150_000
+        assert (second.status, second.due_ms - first.due_ms, len(slow.calls)) == ("held", 300_000, 3)
