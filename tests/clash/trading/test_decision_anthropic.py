@@ -4,20 +4,21 @@ and the cost controls (only hold, response cache) that spare calls."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from clash.config import Secrets
 from clash.trading.actions import hold_answer, parse_answer
 from clash.trading.config import AnthropicSettings
-from clash.trading.engines.fake_messages_api import FakeMessagesApi, ReceivedRequest, Reply, rate_limited, serving
+from clash.trading.engines.fake_messages_api import (
+    FakeMessagesApi,
+    ReceivedRequest,
+    Reply,
+    rate_limited,
+    serving,
+)
 from clash.trading.engines.pricing import cost_micro_usd, default_table
 from clash.trading.prompt import asset_of
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import ADMIN_TOKEN, ASSETS, decision_world, trading_config  # noqa: E402
+from tests.helpers.decision_world import ADMIN_TOKEN, ASSETS, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
 

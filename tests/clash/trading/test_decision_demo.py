@@ -3,13 +3,9 @@ activations are persisted and re-activated at start."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import START, decision_world, trading_config  # noqa: E402
+from tests.helpers.decision_world import START, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
 

@@ -4,8 +4,6 @@ on a sandbox prop account, the scheduler's cadence timers on a VirtualClock, rea
 from __future__ import annotations
 
 import collections
-import sys
-from pathlib import Path
 
 import anyio
 import msgspec
@@ -18,9 +16,7 @@ from clash.trading.engines import EngineError, ScriptedEngine
 from clash.trading.rules import RulesDecider
 from clash.trading.runner import DecisionJob, ModelDecider
 from clash.trading.scheduler import PilotTick, first_tick, pilot_name
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import ASSETS, Intercept, decision_world, trading_config  # noqa: E402
+from tests.helpers.decision_world import ASSETS, Intercept, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
 
