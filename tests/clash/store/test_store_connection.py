@@ -131,14 +131,18 @@ async def test_close_finishes_queued_calls_then_joins_the_thread(
 
 
 async def test_close_completes_even_when_the_closer_is_cancelled(
-    tmp_path: Path, anyio_backend: str
+    conn: Connection, tmp_path: Path
 ) -> None:
-    conn = await Connection.open(tmp_path / "c.db")
     thread = thread_of(tmp_path / "c.db")
-    with anyio.CancelScope() as scope:
-        scope.cancel()
-        await conn.close()
-    assert not thread.is_alive()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(conn.run, slow_insert, 1)
+        await anyio.sleep(0.05)
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await conn.close()
+        assert not thread.is_alive()  # close waited for the slow call, then for the thread
+    with sqlite3.connect(tmp_path / "c.db") as check:
+        assert check.execute("SELECT x FROM t").fetchall() == [(1,)]
 
 
 async def test_open_failure_raises_the_sqlite3_error_and_leaves_no_thread(
