@@ -83,6 +83,11 @@ def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[tuple[
         cursor.close()
 
 
+def _fetchval(conn: sqlite3.Connection, sql: str) -> Any:
+    row = _fetchone(conn, sql, ())
+    return None if row is None else row[0]
+
+
 def _begin_then(
     conn: sqlite3.Connection,
     begin: str,
@@ -304,11 +309,6 @@ class Database:
     def _ensure_open(self) -> None:
         if self._closed:
             raise RuntimeError(f"database {self.path} is closed")
-
-
-def _fetchval(conn: sqlite3.Connection, sql: str) -> Any:
-    row = _fetchone(conn, sql, ())
-    return None if row is None else row[0]
 
 
 def _set_pragmas(conn: sqlite3.Connection, pragmas: Sequence[str]) -> None:
