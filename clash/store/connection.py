@@ -52,7 +52,7 @@ class _Job(Generic[T]):
         self.error: BaseException | None = None
 
     def run(self, *conn: sqlite3.Connection) -> None:
-        """On the connection's thread."""
+        """On the connection's thread (the opening job, which makes the connection, gets none)."""
         try:
             self.result = self.fn(*conn, *self.args)
         except BaseException as exc:
