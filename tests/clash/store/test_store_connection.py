@@ -23,12 +23,12 @@ async def conn(tmp_path: Path, anyio_backend: str) -> AsyncIterator[Connection]:
     await conn.close()
 
 
-def sqlite_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("sqlite ")]
+def threads_of(path: Path) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"sqlite {path}"]
 
 
 def thread_of(path: Path) -> threading.Thread:
-    (thread,) = [t for t in threading.enumerate() if t.name == f"sqlite {path}"]
+    (thread,) = threads_of(path)
     return thread
 
 
@@ -148,10 +148,10 @@ async def test_close_completes_even_when_the_closer_is_cancelled(
 async def test_open_failure_raises_the_sqlite3_error_and_leaves_no_thread(
     tmp_path: Path, anyio_backend: str
 ) -> None:
-    before = sqlite_threads()
+    path = tmp_path / "missing" / "folder" / "x.db"
     with pytest.raises(sqlite3.OperationalError, match="unable to open"):
-        await Connection.open(tmp_path / "missing" / "folder" / "x.db")
-    assert sqlite_threads() == before
+        await Connection.open(path)
+    assert threads_of(path) == []
 
 
 async def test_a_connection_dropped_unclosed_ends_its_thread(
