@@ -3,5 +3,5 @@ import pytest
 
 @pytest.fixture
 def anyio_backend():
-    """The product runs on asyncio (aiosqlite, websockets); only the kernel's tests add trio."""
+    """The product runs on asyncio (websockets); the kernel's and the store's tests add trio."""
     return "asyncio"

@@ -12,7 +12,8 @@
     await db.close()
 
 The store owns no module's schema: modules bring their tables as migrations and decode rows
-(plain tuples) into their own msgspec Structs.
+(plain tuples) into their own msgspec Structs. Each connection lives on a thread of its own
+(``clash.store.connection``, internal), so the store works on asyncio and trio alike.
 """
 
 from clash.store.db import Check, CheckReport, Database, Reader, Result, Session, Transaction

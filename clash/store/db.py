@@ -13,17 +13,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar, TypeVarTuple, Unpack
 
-import aiosqlite
 import anyio
 import msgspec
 
+from clash.store.connection import Connection
 from clash.store.migrations import Migration, apply_migrations
 
 __all__ = ["Check", "CheckReport", "Database", "Reader", "Result", "Session", "Transaction"]
 
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 _BUSY_TIMEOUT_MS = 5_000
 
@@ -67,7 +69,8 @@ def _execute_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Seq
 def _fetchone(conn: sqlite3.Connection, sql: str, params: Params) -> tuple[Any, ...] | None:
     cursor = conn.execute(sql, params)
     try:
-        return cursor.fetchone()
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
     finally:
         cursor.close()
 
@@ -80,34 +83,53 @@ def _fetchall(conn: sqlite3.Connection, sql: str, params: Params) -> list[tuple[
         cursor.close()
 
 
-def _begin_then(conn: sqlite3.Connection, begin: str | None, fn: Callable[..., Any], *args: Any) -> Any:
-    if begin is not None:
-        conn.execute(begin)
+def _fetchval(conn: sqlite3.Connection, sql: str) -> Any:
+    row = _fetchone(conn, sql, ())
+    return None if row is None else row[0]
+
+
+def _begin_then(
+    conn: sqlite3.Connection,
+    begin: str,
+    fn: Callable[[sqlite3.Connection, Unpack[Ts]], T],
+    *args: Unpack[Ts],
+) -> T:
+    conn.execute(begin)
     return fn(conn, *args)
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    conn.commit()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    conn.rollback()
 
 
 class Session:
     """SQL on one connection. Rows are plain tuples.
 
-    Each call runs whole on the connection's thread (aiosqlite's `_execute`), so a statement costs
+    Each call runs whole on the connection's thread (`Connection.run`), so a statement costs
     one thread round trip rather than one for the execute and one more per cursor call. The
     session's BEGIN rides along with its first statement.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, begin: str) -> None:
-        self._live: aiosqlite.Connection | None = conn
+    def __init__(self, conn: Connection, begin: str) -> None:
+        self._live: Connection | None = conn
         self._begin: str | None = begin
 
     @property
-    def _conn(self) -> aiosqlite.Connection:
+    def _conn(self) -> Connection:
         if self._live is None:
             raise RuntimeError(f"{type(self).__name__} used after its block ended")
         return self._live
 
-    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, fn: Callable[[sqlite3.Connection, Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
         conn = self._conn
         begin, self._begin = self._begin, None
-        return await conn._execute(_begin_then, conn._conn, begin, fn, *args)
+        if begin is None:
+            return await conn.run(fn, *args)
+        return await conn.run(_begin_then, begin, fn, *args)
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
         return await self._run(_execute, sql, params)
@@ -150,12 +172,12 @@ class Database:
     """Open with ``db = await Database.open(path)`` and ``await db.close()`` at shutdown, or
     ``async with await Database.open(path) as db:`` for a scoped lifetime."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: int) -> None:
+    def __init__(self, path: Path, writer: Connection, readers: int) -> None:
         self.path = path
         self._writer = writer
         self._write_lock = anyio.Lock()
         self._read_slots = anyio.Semaphore(readers)
-        self._idle_readers: list[aiosqlite.Connection] = []
+        self._idle_readers: list[Connection] = []
         self._checks: dict[str, Check] = {}
         self._closed = False
 
@@ -166,8 +188,7 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path)
         try:
-            async with writer.execute("PRAGMA journal_mode = WAL") as cursor:
-                (mode,) = await cursor.fetchone()
+            mode = await writer.run(_fetchval, "PRAGMA journal_mode = WAL")
             if mode != "wal":
                 raise ValueError(f"{path}: needs a file that can use WAL, got journal_mode={mode}")
         except BaseException:
@@ -211,12 +232,12 @@ class Database:
             try:
                 yield tx
                 with anyio.CancelScope(shield=True):
-                    await conn.commit()
+                    await conn.run(_commit)
             except BaseException:
                 # A cancelled statement still runs on the connection's thread; this ROLLBACK is
                 # queued after it, and is a no-op if no transaction is open.
                 with anyio.CancelScope(shield=True):
-                    await conn.rollback()
+                    await conn.run(_rollback)
                 raise
             finally:
                 tx._end()
@@ -236,7 +257,7 @@ class Database:
             finally:
                 reader._end()
                 with anyio.CancelScope(shield=True):
-                    await conn.rollback()
+                    await conn.run(_rollback)
                     if self._closed:
                         await conn.close()
                     else:
@@ -290,17 +311,22 @@ class Database:
             raise RuntimeError(f"database {self.path} is closed")
 
 
-async def _connect(path: Path, *, reader: bool = False) -> aiosqlite.Connection:
+def _set_pragmas(conn: sqlite3.Connection, pragmas: Sequence[str]) -> None:
+    for pragma in pragmas:
+        conn.execute(pragma).close()
+
+
+async def _connect(path: Path, *, reader: bool = False) -> Connection:
     # isolation_level=None: sqlite3 never opens transactions behind our back; we BEGIN explicitly.
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await Connection.open(path, isolation_level=None)
+    pragmas = [
+        f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA synchronous = NORMAL",
+        *(["PRAGMA query_only = ON"] if reader else []),
+    ]
     try:
-        for pragma in (
-            f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA synchronous = NORMAL",
-            *(["PRAGMA query_only = ON"] if reader else []),
-        ):
-            await conn.execute(pragma)
+        await conn.run(_set_pragmas, pragmas)
     except BaseException:
         with anyio.CancelScope(shield=True):
             await conn.close()

@@ -4,21 +4,18 @@ Every test runs inside `prop_runtime`, which asserts on exit that `db.check()` (
 `prop.ledger`: balances equal their ledger rows, positions equal the net of their fills) passes.
 """
 
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _prop_writer import prop_runtime  # noqa: E402
-
 from clash.prop.book import DAY_MS, HOUR_MS
 from clash.prop.config import PropConfig
 from clash.prop.gates import Action
 from clash.prop.manager import AccountFinalized, AccountNotFound, actor_name
 from clash.prop.money import usd
+from tests.helpers.prop_writer import prop_runtime
 
 pytestmark = pytest.mark.anyio
 D = Decimal

@@ -13,18 +13,17 @@ import anyio
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _prop_writer import CRASH_ACCOUNT, crash_action, prop_runtime  # noqa: E402
+from tests.helpers.prop_writer import CRASH_ACCOUNT, crash_action, prop_runtime
 
 pytestmark = pytest.mark.anyio
 
-WRITER = Path(__file__).with_name("_prop_writer.py")
+WRITER = "tests.helpers.prop_writer"
 REPO = Path(__file__).resolve().parents[3]
 
 
 async def run_and_kill(data_dir: Path, lines_before_kill: int) -> list[str]:
     process = await anyio.open_process(
-        [sys.executable, str(WRITER), str(data_dir)],
+        [sys.executable, "-m", WRITER, str(data_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=REPO,

@@ -2,21 +2,18 @@
 integers, old liquidations become backstop liquidations, and the product boots on the result."""
 
 import sqlite3
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _prop_writer import prop_runtime  # noqa: E402
-
 from actors.testkit import EPOCH_2026
 from clash.prop.book import DAY_MS, HOUR_MS
 from clash.prop.gates import Action, Limits
 from clash.prop.messages import SubmitResult
 from clash.store import Database, discover_migrations
+from tests.helpers.prop_writer import prop_runtime
 
 pytestmark = pytest.mark.anyio
 T0 = int(EPOCH_2026 * 1000)

@@ -1,6 +1,5 @@
 """The prop routes through httpx's ASGI transport, on a minimal app around the prop module."""
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -10,14 +9,12 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _prop_writer import PropEnv, prop_runtime  # noqa: E402
-
 from clash.http.auth import DevHeaderIdentity
 from clash.http.errors import ApiError, render_api_error
 from clash.http.routes.prop import routes
 from clash.prop.gates import Action
 from clash.prop.money import usd
+from tests.helpers.prop_writer import PropEnv, prop_runtime
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer t", "x-admin-name": "alice"}

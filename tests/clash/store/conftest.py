@@ -6,10 +6,10 @@ import pytest
 from clash.store import Database
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    # aiosqlite is asyncio-only, and so is the product.
-    return "asyncio"
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    # The product runs on asyncio; the store itself works on both.
+    return str(request.param)
 
 
 @pytest.fixture

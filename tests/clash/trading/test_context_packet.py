@@ -3,9 +3,7 @@ ingest the simulator on a VirtualClock; the packet is read back through its as-o
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -38,9 +36,7 @@ from clash.trading.packet import (
     ReadPlan,
     encode,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _trading_world import seed_graph, trading_world  # noqa: E402
+from tests.helpers.trading_world import seed_graph, trading_world
 
 pytestmark = pytest.mark.anyio
 

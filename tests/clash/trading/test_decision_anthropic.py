@@ -5,8 +5,6 @@ and the cost controls (only hold, response cache) that spare calls."""
 from __future__ import annotations
 
 import logging
-import sys
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -24,9 +22,7 @@ from clash.trading.engines.fake_messages_api import (
 )
 from clash.trading.engines.pricing import ModelRoute, ModelsConfig, cost_micro_usd, default_models
 from clash.trading.prompt import asset_of
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import ADMIN_TOKEN, ASSETS, decision_world, trading_config  # noqa: E402
+from tests.helpers.decision_world import ADMIN_TOKEN, ASSETS, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
 

@@ -3,7 +3,6 @@ after a restart; activations are persisted and re-activated at start."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,8 +20,7 @@ from clash.prop.module import PropModule
 from clash.runtime import Runtime, boot
 from clash.trading.module import TradingModule
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import START, InProcessMarket, decision_world  # noqa: E402
+from tests.helpers.decision_world import START, InProcessMarket, decision_world
 
 pytestmark = pytest.mark.anyio
 

@@ -4,16 +4,13 @@ costs, dry runs, ownership and admin auth, the admin pauses; artifact retention;
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from clash.http.routes.decisions import STATUS, routes
 from clash.trading.config import ArtifactSettings
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import ADMIN_TOKEN, decision_world, trading_config  # noqa: E402
+from tests.helpers.decision_world import ADMIN_TOKEN, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
 

@@ -4,9 +4,7 @@ on a sandbox prop account, the scheduler's cadence timers on a VirtualClock, rea
 from __future__ import annotations
 
 import collections
-import sys
 import time
-from pathlib import Path
 
 import anyio
 import msgspec
@@ -21,8 +19,7 @@ from clash.trading.deciders import DecisionJob, ModelDecider
 from clash.trading.scheduler import PilotTick, first_tick, pilot_name
 from clash.trading.waits import sleep, work_of
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import ASSETS, Intercept, decision_world, trading_config  # noqa: E402
+from tests.helpers.decision_world import ASSETS, Intercept, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from clash.clones.service import ClonePatch
 from clash.http.routes.trading import STATUS, routes
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _trading_world import seed_graph, trading_world  # noqa: E402
+from tests.helpers.trading_world import seed_graph, trading_world
 
 pytestmark = pytest.mark.anyio
 

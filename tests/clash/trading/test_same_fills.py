@@ -15,11 +15,12 @@ import pytest
 from clash.trading.tick_order import TickOrder
 from clash.trading.waits import NoWork
 
-SCENARIO = Path(__file__).with_name("_same_fills_scenario.py")
+SCENARIO = "tests.helpers.same_fills_scenario"
+REPO = Path(__file__).parents[3]
 
 
 def test_one_scenario_gives_one_hash_in_processes_with_different_hash_seeds() -> None:
-    procs = [subprocess.Popen([sys.executable, str(SCENARIO)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-m", SCENARIO], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env={**os.environ, "PYTHONHASHSEED": seed})
              for seed in ("1", "2", "3")]
     outs = []

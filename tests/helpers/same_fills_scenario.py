@@ -1,4 +1,4 @@
-"""One trading scenario, run as a script: prints one SHA-256 over its decisions, fills and ledger.
+"""One trading scenario, run as a script (`python -m tests.helpers.same_fills_scenario`): prints one SHA-256 over its decisions, fills and ledger.
 
 `test_same_fills_in_any_process` runs it in several processes with different `PYTHONHASHSEED`s.
 Three assets, one clone whose engine enters every asset on the same tick (so the tick's runs race
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -18,13 +17,16 @@ from typing import Any
 import anyio
 import msgspec
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _decision_world import ASSETS, decision_world, market_config, trading_config  # noqa: E402
-
-from clash.market.config import MarketConfig  # noqa: E402
-from clash.trading.actions import hold_answer  # noqa: E402
-from clash.trading.deciders import DecisionJob  # noqa: E402
-from clash.trading.engines.base import EngineAnswer  # noqa: E402
+from clash.market.config import MarketConfig
+from clash.trading.actions import hold_answer
+from clash.trading.deciders import DecisionJob
+from clash.trading.engines.base import EngineAnswer
+from tests.helpers.decision_world import (
+    ASSETS,
+    decision_world,
+    market_config,
+    trading_config,
+)
 
 HOURS = 6
 CADENCE_S = 900

@@ -1,5 +1,5 @@
 """The product booted with the prop module on scripted prices, for the prop tests;
-run as a script it is the crash test's writer: ``_prop_writer.py DATA_DIR``.
+run as a script it is the crash test's writer: ``python -m tests.helpers.prop_writer DATA_DIR``.
 
 The writer submits actions to one account through its actor forever, alternately opening and
 closing a BTC long, and prints each action id once `submit` has returned (the action is committed).

@@ -4,7 +4,6 @@ with a chosen engine. Helpers publish a Basic clone and activate it on a sandbox
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,23 +13,21 @@ from typing import Any
 import httpx
 import msgspec
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _trading_world import START, InProcessMarket, market_config  # noqa: E402,F401
-
-from actors import VirtualClock  # noqa: E402
-from clash.clones.basic import BasicChoices, build  # noqa: E402
-from clash.clones.graph import TradingPromptNode  # noqa: E402
-from clash.clones.module import ClonesModule  # noqa: E402
-from clash.config import Config, Secrets, SystemConfig  # noqa: E402
-from clash.http.app import create_app  # noqa: E402
-from clash.market.config import MarketConfig  # noqa: E402
-from clash.ops.module import OpsModule  # noqa: E402
-from clash.prop.module import PropModule  # noqa: E402
-from clash.runtime import Runtime, boot  # noqa: E402
-from clash.trading import records  # noqa: E402
-from clash.trading.config import TradingConfig  # noqa: E402
-from clash.trading.module import TradingModule  # noqa: E402
-from clash.trading.deciders import Decider, DecisionJob  # noqa: E402
+from actors import VirtualClock
+from clash.clones.basic import BasicChoices, build
+from clash.clones.graph import TradingPromptNode
+from clash.clones.module import ClonesModule
+from clash.config import Config, Secrets, SystemConfig
+from clash.http.app import create_app
+from clash.market.config import MarketConfig
+from clash.ops.module import OpsModule
+from clash.prop.module import PropModule
+from clash.runtime import Runtime, boot
+from clash.trading import records
+from clash.trading.config import TradingConfig
+from clash.trading.deciders import Decider, DecisionJob
+from clash.trading.module import TradingModule
+from tests.helpers.trading_world import START, InProcessMarket, market_config
 
 ASSETS = ("BTC", "ETH", "SOL")
 ADMIN_TOKEN = "test-admin-token"

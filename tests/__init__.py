@@ -1,0 +1,1 @@
+"""The test suite. A regular package, so that ``tests.helpers`` imports unambiguously."""
