@@ -23,7 +23,15 @@ from clash.clones.moderation import ProfileIn, Reason, ReportIn
 from clash.clones.module import ClonesModule
 from clash.clones.service import ClonePatch, Name, Note, Ref, ValidationReport
 from clash.http.auth import current_user, require_admin, require_user
-from clash.http.bodies import check_name, check_values, decode_body, json_bytes, json_response, query_int
+from clash.http.bodies import (
+    check_name,
+    check_values,
+    decode_body,
+    decode_optional_body,
+    json_bytes,
+    json_response,
+    query_int,
+)
 from clash.http.errors import ApiError
 
 
@@ -87,8 +95,10 @@ def _with_etag(response: Response, revision: int) -> Response:
 
 async def list_clones(request: Request) -> Response:
     user = await require_user(request)
-    archived = request.query_params.get("include_archived", "false").lower() in ("1", "true", "yes")
-    return json_response(await _clones(request).list_clones(user, include_archived=archived))
+    archived = request.query_params.get("include_archived", "false")
+    if archived not in ("true", "false"):
+        raise ApiError(422, "invalid_query", f"include_archived must be true or false, got {archived[:40]!r}")
+    return json_response(await _clones(request).list_clones(user, include_archived=archived == "true"))
 
 
 async def create_clone(request: Request) -> Response:
@@ -192,7 +202,7 @@ async def list_versions(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     user = await require_user(request)
-    body = await decode_body(request, PublishBody)
+    body = await decode_optional_body(request, PublishBody, PublishBody())
     return json_response(await _clones(request).publish(user, _id(request), body.note), status=201)
 
 
@@ -219,7 +229,7 @@ async def diff(request: Request) -> Response:
 
 async def fork(request: Request) -> Response:
     user = await require_user(request)
-    body = await decode_body(request, ForkBody)
+    body = await decode_optional_body(request, ForkBody, ForkBody())
     check_name(body.name, "$.name")
     result = await _clones(request).fork(user, _id(request), version=body.version, name=body.name)
     return json_response(result, status=201)
