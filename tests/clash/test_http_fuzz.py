@@ -144,3 +144,26 @@ def test_an_id_beyond_64_bits_is_404_over_the_wire(server):
     response = requests.get(f"{server.url}/api/v1/clones/9223372036854775808", headers=IDENTITIES["user"],
                             timeout=10)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("\u202eevil", "invalid_text"), ("a\u0000b", "invalid_text"), ("\u001b[31mred", "invalid_text"),
+     ("two\nlines", "invalid_text"), ("tab\there", "invalid_text"), ("   ", "invalid_body"), ("", "invalid_body")],
+)
+def test_names_with_control_characters_or_empty_once_trimmed_are_refused(server, name, code):
+    user = IDENTITIES["user"]
+    before = requests.get(f"{server.url}/api/v1/clones", headers=user, timeout=10).json()
+    response = requests.post(f"{server.url}/api/v1/clones", json={"name": name}, headers=user, timeout=10)
+    assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text
+    clone_id = before[0]["id"]
+    response = requests.patch(f"{server.url}/api/v1/clones/{clone_id}", json={"name": name}, headers=user, timeout=10)
+    assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text
+    assert requests.get(f"{server.url}/api/v1/clones", headers=user, timeout=10).json() == before
+
+
+def test_numbers_not_finite_or_beyond_64_bits_in_a_body_are_refused(server):
+    for raw in (b'{"version": 1e999}', b'{"version": NaN}', b'{"version": 99999999999999999999}'):
+        response = requests.post(f"{server.url}/api/v1/clones/2/pipeline/reset", data=raw, timeout=10,
+                                 headers=IDENTITIES["user"] | {"content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_number", raw
