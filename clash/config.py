@@ -1,10 +1,10 @@
 """Configuration: `config/default.toml` decoded strictly into Structs; secrets only from the environment.
 
-An unknown key or a bad value stops boot with a `ConfigError` naming the key (`$.prop.limits.max_leverage`).
-Numbers are bounded where they are declared: ints and floats with `msgspec.Meta(gt=, ge=, le=, lt=)`,
-which msgspec checks while decoding; Decimals (msgspec bounds only ints and floats) with the same
-keys in `Meta(extra={...})`, checked by `load_config` after decoding. No float or Decimal in the
-config may be NaN or infinite, bounded or not.
+An unknown key or a bad value stops boot with a `ConfigError` naming the key
+(`$.prop.limits.max_leverage`). Numbers are bounded where they are declared: ints and floats with
+`msgspec.Meta(gt=, ge=, le=, lt=)`, which msgspec checks while decoding; Decimals (msgspec bounds
+only ints and floats) with the same keys in `Meta(extra={...})`, checked by `load_config` after
+decoding. No float or Decimal in the config may be NaN or infinite, bounded or not.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def check_numbers(value: Any, path: str = "$", field_type: Any = None) -> str | 
         info = msgspec.inspect.type_info(type(value))
         assert isinstance(info, msgspec.inspect.StructType)
         for field in info.fields:
-            problem = check_numbers(getattr(value, field.name), f"{path}.{field.encode_name}", field.type)
+            item = getattr(value, field.name)
+            problem = check_numbers(item, f"{path}.{field.encode_name}", field.type)
             if problem:
                 return problem
         return None

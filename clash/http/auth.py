@@ -21,7 +21,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 def _header_name(value: str, header: str) -> str:
     """A user or admin name from a header: one line of at most MAX_NAME characters (400 else)."""
     if len(value) > MAX_NAME or _CONTROL.search(value):
-        raise ApiError(400, "invalid_header", f"{header} must be at most {MAX_NAME} printable characters")
+        message = f"{header} must be at most {MAX_NAME} printable characters"
+        raise ApiError(400, "invalid_header", message)
     return value
 
 
@@ -62,4 +63,5 @@ def require_admin(request: Request) -> str:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise ApiError(401, "bad_admin_token", "a valid admin bearer token is required")
-    return _header_name(request.headers.get("x-admin-name", "admin").strip(), "x-admin-name") or "admin"
+    name = _header_name(request.headers.get("x-admin-name", "admin").strip(), "x-admin-name")
+    return name or "admin"

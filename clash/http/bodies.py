@@ -60,7 +60,7 @@ def too_large(limit: int) -> ApiError:
 
 class BodyLimit:
     """ASGI middleware: a request body over `max_bytes` is refused while it is read (413), before
-    any handler decodes it; a declared Content-Length over the limit is refused on the first read."""
+    any handler decodes it; a declared Content-Length over the limit is refused at the first read."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -93,7 +93,9 @@ class BodyLimit:
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 async def json_bytes(request: Request) -> bytes:
@@ -155,14 +157,16 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _Refused(ApiError(400, "duplicate_key", f"the key {key[:100]!r} appears twice in one object"))
+            message = f"the key {key[:100]!r} appears twice in one object"
+            raise _Refused(ApiError(400, "duplicate_key", message))
         out[key] = value
     return out
 
 
 def _int(text: str) -> int:
     if len(text) > 20 or not INT64_MIN <= int(text) <= INT64_MAX:
-        raise _Refused(number_error("$", f"the integer {text[:30]} is outside the signed 64-bit range"))
+        message = f"the integer {text[:30]} is outside the signed 64-bit range"
+        raise _Refused(number_error("$", message))
     return int(text)
 
 
@@ -280,7 +284,9 @@ def check_values(value: Any, path: str = "$") -> None:
 # -- query parameters ------------------------------------------------------------------------------
 
 
-def query_int(request: Request, name: str, default: int, *, lo: int = 0, hi: int = INT64_MAX) -> int:
+def query_int(
+    request: Request, name: str, default: int, *, lo: int = 0, hi: int = INT64_MAX
+) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default

@@ -76,18 +76,25 @@ def _log(request: Request, status: int, code: str, exc: BaseException | None = N
                   extra=extra, exc_info=exc)
     else:
         level = logging.WARNING if status in (401, 403, 413) else logging.INFO
-        log.log(level, "request refused: %s %s -> %s %s", request.method, request.url.path, status, code,
-                extra=extra)
+        log.log(level, "request refused: %s %s -> %s %s", request.method, request.url.path, status,
+                code, extra=extra)
 
 
-def error_response(request: Request, status: int, code: str, message: str, detail: Any = None,
-                   headers: dict[str, str] | None = None, exc: BaseException | None = None) -> Response:
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+    exc: BaseException | None = None,
+) -> Response:
     _log(request, status, code, exc)
     body: dict[str, Any] = {"code": code, "message": message}
     if detail is not None:
         body["detail"] = detail
-    return Response(_encoder.encode({"error": body}), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(_encoder.encode({"error": body}), status_code=status,
+                    media_type="application/json", headers=headers)
 
 
 async def render_api_error(request: Request, exc: Exception) -> Response:
@@ -109,7 +116,8 @@ async def render_account_not_found(request: Request, exc: Exception) -> Response
 
 async def render_account_finalized(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccountFinalized)
-    return error_response(request, 409, "account_finalized", f"prop account {exc.account_id!r} is finalized")
+    message = f"prop account {exc.account_id!r} is finalized"
+    return error_response(request, 409, "account_finalized", message)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -126,8 +134,8 @@ async def render_http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
-        return error_response(request, 405, "method_not_allowed",
-                              f"{request.method} is not allowed here; allowed: {headers['Allow']}", headers=headers)
+        message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return error_response(request, 405, "method_not_allowed", message, headers=headers)
     code = {404: "not_found"}.get(exc.status_code, "http_error")
     return error_response(request, exc.status_code, code, exc.detail, headers=headers or None)
 
