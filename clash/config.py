@@ -1,17 +1,24 @@
 """Configuration: `config/default.toml` decoded strictly into Structs; secrets only from the environment.
 
-An unknown key or a bad value stops boot with a `ConfigError` naming the key.
+An unknown key or a bad value stops boot with a `ConfigError` naming the key
+(`$.prop.limits.max_leverage`). Numbers are bounded where they are declared: ints and floats with
+`msgspec.Meta(gt=, ge=, le=, lt=)`, which msgspec checks while decoding; Decimals (msgspec bounds
+only ints and floats) with the same keys in `Meta(extra={...})`, checked by `load_config` after
+decoding. No float or Decimal in the config may be NaN or infinite, bounded or not.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
 from clash.logs import LogFormat, LogLevel
 from clash.market.config import MarketConfig
@@ -33,17 +40,19 @@ class Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class SystemConfig(Section):
     env: Literal["development", "production"] = "development"
     data_dir: str = "./var"
-    heartbeat_interval_s: float = 5.0
-    heartbeat_persist_interval_s: float = 15.0
-    shutdown_timeout_s: float = 4.0
+    heartbeat_interval_s: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+    heartbeat_persist_interval_s: Annotated[float, Meta(gt=0, le=86_400)] = 15.0
+    shutdown_timeout_s: Annotated[float, Meta(gt=0, le=600)] = 4.0
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"  # `clash run --log-format text` overrides it
 
 
 class HttpConfig(Section):
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: Annotated[int, Meta(ge=0, le=65_535)] = 8080
     dev_identity_header: bool = True
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=64 * 2**20)] = 2**20
+    """A request body over this is refused with 413 `body_too_large` while it is read."""
 
 
 class Config(Section):
@@ -72,7 +81,50 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.
         config = msgspec.convert(raw, Config, strict=True)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    problem = check_numbers(config)
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
     return apply_environment(config, environ)
+
+
+_BOUNDS = {"gt": (lambda v, b: v > b, ">"), "ge": (lambda v, b: v >= b, ">="),
+           "lt": (lambda v, b: v < b, "<"), "le": (lambda v, b: v <= b, "<=")}
+
+
+def _bounds(field_type: Any) -> dict[str, Any]:
+    """The `Meta(extra={...})` bounds of a field's type (Decimal fields declare them there)."""
+    if isinstance(field_type, msgspec.inspect.Metadata):
+        return {k: v for k, v in (field_type.extra or {}).items() if k in _BOUNDS}
+    return {}
+
+
+def check_numbers(value: Any, path: str = "$", field_type: Any = None) -> str | None:
+    """The first float or Decimal in a decoded config that is not finite or breaks its declared
+    bounds, as a message naming its path; None when every number is fine."""
+    if isinstance(value, msgspec.Struct):
+        info = msgspec.inspect.type_info(type(value))
+        assert isinstance(info, msgspec.inspect.StructType)
+        for field in info.fields:
+            item = getattr(value, field.name)
+            problem = check_numbers(item, f"{path}.{field.encode_name}", field.type)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if problem := check_numbers(item, f"{path}[{i}]"):
+                return problem
+        return None
+    if isinstance(value, bool) or not isinstance(value, (float, Decimal)):
+        return None
+    kind = "float" if isinstance(value, float) else "decimal"
+    if not (math.isfinite(value) if isinstance(value, float) else value.is_finite()):
+        return f"Expected a finite `{kind}`, got {value} - at `{path}`"
+    for key, bound in _bounds(field_type).items():
+        holds, sign = _BOUNDS[key]
+        if not holds(value, Decimal(str(bound))):
+            return f"Expected `{kind}` {sign} {bound}, got {value} - at `{path}`"
+    return None
 
 
 def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:

@@ -7,11 +7,23 @@ Admin routes take `Authorization: Bearer <CLASH_ADMIN_TOKEN>`.
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Protocol
 
 from starlette.requests import Request
 
 from clash.http.errors import ApiError
+
+MAX_NAME = 128
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _header_name(value: str, header: str) -> str:
+    """A user or admin name from a header: one line of at most MAX_NAME characters (400 else)."""
+    if len(value) > MAX_NAME or _CONTROL.search(value):
+        message = f"{header} must be at most {MAX_NAME} printable characters"
+        raise ApiError(400, "invalid_header", message)
+    return value
 
 
 class IdentityResolver(Protocol):
@@ -23,7 +35,7 @@ class DevHeaderIdentity:
 
     async def resolve(self, request: Request) -> str | None:
         value = request.headers.get(self.header, "").strip()
-        return value or None
+        return _header_name(value, self.header) or None
 
 
 class NoIdentity:
@@ -51,4 +63,5 @@ def require_admin(request: Request) -> str:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise ApiError(401, "bad_admin_token", "a valid admin bearer token is required")
-    return request.headers.get("x-admin-name", "admin").strip() or "admin"
+    name = _header_name(request.headers.get("x-admin-name", "admin").strip(), "x-admin-name")
+    return name or "admin"

@@ -6,9 +6,17 @@ import tomllib
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
+
+Seconds = Annotated[float, Meta(gt=0, le=30 * 86_400)]
+"""An interval, timeout or backoff: positive, finite, at most 30 days."""
+Days = Annotated[float, Meta(gt=0, le=3650)]
+AtLeastOne = Annotated[int, Meta(ge=1, le=1_000_000)]
+Fraction = Annotated[Decimal, Meta(extra={"gt": 0, "le": 1})]
+Rsi = Annotated[Decimal, Meta(extra={"ge": 0, "le": 100})]
 
 EngineChoice = Literal["auto", "rules", "anthropic", "hold"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
@@ -107,40 +115,40 @@ class AnthropicSettings(_Section):
 
     base_url: str | None = None
     """None: the SDK's default (api.anthropic.com)."""
-    timeout_s: float = 30.0
-    attempts: int = 4
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 20.0
-    retry_after_max_s: float = 30.0
-    models_check_timeout_s: float = 10.0
+    timeout_s: Seconds = 30.0
+    attempts: AtLeastOne = 4
+    backoff_base_s: Seconds = 0.5
+    backoff_max_s: Seconds = 20.0
+    retry_after_max_s: Seconds = 30.0
+    models_check_timeout_s: Seconds = 10.0
     """Bound of the boot-time model listing (``GET /v1/models``)."""
 
 
 class RulesSettings(_Section):
     """The deterministic `rules` engine (docs/rules-engine.md)."""
 
-    rsi_low: Decimal = Decimal(30)
-    rsi_high: Decimal = Decimal(70)
-    trend_pct: Decimal = Decimal("0.002")
+    rsi_low: Rsi = Decimal(30)
+    rsi_high: Rsi = Decimal(70)
+    trend_pct: Fraction = Decimal("0.002")
     """A close this far above (below) its mean is an up (down) trend."""
-    funding_extreme: Decimal = Decimal("0.0001")
+    funding_extreme: Fraction = Decimal("0.0001")
     """An hourly funding rate beyond this is crowded: lean against it."""
-    entry_score: int = 2
-    exit_score: int = 1
-    size_fraction: Decimal = Decimal("0.2")
-    leverage: int = 2
-    stop_loss_pct: Decimal = Decimal("0.02")
-    take_profit_pct: Decimal = Decimal("0.04")
+    entry_score: Annotated[int, Meta(ge=0, le=100)] = 2
+    exit_score: Annotated[int, Meta(ge=0, le=100)] = 1
+    size_fraction: Fraction = Decimal("0.2")
+    leverage: Annotated[int, Meta(ge=1, le=100)] = 2
+    stop_loss_pct: Fraction = Decimal("0.02")
+    take_profit_pct: Annotated[Decimal, Meta(extra={"gt": 0, "le": 10})] = Decimal("0.04")
 
 
 class ArtifactSettings(_Section):
     backend: Literal["local"] = "local"
     dir: str = ""
     """Empty: `<data_dir>/artifacts` (keys start with `decisions/`)."""
-    retention_days: float = 7.0
+    retention_days: Days = 7.0
     """Full context, prompt, response and reasoning are deleted after this; summaries stay."""
-    retention_interval_s: float = 3600.0
-    retention_batch: int = 500
+    retention_interval_s: Seconds = 3600.0
+    retention_batch: AtLeastOne = 500
 
 
 class DemoSettings(_Section):
@@ -177,19 +185,19 @@ class TradingConfig(_Section):
     """At start, create (once) and activate the `demo` clone in a sandbox account."""
     demo: DemoSettings | None = None
     """The demo clone's settings (required with `demo_clone`)."""
-    align_offset_s: float = 7.0
+    align_offset_s: Annotated[float, Meta(ge=0, le=3600)] = 7.0
     """Cadence ticks land this long after each cadence boundary (after the minute's candle closed)."""
-    max_concurrent_model_calls: int = 16
-    run_attempts: int = 2
+    max_concurrent_model_calls: AtLeastOne = 16
+    run_attempts: Annotated[int, Meta(ge=1, le=100)] = 2
     """Engine attempts per run (each engine may retry inside, e.g. the Anthropic engine's 429s)."""
-    retry_backoff_s: float = 5.0
-    retry_backoff_max_s: float = 60.0
-    run_timeout_s: float = 120.0
+    retry_backoff_s: Seconds = 5.0
+    retry_backoff_max_s: Seconds = 60.0
+    run_timeout_s: Seconds = 120.0
     """Wall-clock bound of one attempt; past it the attempt fails with `timeout` and frees its lease."""
-    mark_max_age_s: float = 120.0
+    mark_max_age_s: Seconds = 120.0
     """A mark older than this is no price: only `hold` is legal and no engine is called."""
-    cache_max_entries: int = 1024
-    cache_retention_days: float = 7.0
+    cache_max_entries: Annotated[int, Meta(ge=0, le=10_000_000)] = 1024
+    cache_retention_days: Days = 7.0
     anthropic: AnthropicSettings = msgspec.field(default_factory=AnthropicSettings)
     models: ModelsConfig = msgspec.field(default_factory=default_models)
     rules: RulesSettings = msgspec.field(default_factory=RulesSettings)

@@ -145,3 +145,51 @@ def test_pointer_escaping():
     assert tool.pointer("/a/{b}~c") == "/paths/~1a~1{b}~0c"
     file, key = _resolve("openapi/x.yaml#" + tool.pointer("/a/{b}~c"))
     assert key == "/a/{b}~c" and file == DOCS / "openapi" / "x.yaml"
+
+
+def _operations(text: str) -> dict[tuple[str, str], tuple[bool, set[str]]]:
+    """{(path, method): (has a request body, documented statuses)} of a block-YAML fragment."""
+    out: dict[tuple[str, str], tuple[bool, set[str]]] = {}
+    path = op = None
+    for line in text.splitlines():
+        if line and not line.startswith(" "):
+            path = op = None
+        elif m := re.fullmatch(r'  "?(/[^"]*)"?:', line):
+            path, op = m[1], None
+        elif path and (m := re.fullmatch(r"    (get|put|post|patch|delete):", line)):
+            op = m[1]
+            out[(path, op)] = (False, set())
+        elif path and op and line == "      requestBody:":
+            out[(path, op)] = (True, out[(path, op)][1])
+        elif path and op and (m := re.fullmatch(r'        "?(\d{3})"?:', line)):
+            out[(path, op)][1].add(m[1])
+    return out
+
+
+def _fragment_operations() -> dict[tuple[str, str], tuple[bool, set[str]]]:
+    found: dict[tuple[str, str], tuple[bool, set[str]]] = {}
+    for file in sorted((DOCS / "openapi").glob("*.yaml")):
+        found |= _operations(file.read_text(encoding="utf-8"))
+    return found
+
+
+def test_every_operation_lists_what_the_edge_answers():
+    """A JSON body can be malformed (400), too large (413), not JSON (415) or invalid (422); an id
+    beyond 18 digits is 404: the spec says so wherever the server can answer it."""
+    operations = _fragment_operations()
+    missing = []
+    for route in all_routes():
+        path = _template(route.path)
+        for method in sorted(route.methods - {"HEAD"}):
+            has_body, statuses = operations[(path, method.lower())]
+            want = ({"400", "413", "415", "422"} if has_body else set()) | ({"404"} if ":id}" in route.path else set())
+            if want - statuses:
+                missing.append(f"{method} {path}: {sorted(want - statuses)}")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_module_error_code_is_documented():
+    from clash.http.errors import MODULE_STATUS
+
+    text = "".join(f.read_text(encoding="utf-8") for f in (DOCS / "openapi").glob("*.yaml"))
+    assert [code for code in MODULE_STATUS if code not in text] == []

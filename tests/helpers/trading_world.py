@@ -20,9 +20,8 @@ from actors import VirtualClock
 from actors.testkit import EPOCH_2026
 from clash.clones.module import ClonesModule
 from clash.config import Config, Secrets, SystemConfig
-from clash.http.app import render_http_error
 from clash.http.auth import DevHeaderIdentity
-from clash.http.errors import ApiError, render_api_error
+from clash.http.errors import EXCEPTION_HANDLERS
 from clash.http.routes import clones as clone_routes
 from clash.http.routes import trading as trading_routes
 from clash.market.actors.health import channel_specs
@@ -88,10 +87,8 @@ class World:
 
     def client(self) -> httpx.AsyncClient:
         from starlette.applications import Starlette
-        from starlette.exceptions import HTTPException
-
         app = Starlette(routes=[*clone_routes.routes, *trading_routes.routes],
-                        exception_handlers={ApiError: render_api_error, HTTPException: render_http_error})
+                        exception_handlers=EXCEPTION_HANDLERS)
         app.state.runtime = self.rt
         app.state.identity = DevHeaderIdentity()
         app.state.admin_token = None

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from actors import ActorCrashed, ActorStopped, AskTimeout, UnknownActor, decode_message
 from clash.http.auth import require_admin
-from clash.http.bodies import decode_body, json_response
+from clash.http.bodies import check_values, decode_body, json_response
 from clash.http.errors import ApiError
 from clash.runtime import Runtime
 
 
 class AdminMessage(msgspec.Struct, forbid_unknown_fields=True):
-    to: str
+    to: Annotated[str, Meta(min_length=1, max_length=200)]
     message: msgspec.Raw
-    timeout_s: float = 10.0
+    timeout_s: Annotated[float, Meta(gt=0, le=300)] = 10.0
 
 
 class AdminReply(msgspec.Struct):
@@ -47,6 +48,7 @@ async def send_message(request: Request) -> Response:
         message = decode_message(body.message)
     except msgspec.ValidationError as exc:
         raise ApiError(422, "invalid_message", str(exc)) from None
+    check_values(message, "$.message")  # a NaN or an absurd number never reaches an actor
     ops = rt.module("ops")
     try:
         reply = await ref.ask(message, timeout=body.timeout_s)

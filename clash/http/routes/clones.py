@@ -1,14 +1,13 @@
 """Clone routes: CRUD, the draft pipeline, versions, diff, fork, entitlements, profiles, moderation.
 
 Handlers decode, call the clones module and encode; every rule lives in clash.clones. Module
-errors carry a code; `STATUS` maps each code to its HTTP status. The draft pipeline's revision is
+errors carry a code that clash.http.errors maps to a status. The draft pipeline's revision is
 its ETag: send `If-Match` on a write to refuse it when someone saved in between (412).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
+import re
 from typing import Annotated
 
 import msgspec
@@ -22,28 +21,18 @@ from clash.clones.entitlements import TierId, tiers
 from clash.clones.graph import Layout, Pipeline, decode_pipeline, errors
 from clash.clones.moderation import ProfileIn, Reason, ReportIn
 from clash.clones.module import ClonesModule
-from clash.clones.service import CloneError, ClonePatch, Name, Note, Ref, ValidationReport
+from clash.clones.service import ClonePatch, Name, Note, Ref, ValidationReport
 from clash.http.auth import current_user, require_admin, require_user
-from clash.http.bodies import decode_body, json_response, query_int
+from clash.http.bodies import (
+    check_name,
+    check_values,
+    decode_body,
+    decode_optional_body,
+    json_bytes,
+    json_response,
+    query_int,
+)
 from clash.http.errors import ApiError
-
-STATUS: dict[str, int] = {
-    "clone_not_found": 404,
-    "version_not_found": 404,
-    "profile_not_found": 404,
-    "not_owner": 403,
-    "own_profile": 403,
-    "clone_archived": 409,
-    "no_changes": 409,
-    "no_published_version": 409,
-    "already_reported": 409,
-    "already_retired": 409,
-    "nothing_to_reinstate": 409,
-    "revision_mismatch": 412,
-    "invalid_graph": 422,
-    "invalid_choices": 422,
-    "model_strength_not_allowed": 422,
-}
 
 
 class CreateClone(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -78,20 +67,6 @@ class BasicView(msgspec.Struct, frozen=True):
     """None when the draft was edited beyond what Basic mode can show."""
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def module_errors(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except CloneError as exc:
-            raise ApiError(STATUS.get(exc.code, 400), exc.code, exc.message, exc.detail) from None
-
-    return wrapped
-
-
 def _clones(request: Request) -> ClonesModule:
     return request.app.state.runtime.module("clones")
 
@@ -105,7 +80,7 @@ def _if_match(request: Request) -> int | None:
     if raw is None:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not re.fullmatch("[0-9]{1,18}", value):
         raise ApiError(400, "invalid_if_match", f"If-Match must be a draft revision such as \"3\", got {raw!r}")
     return int(value)
 
@@ -118,33 +93,32 @@ def _with_etag(response: Response, revision: int) -> Response:
 # ---------------------------------------------------------------- clones
 
 
-@module_errors
 async def list_clones(request: Request) -> Response:
     user = await require_user(request)
-    archived = request.query_params.get("include_archived", "false").lower() in ("1", "true", "yes")
-    return json_response(await _clones(request).list_clones(user, include_archived=archived))
+    archived = request.query_params.get("include_archived", "false")
+    if archived not in ("true", "false"):
+        raise ApiError(422, "invalid_query", f"include_archived must be true or false, got {archived[:40]!r}")
+    return json_response(await _clones(request).list_clones(user, include_archived=archived == "true"))
 
 
-@module_errors
 async def create_clone(request: Request) -> Response:
     user = await require_user(request)
     body = await decode_body(request, CreateClone)
+    check_name(body.name, "$.name")
     return json_response(await _clones(request).create_clone(user, body.name), status=201)
 
 
-@module_errors
 async def get_clone(request: Request) -> Response:
     return json_response(await _clones(request).get_clone(await current_user(request), _id(request)))
 
 
-@module_errors
 async def update_clone(request: Request) -> Response:
     user = await require_user(request)
     patch = await decode_body(request, ClonePatch)
+    check_name(patch.name if isinstance(patch.name, str) else None, "$.name")
     return json_response(await _clones(request).update_clone(user, _id(request), patch))
 
 
-@module_errors
 async def archive_clone(request: Request) -> Response:
     user = await require_user(request)
     return json_response(await _clones(request).archive_clone(user, _id(request)))
@@ -154,23 +128,22 @@ async def archive_clone(request: Request) -> Response:
 
 
 async def _decoded_pipeline(request: Request) -> Pipeline:
-    pipeline, problems = decode_pipeline(await request.body())
+    pipeline, problems = decode_pipeline(await json_bytes(request))
     if pipeline is None:
         first = errors(problems)[0]
         where = f"node {first.node_id}, " if first.node_id else ""
         raise ApiError(422, "invalid_graph", f"the pipeline does not decode: {where}{first.field}: {first.message}",
                        problems)
+    check_values(pipeline)
     return pipeline
 
 
-@module_errors
 async def get_pipeline(request: Request) -> Response:
     user = await require_user(request)
     view = await _clones(request).get_pipeline(user, _id(request))
     return _with_etag(json_response(view), view.revision)
 
 
-@module_errors
 async def put_pipeline(request: Request) -> Response:
     user = await require_user(request)
     expected = _if_match(request)
@@ -179,19 +152,18 @@ async def put_pipeline(request: Request) -> Response:
     return _with_etag(json_response(view), view.revision)
 
 
-@module_errors
 async def validate_pipeline(request: Request) -> Response:
     """Always 200 when the clone is readable: the report says whether a save would pass."""
     user = await require_user(request)
-    pipeline, problems = decode_pipeline(await request.body())
+    pipeline, problems = decode_pipeline(await json_bytes(request))
     clones = _clones(request)
     if pipeline is None:
         tier = (await clones.get_clone(user, _id(request))).tier
         return json_response(ValidationReport(ok=False, tier=tier, active_assets=[], problems=problems))
+    check_values(pipeline)
     return json_response(await clones.validate_pipeline(user, _id(request), pipeline))
 
 
-@module_errors
 async def put_layout(request: Request) -> Response:
     user = await require_user(request)
     expected = _if_match(request)
@@ -200,14 +172,12 @@ async def put_layout(request: Request) -> Response:
     return _with_etag(json_response(view), view.revision)
 
 
-@module_errors
 async def get_basic(request: Request) -> Response:
     user = await require_user(request)
     choices = await _clones(request).read_basic(user, _id(request))
     return json_response(BasicView(clone_id=_id(request), basic=choices))
 
 
-@module_errors
 async def put_basic(request: Request) -> Response:
     user = await require_user(request)
     expected = _if_match(request)
@@ -216,7 +186,6 @@ async def put_basic(request: Request) -> Response:
     return _with_etag(json_response(view), view.revision)
 
 
-@module_errors
 async def reset_draft(request: Request) -> Response:
     user = await require_user(request)
     body = await decode_body(request, ResetBody)
@@ -227,19 +196,16 @@ async def reset_draft(request: Request) -> Response:
 # ---------------------------------------------------------------- versions, diff, fork
 
 
-@module_errors
 async def list_versions(request: Request) -> Response:
     return json_response(await _clones(request).list_versions(await current_user(request), _id(request)))
 
 
-@module_errors
 async def publish(request: Request) -> Response:
     user = await require_user(request)
-    body = await decode_body(request, PublishBody)
+    body = await decode_optional_body(request, PublishBody, PublishBody())
     return json_response(await _clones(request).publish(user, _id(request), body.note), status=201)
 
 
-@module_errors
 async def get_version(request: Request) -> Response:
     version = request.path_params["version"]
     return json_response(await _clones(request).get_version(await current_user(request), _id(request), version))
@@ -251,21 +217,20 @@ def _ref(request: Request, name: str) -> Ref:
         raise ApiError(422, "invalid_query", f"{name} is required: a version number or 'draft'")
     if raw == "draft":
         return raw
-    if raw.isdigit() and int(raw) >= 1:
+    if re.fullmatch("[0-9]{1,18}", raw) and int(raw) >= 1:
         return int(raw)
     raise ApiError(422, "invalid_query", f"{name} must be a version number or 'draft', got {raw!r}")
 
 
-@module_errors
 async def diff(request: Request) -> Response:
     a, b = _ref(request, "from"), _ref(request, "to")
     return json_response(await _clones(request).diff(await current_user(request), _id(request), a, b))
 
 
-@module_errors
 async def fork(request: Request) -> Response:
     user = await require_user(request)
-    body = await decode_body(request, ForkBody)
+    body = await decode_optional_body(request, ForkBody, ForkBody())
+    check_name(body.name, "$.name")
     result = await _clones(request).fork(user, _id(request), version=body.version, name=body.name)
     return json_response(result, status=201)
 
@@ -277,13 +242,11 @@ async def list_tiers(request: Request) -> Response:
     return json_response(list(tiers().values()))
 
 
-@module_errors
 async def get_entitlements(request: Request) -> Response:
     user = await require_user(request)
     return json_response(await _clones(request).entitlement(user, _id(request)))
 
 
-@module_errors
 async def grant_tier(request: Request) -> Response:
     admin = require_admin(request)
     body = await decode_body(request, TierGrant)
@@ -295,60 +258,52 @@ async def grant_tier(request: Request) -> Response:
 # ---------------------------------------------------------------- profiles and moderation
 
 
-@module_errors
 async def get_owner_profile(request: Request) -> Response:
     user = await require_user(request)
     return json_response(await _clones(request).owner_profile(user, _id(request)))
 
 
-@module_errors
 async def put_profile(request: Request) -> Response:
     user = await require_user(request)
     body = await decode_body(request, ProfileIn)
     return json_response(await _clones(request).put_profile(user, _id(request), body))
 
 
-@module_errors
 async def list_profiles(request: Request) -> Response:
     after = query_int(request, "after", 0)
     limit = query_int(request, "limit", 50, lo=1, hi=200)
     return json_response(await _clones(request).list_public_profiles(after=after, limit=limit))
 
 
-@module_errors
 async def get_public_profile(request: Request) -> Response:
     return json_response(await _clones(request).public_profile(_id(request)))
 
 
-@module_errors
 async def report_profile(request: Request) -> Response:
     user = await require_user(request)
     body = await decode_body(request, ReportIn)
     return json_response(await _clones(request).report_profile(user, _id(request), body), status=201)
 
 
-@module_errors
 async def moderation_queue(request: Request) -> Response:
     require_admin(request)
     limit = query_int(request, "limit", 50, lo=1, hi=200)
     return json_response(await _clones(request).moderation_queue(limit=limit))
 
 
-@module_errors
 async def retire_profile(request: Request) -> Response:
     admin = require_admin(request)
     body = await decode_body(request, AdminReason)
     return json_response(await _clones(request).retire_profile(admin, _id(request), body.reason))
 
 
-@module_errors
 async def reinstate_profile(request: Request) -> Response:
     admin = require_admin(request)
     body = await decode_body(request, AdminReason)
     return json_response(await _clones(request).reinstate_profile(admin, _id(request), body.reason))
 
 
-_C = "/api/v1/clones/{clone_id:int}"
+_C = "/api/v1/clones/{clone_id:id}"
 
 routes = [
     Route("/api/v1/clones", list_clones, methods=["GET"]),
@@ -365,7 +320,7 @@ routes = [
     Route(f"{_C}/pipeline/reset", reset_draft, methods=["POST"]),
     Route(f"{_C}/versions", list_versions, methods=["GET"]),
     Route(f"{_C}/versions", publish, methods=["POST"]),
-    Route(f"{_C}/versions/{{version:int}}", get_version, methods=["GET"]),
+    Route(f"{_C}/versions/{{version:id}}", get_version, methods=["GET"]),
     Route(f"{_C}/diff", diff, methods=["GET"]),
     Route(f"{_C}/fork", fork, methods=["POST"]),
     Route(f"{_C}/entitlements", get_entitlements, methods=["GET"]),
@@ -373,10 +328,10 @@ routes = [
     Route(f"{_C}/profile", put_profile, methods=["PUT"]),
     Route("/api/v1/entitlements/tiers", list_tiers, methods=["GET"]),
     Route("/api/v1/profiles", list_profiles, methods=["GET"]),
-    Route("/api/v1/profiles/{clone_id:int}", get_public_profile, methods=["GET"]),
-    Route("/api/v1/profiles/{clone_id:int}/reports", report_profile, methods=["POST"]),
+    Route("/api/v1/profiles/{clone_id:id}", get_public_profile, methods=["GET"]),
+    Route("/api/v1/profiles/{clone_id:id}/reports", report_profile, methods=["POST"]),
     Route("/api/v1/admin/moderation/profiles", moderation_queue, methods=["GET"]),
-    Route("/api/v1/admin/profiles/{clone_id:int}/retire", retire_profile, methods=["POST"]),
-    Route("/api/v1/admin/profiles/{clone_id:int}/reinstate", reinstate_profile, methods=["POST"]),
-    Route("/api/v1/admin/clones/{clone_id:int}/entitlements", grant_tier, methods=["PUT"]),
+    Route("/api/v1/admin/profiles/{clone_id:id}/retire", retire_profile, methods=["POST"]),
+    Route("/api/v1/admin/profiles/{clone_id:id}/reinstate", reinstate_profile, methods=["POST"]),
+    Route("/api/v1/admin/clones/{clone_id:id}/entitlements", grant_tier, methods=["PUT"]),
 ]

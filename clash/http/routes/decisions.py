@@ -7,22 +7,20 @@ checked as an admin bearer token only). USD renders as decimal strings with six 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from clash.clones.service import CloneError
 from clash.http.auth import require_admin, require_user
-from clash.http.bodies import decode_body, json_response, query_int
+from clash.http.bodies import decode_optional_body, json_response, query_int, query_str
 from clash.http.errors import ApiError
 from clash.prop.money import format_usd
-from clash.trading.module import Ref, TradingError, TradingModule
+from clash.trading.module import Ref, TradingModule
 from clash.trading.records import (
     RUN_STATUSES,
     ActionRow,
@@ -37,30 +35,6 @@ from clash.trading.records import (
 
 PAGE_DEFAULT, PAGE_MAX = 50, 500
 DAYS_DEFAULT, DAYS_MAX = 30, 366
-
-STATUS: dict[str, int] = {
-    "clone_not_found": 404,
-    "decision_not_found": 404,
-    "version_not_found": 404,
-    "unknown_source_family": 404,
-    "not_owner": 403,
-    "no_published_version": 409,
-    "invalid_graph": 422,
-    "invalid_query": 422,
-}
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def module_errors(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except (CloneError, TradingError) as exc:
-            raise ApiError(STATUS.get(exc.code, 400), exc.code, exc.message) from None
-
-    return wrapped
 
 
 # -- bodies ----------------------------------------------------------------------------------------
@@ -245,7 +219,7 @@ class DryRunView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PauseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: str = ""
+    reason: Annotated[str, Meta(max_length=1000)] = ""
 
 
 class PauseView(msgspec.Struct, frozen=True, kw_only=True):
@@ -298,10 +272,9 @@ def _flag(request: Request, name: str) -> bool | None:
 
 
 async def _body(request: Request) -> PauseIn:
-    return await decode_body(request, PauseIn) if await request.body() else PauseIn()
+    return await decode_optional_body(request, PauseIn, PauseIn())
 
 
-@module_errors
 async def list_decisions(request: Request) -> Response:
     user = await _reader(request)
     status = request.query_params.get("status")
@@ -310,14 +283,13 @@ async def list_decisions(request: Request) -> Response:
     limit = query_int(request, "limit", PAGE_DEFAULT, lo=1, hi=PAGE_MAX)
     before = query_int(request, "before_seq", 0, lo=1) if "before_seq" in request.query_params else None
     found = await _trading(request).history(
-        request.path_params["clone_id"], user=user, symbol=request.query_params.get("symbol") or None, status=status,
-        dry_run=_flag(request, "dry_run"), account_id=request.query_params.get("account_id") or None,
+        request.path_params["clone_id"], user=user, symbol=query_str(request, "symbol"), status=status,
+        dry_run=_flag(request, "dry_run"), account_id=query_str(request, "account_id"),
         before_seq=before, limit=limit)
     last = found[-1].run.seq if len(found) == limit else None
     return json_response(DecisionPage(items=[DecisionView.of(d) for d in found], next_before_seq=last))
 
 
-@module_errors
 async def get_decision(request: Request) -> Response:
     user = await _reader(request)
     d = await _trading(request).decision(request.path_params["run_id"], user=user)
@@ -329,7 +301,6 @@ async def get_decision(request: Request) -> Response:
         prompt=d.prompt, response=d.response, reasoning=d.reasoning))
 
 
-@module_errors
 async def clone_costs(request: Request) -> Response:
     user = await _reader(request)
     days = query_int(request, "days", DAYS_DEFAULT, lo=1, hi=DAYS_MAX)
@@ -339,7 +310,6 @@ async def clone_costs(request: Request) -> Response:
                                         assets=[CostView.of(x) for x in c.assets]))
 
 
-@module_errors
 async def dry_run(request: Request) -> Response:
     user = await require_user(request)
     result = await _trading(request).dry_run(request.path_params["clone_id"], user=user, ref=_ref(request))
@@ -348,7 +318,6 @@ async def dry_run(request: Request) -> Response:
                                     decisions=[DecisionView.of(d) for d in result.decisions]))
 
 
-@module_errors
 async def admin_costs(request: Request) -> Response:
     require_admin(request)
     days = query_int(request, "days", DAYS_DEFAULT, lo=1, hi=DAYS_MAX)
@@ -358,13 +327,11 @@ async def admin_costs(request: Request) -> Response:
         clones=[CloneDayCost(day=day, clone_id=int(x.key), cost=CostView.of(x)) for day, x in c.clones]))
 
 
-@module_errors
 async def admin_pauses(request: Request) -> Response:
     require_admin(request)
     return json_response(PausesView(pauses=[PauseView.of(p) for p in await _trading(request).pauses()]))
 
 
-@module_errors
 async def admin_clone(request: Request) -> Response:
     admin = require_admin(request)
     body = await _body(request)
@@ -372,11 +339,11 @@ async def admin_clone(request: Request) -> Response:
     trading = _trading(request)
     if op == "pause":
         return json_response(PauseView.of(await trading.pause_clone(clone_id, admin, body.reason)))
+    await request.app.state.runtime.module("clones").clone_owner(clone_id)  # 404 like pause
     await trading.resume_clone(clone_id, admin, body.reason)
     return json_response(PauseView(scope="clone", name=str(clone_id), paused=False))
 
 
-@module_errors
 async def admin_source(request: Request) -> Response:
     admin = require_admin(request)
     body = await _body(request)
@@ -388,7 +355,7 @@ async def admin_source(request: Request) -> Response:
     return json_response(PauseView(scope="source", name=family, paused=False))
 
 
-_C = "/api/v1/clones/{clone_id:int}/decisions"
+_C = "/api/v1/clones/{clone_id:id}/decisions"
 
 routes = [
     Route(_C, list_decisions, methods=["GET"]),
@@ -397,8 +364,8 @@ routes = [
     Route("/api/v1/decisions/{run_id}", get_decision, methods=["GET"]),
     Route("/api/v1/admin/decisions/costs", admin_costs, methods=["GET"]),
     Route("/api/v1/admin/trading/pauses", admin_pauses, methods=["GET"]),
-    Route("/api/v1/admin/trading/clones/{clone_id:int}/pause", admin_clone, methods=["POST"]),
-    Route("/api/v1/admin/trading/clones/{clone_id:int}/resume", admin_clone, methods=["POST"]),
+    Route("/api/v1/admin/trading/clones/{clone_id:id}/pause", admin_clone, methods=["POST"]),
+    Route("/api/v1/admin/trading/clones/{clone_id:id}/resume", admin_clone, methods=["POST"]),
     Route("/api/v1/admin/trading/sources/{family}/pause", admin_source, methods=["POST"]),
     Route("/api/v1/admin/trading/sources/{family}/resume", admin_source, methods=["POST"]),
 ]

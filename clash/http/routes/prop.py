@@ -22,7 +22,7 @@ from clash.prop.fills import Position, unrealized_pnl_micro
 from clash.prop.fills import notional_micro as position_notional_micro
 from clash.prop.gates import Limits
 from clash.prop.messages import AccountRow, AccountSnapshot, AdminOp
-from clash.prop.module import AccountFinalized, AccountNotFound, PropModule
+from clash.prop.module import PropModule
 from clash.prop.money import format_usd
 from clash.prop.tables import EquityPoint, FillRow, LedgerRow, OrderRow
 
@@ -288,17 +288,10 @@ async def _readable(request: Request) -> tuple[PropModule, AccountRow]:
         user = None
     else:
         user = await require_user(request)
-    try:
-        row = await module.account(account_id)
-    except AccountNotFound:
-        raise _not_found(account_id) from None
+    row = await module.account(account_id)
     if user is not None and row.owner_user_id != user:
         raise ApiError(403, "not_account_owner", "this prop account belongs to someone else")
     return module, row
-
-
-def _not_found(account_id: str) -> ApiError:
-    return ApiError(404, "account_not_found", f"no prop account {account_id!r}")
 
 
 def _paging(request: Request) -> tuple[int, int | None]:
@@ -366,14 +359,7 @@ async def post_admin_op(request: Request) -> Response:
     if op not in get_args(AdminOp):
         raise ApiError(404, "unknown_op", f"{op!r} is not one of {', '.join(get_args(AdminOp))}")
     control: Callable[[str, str], Awaitable[AccountSnapshot]] = getattr(_module(request), op)
-    try:
-        snapshot = await control(account_id, admin)
-    except AccountNotFound:
-        raise _not_found(account_id) from None
-    except AccountFinalized:
-        raise ApiError(
-            409, "account_finalized", f"prop account {account_id!r} is finalized"
-        ) from None
+    snapshot = await control(account_id, admin)
     return json_response(AccountView.of(snapshot))
 
 

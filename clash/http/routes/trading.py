@@ -7,44 +7,14 @@ version instead (its owner's, or anyone's when the strategy is public).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from clash.clones.service import CloneError
 from clash.http.auth import require_user
-from clash.http.bodies import json_response, query_int
+from clash.http.bodies import json_response, query_int, query_str
 from clash.http.errors import ApiError
-from clash.trading.module import Ref, TradingError, TradingModule
-
-STATUS: dict[str, int] = {
-    "clone_not_found": 404,
-    "version_not_found": 404,
-    "account_not_found": 404,
-    "symbol_not_connected": 404,
-    "not_owner": 403,
-    "no_published_version": 409,
-    "account_state_is_live": 422,
-    "account_not_of_clone": 422,
-    "as_of_in_future": 422,
-    "invalid_query": 422,
-}
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def module_errors(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except (CloneError, TradingError) as exc:
-            raise ApiError(STATUS.get(exc.code, 400), exc.code, exc.message) from None
-
-    return wrapped
+from clash.trading.module import Ref, TradingModule
 
 
 def _trading(request: Request) -> TradingModule:
@@ -66,19 +36,17 @@ def _as_of(request: Request) -> int | None:
     return query_int(request, "as_of_ms", 0, lo=0, hi=2**62)
 
 
-@module_errors
 async def preview(request: Request) -> Response:
     user = await require_user(request)
-    account_id = request.query_params.get("account_id") or None
+    account_id = query_str(request, "account_id")
     view = await _trading(request).preview(request.path_params["clone_id"], _as_of(request), account_id,
                                            ref=_ref(request), user=user)
     return json_response(view)
 
 
-@module_errors
 async def latest_data(request: Request) -> Response:
     user = await require_user(request)
-    symbol = request.query_params.get("symbol", "").strip()
+    symbol = query_str(request, "symbol")
     if not symbol:
         raise ApiError(422, "invalid_query", "symbol is required (a connected asset, e.g. BTC)")
     view = await _trading(request).latest_data(request.path_params["clone_id"], symbol, ref=_ref(request),
@@ -86,7 +54,7 @@ async def latest_data(request: Request) -> Response:
     return json_response(view)
 
 
-_C = "/api/v1/clones/{clone_id:int}/pipeline"
+_C = "/api/v1/clones/{clone_id:id}/pipeline"
 
 routes = [
     Route(f"{_C}/preview", preview, methods=["GET"]),

@@ -7,15 +7,13 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 
 from actors import VirtualClock
 from actors.testkit import EPOCH_2026
 from clash.clones.catalog import StaticCatalog, perp, spot
 from clash.clones.module import ClonesModule
-from clash.http.app import render_http_error
 from clash.http.auth import DevHeaderIdentity
-from clash.http.errors import ApiError, render_api_error
+from clash.http.errors import EXCEPTION_HANDLERS
 from clash.http.routes.clones import routes
 from clash.store import Database, discover_migrations
 
@@ -48,7 +46,7 @@ async def clones(tmp_path, clock) -> AsyncIterator[ClonesModule]:
 
 @pytest.fixture
 async def client(clones) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=routes, exception_handlers={ApiError: render_api_error, HTTPException: render_http_error})
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = SimpleNamespace(module={"clones": clones}.__getitem__)
     app.state.identity = DevHeaderIdentity()
     app.state.admin_token = "admin-secret"

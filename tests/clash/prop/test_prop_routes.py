@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from clash.http.auth import DevHeaderIdentity
-from clash.http.errors import ApiError, render_api_error
+from clash.http.errors import EXCEPTION_HANDLERS
 from clash.http.routes.prop import routes
 from clash.prop.gates import Action
 from clash.prop.money import usd
@@ -24,7 +24,7 @@ OWNER = {"x-user-id": "u1"}
 @asynccontextmanager
 async def served(tmp_path: Path) -> AsyncIterator[tuple[PropEnv, httpx.AsyncClient, str]]:
     async with prop_runtime(tmp_path / "p.db") as env:
-        app = Starlette(routes=routes, exception_handlers={ApiError: render_api_error})
+        app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
         app.state.runtime = env.runtime
         app.state.identity = DevHeaderIdentity()
         app.state.admin_token = "t"

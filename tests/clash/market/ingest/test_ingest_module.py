@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from actors import VirtualClock
 from clash.config import Secrets, load_config
-from clash.http.errors import ApiError, render_api_error
+from clash.http.errors import EXCEPTION_HANDLERS
 from clash.http.routes import ingestion
 from clash.market.candles import MINUTE_MS
 from clash.market.module import MarketModule
@@ -50,7 +50,7 @@ async def test_boot_with_the_sim_is_ok_within_a_minute_and_serves_health(tmp_pat
         candles = next(c for c in health.sources[0].channels if c.channel == "candles_1m")
         assert candles.coverage == 1.0 and candles.assets_expected == 3
 
-        app = Starlette(routes=ingestion.routes, exception_handlers={ApiError: render_api_error})
+        app = Starlette(routes=ingestion.routes, exception_handlers=EXCEPTION_HANDLERS)
         app.state.runtime = rt
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://clash") as client:
             body = (await client.get("/api/v1/ingestion/health")).json()
