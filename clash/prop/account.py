@@ -11,6 +11,7 @@ memory only. Everything that moves cash is written before the actor answers or g
 
 from __future__ import annotations
 
+import logging
 import math
 import zlib
 from collections.abc import Iterable
@@ -50,6 +51,8 @@ from clash.prop.tables import (
     Write,
 )
 from clash.store import Database
+
+log = logging.getLogger(__name__)
 
 
 class AccountDeps:
@@ -272,6 +275,10 @@ class PropAccount(Actor):
             snapshot=self._point(outcome.book, now) if outcome.fills else None,
         )
         await self.deps.writer.write(write)
+        log.info(
+            "admin %s by %s on account %s", op, admin, self.account_id,
+            extra={"account_id": self.account_id, "admin": admin, "op": op, "fills": len(outcome.fills)},
+        )
         self._adopt(write, outcome.book)
         return self.view(self.book, now)
 
@@ -371,6 +378,12 @@ class PropAccount(Actor):
     def _adopt(self, write: Write, book: AccountBook) -> None:
         """The write is committed: make it the actor's state."""
         assert write.account is not None
+        if book.status != self.book.status:
+            log.warning(
+                "account %s: %s -> %s", self.account_id, self.book.status, book.status,
+                extra={"account_id": self.account_id, "clone_id": self.row.clone_id,
+                       "status": book.status, "halt_reason": book.halt_reason},
+            )
         self.row, self.book, self.saved_positions = write.account, book, book.positions
         if write.snapshot is not None:
             self.last_snapshot = write.snapshot

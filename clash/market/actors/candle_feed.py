@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from clash.market import memory
+from clash.market.actors.common import record_failure
 from clash.market.candles import HOUR_MS, MINUTE_MS, Candle
 from clash.market.errors import DecodeError, SourceError
 from clash.market.hyperliquid import wire
@@ -251,11 +252,7 @@ class CandleFeed:
 
     async def _failed(self, exc: SourceError) -> None:
         """Count a failed fetch or a skipped payload on the candles channel."""
-        async with self.db.transaction() as tx:
-            await memory.record_failure(
-                tx, SOURCE, "candles_1m", self.now_ms(), f"{type(exc).__name__}: {exc}",
-                decode=isinstance(exc, DecodeError),
-            )
+        await record_failure(self.db, self.now_ms(), SOURCE, "candles_1m", exc)
 
 
 __all__ = ["CandleFeed", "SweepResult", "Track", "to_candle"]

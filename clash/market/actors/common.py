@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from clash.market import memory
 from clash.market.errors import DecodeError, SourceError
 from clash.market.messages import MarketPollResult
 from clash.store import Database
+
+log = logging.getLogger(__name__)
 
 
 async def attempt(
@@ -26,6 +29,11 @@ async def attempt(
 async def record_failure(
     db: Database, now_ms: int, source: str, channel: str, exc: Exception, count: int = 1
 ) -> None:
+    """Count the failure in the channel's health (and log it)."""
+    log.warning(
+        "%s %s failed: %s", source, channel, exc,
+        extra={"source": source, "channel": channel, "decode": isinstance(exc, DecodeError)},
+    )
     async with db.transaction() as tx:
         await memory.record_failure(
             tx, source, channel, now_ms, f"{type(exc).__name__}: {exc}",

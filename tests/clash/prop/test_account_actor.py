@@ -4,6 +4,7 @@ Every test runs inside `prop_runtime`, which asserts on exit that `db.check()` (
 `prop.ledger`: balances equal their ledger rows, positions equal the net of their fills) passes.
 """
 
+import logging
 from decimal import Decimal
 from pathlib import Path
 
@@ -196,7 +197,10 @@ async def test_a_max_drawdown_halt_is_permanent(tmp_path: Path):
         assert (await env.module.submit(account, long("a2", usd_size=100))).reason_code == "account_halted"
 
 
-async def test_a_liquidation_closes_at_market_and_leaves_the_rest(tmp_path: Path):
+async def test_a_liquidation_closes_at_market_and_leaves_the_rest(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, "clash.prop")
     async with prop_runtime(tmp_path) as env:
         account = await open_btc(env, limits=WIDE)
         result = await env.module.submit(account, long(symbol="ETH", usd_size=150_000, leverage=20))
@@ -215,6 +219,8 @@ async def test_a_liquidation_closes_at_market_and_leaves_the_rest(tmp_path: Path
         assert await rows(env, STATUS_REASONS, account) == [("liquidation",)]
         late = await env.module.submit(account, long("a2", usd_size=100))
         assert late.reason_code == "account_liquidated"
+        (record,) = [r for r in caplog.records if getattr(r, "status", None) == "liquidated"]
+        assert (record.levelname, record.account_id) == ("WARNING", account)
 
 
 async def test_a_backstop_liquidation_zeroes_the_account(tmp_path: Path):
@@ -278,7 +284,8 @@ async def test_a_price_outage_skips_marks_and_rejects_actions(tmp_path: Path):
         assert stats.restarts == 0
 
 
-async def test_admin_controls_write_audit_rows(tmp_path: Path):
+async def test_admin_controls_write_audit_rows(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, "clash.prop")
     async with prop_runtime(tmp_path) as env:
         account = await open_btc(env)
         await env.module.submit(account, long())
@@ -300,6 +307,10 @@ async def test_admin_controls_write_audit_rows(tmp_path: Path):
             ("bob", "kill", "active", "halted", 0),
         ]
         assert (await env.module.fills(account))[0].cause == "admin"
+        logged = [(r.op, r.admin, r.account_id) for r in caplog.records if hasattr(r, "op")]
+        assert logged == [(op, who, account) for who, op, *_ in audit]
+        (halt,) = [r for r in caplog.records if getattr(r, "status", None) == "halted"]
+        assert (halt.levelname, halt.halt_reason) == ("WARNING", "killed")
 
 
 async def test_finalize_freezes_the_result_and_stops_the_actor(tmp_path: Path):

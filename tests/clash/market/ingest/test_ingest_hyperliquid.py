@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import numpy as np
@@ -189,8 +190,9 @@ async def test_truncated_payload_is_counted_and_skipped(tmp_path, kit) -> None:
         assert counters[("hyperliquid", "funding")].consecutive_failures == 0
 
 
-async def test_server_errors_after_retries_count_as_failures(tmp_path, kit) -> None:
+async def test_server_errors_after_retries_count_as_failures(tmp_path, kit, caplog) -> None:
     T0_MS = kit.T0_MS
+    caplog.set_level(logging.WARNING, "clash.market")
     async with kit.world(tmp_path, autostart=False) as w:
         await w.ask(HYPERLIQUID, HlRefreshRegistry())
         w.faults.status["/info"] = 500
@@ -202,6 +204,8 @@ async def test_server_errors_after_retries_count_as_failures(tmp_path, kit) -> N
         counters = {(c.source, c.channel): c for c in await memory.health_counters(w.db)}
         assert counters[("hyperliquid", "funding")].errors_total == 1
         assert counters[("hyperliquid", "candles_1m")].errors_total == 3  # one per enabled asset
+        failed = [(r.source, r.channel) for r in caplog.records if hasattr(r, "channel")]
+        assert failed.count(("hyperliquid", "funding")) == 1 and len(failed) == 4
 
         del w.faults.status["/info"]
         assert (await w.ask(HYPERLIQUID, HlSweepCandles())).rows == 3 * 60
