@@ -28,7 +28,7 @@ _LINKED_SOURCES = frozenset({"polymarket", "defillama"})
 """Polymarket and DefiLlama rows are linked to a symbol by name, so any asset may ask for them."""
 
 
-class AssetInfo(msgspec.Struct, frozen=True, kw_only=True):
+class CatalogAsset(msgspec.Struct, frozen=True, kw_only=True):
     """One symbol as graph validation sees it."""
 
     symbol: str
@@ -48,24 +48,24 @@ class AssetInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AssetCatalog(Protocol):
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         """Every known symbol, delisted ones included (so validation can say "delisted")."""
         ...
 
 
-def perp(symbol: str, **kw: Any) -> AssetInfo:
-    return AssetInfo(symbol=symbol, is_spot=False, channels=kw.pop("channels", PERP_CAPABILITIES), **kw)
+def perp(symbol: str, **kw: Any) -> CatalogAsset:
+    return CatalogAsset(symbol=symbol, is_spot=False, channels=kw.pop("channels", PERP_CAPABILITIES), **kw)
 
 
-def spot(symbol: str, **kw: Any) -> AssetInfo:
-    return AssetInfo(symbol=symbol, is_spot=True, channels=kw.pop("channels", SPOT_CAPABILITIES), **kw)
+def spot(symbol: str, **kw: Any) -> CatalogAsset:
+    return CatalogAsset(symbol=symbol, is_spot=True, channels=kw.pop("channels", SPOT_CAPABILITIES), **kw)
 
 
 class StaticCatalog:
-    def __init__(self, assets: Iterable[AssetInfo]) -> None:
+    def __init__(self, assets: Iterable[CatalogAsset]) -> None:
         self._assets = {a.symbol: a for a in assets}
 
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         return dict(self._assets)
 
 
@@ -83,10 +83,10 @@ def sim_catalog(seed: int, enabled: Iterable[str]) -> StaticCatalog:
     return StaticCatalog(out)
 
 
-def from_registry(item: Any) -> AssetInfo:
-    """Convert a registry entry (clash.market.registry.AssetInfo or anything shaped like it)."""
+def from_registry(item: Any) -> CatalogAsset:
+    """Convert a registry entry (clash.market.AssetInfo or anything shaped like it)."""
     channels = {_REGISTRY_CHANNELS.get(c, c) for c in getattr(item, "channels", ())}
-    return AssetInfo(
+    return CatalogAsset(
         symbol=item.symbol,
         is_spot=bool(item.is_spot),
         enabled=bool(getattr(item, "enabled", True)),
@@ -105,7 +105,7 @@ class MarketCatalog:
     def __init__(self, source: Callable[[], Any]) -> None:
         self._source = source
 
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         found = self._source()
         if inspect.isawaitable(found):
             found = await found
@@ -120,7 +120,7 @@ class RuntimeCatalog:
         self._modules = modules
         self._fallback = fallback
 
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         market = self._modules.get("market")
         specs = getattr(market, "asset_specs", None)
         if specs is None:

@@ -22,7 +22,7 @@ from clash.clones.service import (
     EntitlementView,
     ForkResult,
     PipelineView,
-    Ref,
+    VersionRef,
     ValidationReport,
     Version,
     VersionSummary,
@@ -126,7 +126,7 @@ class ClonesModule:
         """For the runtime, dry runs and backtests (no access check): a version, default the latest."""
         return await service.published_version(self.db, clone_id, version)
 
-    async def diff(self, user: str | None, clone_id: int, a: Ref, b: Ref) -> StrategyDiff:
+    async def diff(self, user: str | None, clone_id: int, a: VersionRef, b: VersionRef) -> StrategyDiff:
         return await service.diff_refs(self.db, user, clone_id, a, b)
 
     async def fork(self, user: str, clone_id: int, *, version: int | None = None,

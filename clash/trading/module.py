@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Ref = int | Literal["draft", "latest"]
+VersionRef = int | Literal["draft", "latest"]
 RECENT_ROWS = 20
 DAY_MS = 86_400_000
 ENGINE_FAMILIES = ("anthropic", "rules", "scripted", "hold")
@@ -154,7 +154,7 @@ class TradingModule:
 
     # ------------------------------------------------------------ public API
 
-    async def compile(self, clone_id: int, ref: Ref = "draft", *, user: str | None = None) -> Compilation:
+    async def compile(self, clone_id: int, ref: VersionRef = "draft", *, user: str | None = None) -> Compilation:
         """Compile the draft (owner only), a published version, or the latest one. `user=None` is
         the runtime's own access (no check)."""
         clone, pipeline = await self._source(clone_id, ref, user)
@@ -164,7 +164,7 @@ class TradingModule:
         return Compilation(clone=clone, compiled=compiled, problems=problems)
 
     async def preview(self, clone_id: int, as_of_ms: int | None = None, account_id: str | None = None, *,
-                      ref: Ref = "draft", user: str | None = None) -> Preview:
+                      ref: VersionRef = "draft", user: str | None = None) -> Preview:
         """The context packet a decision round would get at `as_of_ms` (default now)."""
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
@@ -173,7 +173,7 @@ class TradingModule:
         return Preview(problems=c.problems, packet_sha256=digest(packet), packet_bytes=len(encode(packet)),
                        packet=packet)
 
-    async def latest_data(self, clone_id: int, symbol: str, *, ref: Ref = "draft", user: str | None = None,
+    async def latest_data(self, clone_id: int, symbol: str, *, ref: VersionRef = "draft", user: str | None = None,
                           as_of_ms: int | None = None) -> LatestData:
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
@@ -194,7 +194,7 @@ class TradingModule:
             raise TradingError("as_of_in_future", f"as_of_ms {as_of_ms} is after now ({now})")
         return as_of_ms
 
-    async def _source(self, clone_id: int, ref: Ref, user: str | None) -> tuple[CloneRef, Pipeline]:
+    async def _source(self, clone_id: int, ref: VersionRef, user: str | None) -> tuple[CloneRef, Pipeline]:
         reader = user if user is not None else await self.clones.clone_owner(clone_id)
         clone = await self.clones.get_clone(reader, clone_id)
         if ref == "draft":
@@ -348,7 +348,7 @@ class TradingModule:
 
     # ------------------------------------------------------------ decision runtime: dry run
 
-    async def dry_run(self, clone_id: int, *, user: str | None = None, ref: Ref = "draft") -> DryRun:
+    async def dry_run(self, clone_id: int, *, user: str | None = None, ref: VersionRef = "draft") -> DryRun:
         """Run the pipeline once for every candidate of every enabled branch, on a synthetic book at
         the default starting equity: dry-run rows only, no prop account touched."""
         c = await self.compile(clone_id, ref, user=user)

@@ -21,7 +21,7 @@ from clash.clones.entitlements import TierId, tiers
 from clash.clones.graph import Layout, Pipeline, decode_pipeline, errors
 from clash.clones.moderation import ProfileIn, Reason, ReportIn
 from clash.clones.module import ClonesModule
-from clash.clones.service import ClonePatch, Name, Note, Ref, ValidationReport
+from clash.clones.service import ClonePatch, Name, Note, VersionRef, ValidationReport
 from clash.http.auth import current_user, require_admin, require_user
 from clash.http.bodies import (
     check_name,
@@ -211,7 +211,7 @@ async def get_version(request: Request) -> Response:
     return json_response(await _clones(request).get_version(await current_user(request), _id(request), version))
 
 
-def _ref(request: Request, name: str) -> Ref:
+def _ref(request: Request, name: str) -> VersionRef:
     raw = request.query_params.get(name)
     if raw is None:
         raise ApiError(422, "invalid_query", f"{name} is required: a version number or 'draft'")

@@ -20,7 +20,7 @@ from clash.http.auth import require_admin, require_user
 from clash.http.bodies import decode_optional_body, json_response, query_int, query_str
 from clash.http.errors import ApiError
 from clash.prop.money import format_usd
-from clash.trading.module import Ref, TradingModule
+from clash.trading.module import VersionRef, TradingModule
 from clash.trading.records import (
     RUN_STATUSES,
     ActionRow,
@@ -255,7 +255,7 @@ async def _reader(request: Request) -> str | None:
     return await require_user(request)
 
 
-def _ref(request: Request) -> Ref:
+def _ref(request: Request) -> VersionRef:
     raw = request.query_params.get("version")
     if raw is None or raw in ("draft", "latest"):
         return raw or "draft"  # type: ignore[return-value]

@@ -23,7 +23,7 @@ from decimal import Decimal
 import msgspec
 import numpy as np
 
-from clash.market.hyperliquid.wire import AssetCtx, Bar, FundingRate
+from clash.market.hyperliquid.wire import AssetCtx, HlCandle, FundingRate
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -276,7 +276,7 @@ class SimMarket:
 
     def candles(
         self, coin: str, interval: str, start_ms: int, end_ms: int, *, limit: int | None = None
-    ) -> list[Bar]:
+    ) -> list[HlCandle]:
         """Candles overlapping [start_ms, end_ms], oldest first; the last one as of end_ms."""
         series, scale, vshare = self._route(coin)
         lo = max(start_ms, self.origin_ms)
@@ -303,7 +303,7 @@ class SimMarket:
         szd = self.sz_decimals(coin)
         out = []
         for k, t in enumerate(starts):
-            out.append(Bar(
+            out.append(HlCandle(
                 coin=coin,
                 interval=interval,
                 open_ms=int(t),
