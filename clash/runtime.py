@@ -75,7 +75,7 @@ async def boot(
     modules: Sequence[Module] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the store, migrate it, start every module's actors; stop them all on exit."""
-    from clash.ops.dead_letters import DeadLetterTable
+    from clash.ops import DeadLetterTable
 
     validate(config, secrets)
     clock = clock or LiveClock()

@@ -18,6 +18,8 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
+from clash.market import sim_universe
+
 Capability = Literal["candles", "indicators", "funding", "mids", "profiles", "polymarket", "defillama"]
 
 SPOT_CAPABILITIES: frozenset[str] = frozenset({"candles", "indicators", "mids", "polymarket", "defillama"})
@@ -72,15 +74,11 @@ class StaticCatalog:
 def sim_catalog(seed: int, enabled: Iterable[str]) -> StaticCatalog:
     """The simulator's universe (perps, and spot pairs named BASE/QUOTE as the registry names them),
     with `enabled` as the ingestion universe."""
-    from clash.market.sim.market import SimMarket
-
-    market = SimMarket(seed, 0)
     wanted = set(enabled)
-    out = [perp(p.name, enabled=p.name in wanted) for p in market.perps]
-    for pair in market.spots:
-        name = f"{market.token(pair.base).name}/{market.token(pair.quote).name}"
-        out.append(spot(name, enabled=name in wanted or pair.name in wanted))
-    return StaticCatalog(out)
+    return StaticCatalog(
+        (spot if a.is_spot else perp)(a.symbol, enabled=a.symbol in wanted or a.pair in wanted)
+        for a in sim_universe(seed)
+    )
 
 
 def from_registry(item: Any) -> CatalogAsset:

@@ -25,7 +25,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from clash.clones.catalog import CatalogAsset
-from clash.market.taxonomy import CATEGORIES, categorize, select
+from clash.market import CATEGORIES, categorize, select
 
 Source = Literal["hyperliquid", "polymarket", "defillama"]
 Profile = Literal["fast", "balanced", "deep"]

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -14,7 +15,6 @@ import msgspec
 from starlette.applications import Starlette
 
 from actors import Actor, Clock, Ref, System
-from clash.http.server import Server, listen
 from clash.market import memory
 from clash.market.actors.candle_feed import Progress
 from clash.market.actors.defillama import DefiLlamaSource
@@ -49,8 +49,11 @@ from clash.market.registry import AssetInfo, trending_symbols
 from clash.market.retry import RetryPolicy
 from clash.market.sim.app import create_sim_app
 from clash.market.sim.market import SimMarket
-from clash.runtime import Runtime
+from clash.market.sim.serving import SimServer
 from clash.store import Database
+
+if TYPE_CHECKING:
+    from clash.runtime import Runtime
 
 SUPERVISOR = "market"
 SIM = "market.sim"
@@ -95,7 +98,7 @@ class SimKeeper(Actor):
     """Stops the simulator's server gracefully when the system stops (hypercorn does not take
     being cancelled well). Spawned before the sources, so it stops after them."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: SimServer) -> None:
         self.server = server
 
     async def on_stop(self) -> None:
@@ -106,7 +109,7 @@ def serve_sim(system: System, clock: Clock, cfg: MarketConfig) -> tuple[str, Sta
     """Serve the simulator with hypercorn on loopback inside the system's task group; returns its
     base URL and app. The socket is bound before returning, so clients can connect at once."""
     app = create_sim_app(sim_market(cfg, clock.now_ms()), clock.now_ms)
-    server = Server(app, listen("127.0.0.1", cfg.sim_port))
+    server = SimServer(app, cfg.sim_port)
     system.start_soon(server.serve, name=SIM)
     system.spawn(SIM, lambda: SimKeeper(server))
     url = f"http://127.0.0.1:{server.port}"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
 
 from clash.ops.dead_letters import DeadLetterTable
 from clash.ops.heartbeats import HeartbeatRecorder
-from clash.runtime import Runtime
 from clash.store import Database
+
+if TYPE_CHECKING:
+    from clash.runtime import Runtime
 
 HEARTBEATS = "ops.heartbeats"
 

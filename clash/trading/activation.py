@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clash.clones.service import CloneError
-from clash.prop.manager import AccountNotFound
+from clash.clones import CloneError
+from clash.prop import AccountNotFound
 from clash.store import Database
 from clash.trading.errors import TradingError
 

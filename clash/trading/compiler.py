@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from clash.clones.catalog import CatalogAsset
-from clash.clones.graph import (
+from clash.clones import (
     CHANNELS,
     GRANULARITY_MINUTES,
     HYPERLIQUID_CHANNELS,
     AssetSelectionNode,
+    CatalogAsset,
     DataStreamConfig,
     DataStreamNode,
     Pipeline,
@@ -25,8 +25,7 @@ from clash.clones.graph import (
     encode_graph,
     resolve_retrieval,
 )
-from clash.market.defillama.metrics import CHAIN_SYMBOLS, PROTOCOL_SYMBOLS
-from clash.market.taxonomy import CATEGORIES, categorize, select
+from clash.market import CATEGORIES, CHAIN_SYMBOLS, PROTOCOL_SYMBOLS, categorize, select
 from clash.trading.packet import (
     Branch,
     BranchAsset,

@@ -9,15 +9,18 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from actors import Actor, Message
-from clash.clones.basic import ASSETS_ID, BasicChoices, build, stream_id
-from clash.clones.graph import (
+from clash.clones import (
+    ASSETS_ID,
     HYPERLIQUID_CHANNELS,
+    BasicChoices,
     DataStreamConfig,
     DataStreamNode,
     Edge,
     Pipeline,
     Position,
     TradingPromptNode,
+    build,
+    stream_id,
 )
 from clash.trading.config import DemoSettings
 from clash.trading.records import Activation

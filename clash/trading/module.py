@@ -17,17 +17,22 @@ import anyio
 import msgspec
 
 from actors import Clock
-from clash.clones.catalog import AssetCatalog
-from clash.clones.entitlements import check_entitlement
-from clash.clones.graph import Pipeline, errors, validate
-from clash.clones.service import CloneError
-from clash.prop.manager import AccountNotFound
+from clash.clones import (
+    AssetCatalog,
+    CloneError,
+    Pipeline,
+    check_entitlement,
+    graph_errors,
+    validate,
+)
+from clash.market import MemoryReader
+from clash.prop import AccountNotFound
 from clash.store import Database
 from clash.trading import context, records
 from clash.trading.artifacts import Artifacts, LocalObjectStore, ObjectStore
 from clash.trading.cache import ResponseCache
 from clash.trading.compiler import compile_pipeline
-from clash.trading.context import MarketMemory, MemoryReader
+from clash.trading.context import MarketMemory
 from clash.trading.config import TradingConfig
 from clash.trading.activation import check_activation
 from clash.trading.dry_run import dry_run
@@ -352,10 +357,10 @@ class TradingModule:
         """Run the pipeline once for every candidate of every enabled branch, on a synthetic book at
         the default starting equity: dry-run rows only, no prop account touched."""
         c = await self.compile(clone_id, ref, user=user)
-        broken = [p for p in errors(c.problems) if p.code not in ENTITLEMENT_CODES]
+        broken = [p for p in graph_errors(c.problems) if p.code not in ENTITLEMENT_CODES]
         if broken:
             raise TradingError("invalid_graph", "; ".join(p.message for p in broken))
-        denied = [p.message for p in errors(c.problems) if p.code in ENTITLEMENT_CODES]
+        denied = [p.message for p in graph_errors(c.problems) if p.code in ENTITLEMENT_CODES]
         return await dry_run(c, str(ref), denied, self.scheduler, self.rt.config.prop.limits.to_limits(), self.db,
                              self.clock.now_ms())
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from clash.prop.book import AccountBook
-from clash.prop.gates import Limits
+from clash.prop import AccountBook, Limits
 from clash.trading.packet import (
     AssetContext,
     BlockData,

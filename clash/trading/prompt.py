@@ -18,10 +18,7 @@ from decimal import Decimal
 
 import msgspec
 
-from clash.prop.book import AccountBook
-from clash.prop.fills import Position, unrealized_pnl_micro
-from clash.prop.gates import Limits
-from clash.prop.money import from_micro, plain
+from clash.prop import AccountBook, Limits, Position, from_micro, plain, unrealized_pnl_micro
 from clash.trading.actions import answer_schema
 from clash.trading.legal import ordered
 from clash.trading.tokens import estimate_tokens

@@ -31,12 +31,8 @@ import anyio
 import msgspec
 
 from actors import Actor, Message, Ref, Timer
-from clash.clones.catalog import AssetCatalog
-from clash.clones.entitlements import check_entitlement
-from clash.clones.graph import errors
-from clash.clones.service import CloneError
-from clash.prop.manager import PropError
-from clash.prop.messages import AccountSnapshot
+from clash.clones import AssetCatalog, CloneError, check_entitlement, graph_errors
+from clash.prop import AccountSnapshot, PropError
 from clash.trading import records, runner
 from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
@@ -381,7 +377,7 @@ class Pilot(Actor):
         ref = CloneRef(clone_id=clone.id, owner_id=clone.owner_id, name=clone.name, ref="version",
                        version=version.version, revision=None, model_strength=version.model_strength, tier=clone.tier)
         compiled = compile_pipeline(version.pipeline, assets)
-        problems = errors(check_entitlement(clone.tier, version.pipeline, version.model_strength, assets))
+        problems = graph_errors(check_entitlement(clone.tier, version.pipeline, version.model_strength, assets))
         return Plan(clone=ref, version=version.version, compiled=compiled, problems=[p.message for p in problems],
                     archived=clone.status != "active")
 

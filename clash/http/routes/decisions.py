@@ -19,9 +19,8 @@ from starlette.routing import Route
 from clash.http.auth import require_admin, require_user
 from clash.http.bodies import decode_optional_body, json_response, query_int, query_str
 from clash.http.errors import ApiError
-from clash.prop.money import format_usd
-from clash.trading.module import VersionRef, TradingModule
-from clash.trading.records import (
+from clash.prop import format_usd
+from clash.trading import (
     RUN_STATUSES,
     ActionRow,
     ArtifactPart,
@@ -31,6 +30,8 @@ from clash.trading.records import (
     Decision,
     Pause,
     RunRow,
+    TradingModule,
+    VersionRef,
 )
 
 PAGE_DEFAULT, PAGE_MAX = 50, 500

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from clash.http.auth import require_user
 from clash.http.bodies import json_response, query_int, query_str
 from clash.http.errors import ApiError
-from clash.trading.module import VersionRef, TradingModule
+from clash.trading import TradingModule, VersionRef
 
 
 def _trading(request: Request) -> TradingModule:

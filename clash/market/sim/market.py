@@ -579,3 +579,22 @@ def bucket_starts(interval: str, lo_ms: int, hi_ms: int) -> list[int]:
     while (nxt := bucket_end(interval, out[-1])) <= hi_ms:
         out.append(nxt)
     return out
+
+
+class SimAsset(msgspec.Struct, frozen=True, kw_only=True):
+    """One symbol of the simulator's universe: perps by name, spot pairs named BASE/QUOTE as the
+    registry names them (`pair` is the simulator's own pair name, e.g. `@107`)."""
+
+    symbol: str
+    is_spot: bool
+    pair: str
+
+
+def sim_universe(seed: int) -> list[SimAsset]:
+    """Every symbol the simulator seeded with `seed` lists, without generating any history."""
+    market = SimMarket(seed, 0)
+    out = [SimAsset(symbol=p.name, is_spot=False, pair=p.name) for p in market.perps]
+    for s in market.spots:
+        name = f"{market.token(s.base).name}/{market.token(s.quote).name}"
+        out.append(SimAsset(symbol=name, is_spot=True, pair=s.name))
+    return out

@@ -3,18 +3,18 @@
 import pytest
 
 from clash.clones.catalog import MarketCatalog, RuntimeCatalog, StaticCatalog, perp, sim_catalog
-from clash.market.registry import PERP_CHANNELS, SPOT_CHANNELS, CatalogAsset
+from clash.market.registry import PERP_CHANNELS, SPOT_CHANNELS, AssetInfo
 
 pytestmark = pytest.mark.anyio
 
 
 def registry_entries():
     return [
-        CatalogAsset(symbol="BTC", coin="BTC", kind="perp", asset_index=0, sz_decimals=5, max_leverage=40,
+        AssetInfo(symbol="BTC", coin="BTC", kind="perp", asset_index=0, sz_decimals=5, max_leverage=40,
                   is_spot=False, enabled=True, channels=PERP_CHANNELS),
-        CatalogAsset(symbol="HYPE/USDC", coin="@107", kind="spot", asset_index=10107, sz_decimals=2, max_leverage=1,
+        AssetInfo(symbol="HYPE/USDC", coin="@107", kind="spot", asset_index=10107, sz_decimals=2, max_leverage=1,
                   is_spot=True, enabled=True, channels=SPOT_CHANNELS),
-        CatalogAsset(symbol="OLD", coin="OLD", kind="perp", asset_index=1, sz_decimals=0, max_leverage=3,
+        AssetInfo(symbol="OLD", coin="OLD", kind="perp", asset_index=1, sz_decimals=0, max_leverage=3,
                   is_spot=False, enabled=False, delisted=True, channels=PERP_CHANNELS),
     ]
 
