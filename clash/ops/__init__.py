@@ -5,12 +5,11 @@ The contract: boot builds the system with a `DeadLetterTable` as its dead-letter
 tables and the heartbeat recorder are private to the package.
 """
 
-from clash.ops.dead_letters import DeadLetterRow, DeadLetterTable
+from clash.ops.dead_letters import DeadLetterTable
 from clash.ops.messages import OpsPing, OpsPong, RecordHeartbeats, WorkerStats
 from clash.ops.module import OpsModule
 
 __all__ = [
-    "DeadLetterRow",
     "DeadLetterTable",
     "OpsModule",
     "OpsPing",

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from clash.ops.dead_letters import DeadLetterTable
 from clash.ops.heartbeats import HeartbeatRecorder
 from clash.store import Database
 
@@ -25,7 +24,6 @@ class OpsModule:
 
     async def start(self, rt: Runtime) -> None:
         self.rt = rt
-        self.dead_letters = DeadLetterTable(rt.db)
         rt.system.supervisor("ops")
         rt.system.spawn(
             HEARTBEATS,
