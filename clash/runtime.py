@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from actors import Clock, LiveClock, System
 from clash.config import Config, Secrets, validate
@@ -28,6 +28,9 @@ class Module(Protocol):
         """Spawn the module's actors; its public API lives on the module object."""
 
 
+M = TypeVar("M", bound=Module)
+
+
 class Runtime:
     def __init__(
         self, config: Config, secrets: Secrets, clock: Clock, system: System, db: Database, data_dir: Path
@@ -39,10 +42,20 @@ class Runtime:
         self.db = db
         self.data_dir = data_dir
         self.artifacts_dir = data_dir / "artifacts"
-        self.modules: dict[str, Any] = {}
+        self.modules: dict[str, Module] = {}
 
-    def module(self, name: str) -> Any:
-        return self.modules[name]
+    def module(self, kind: type[M]) -> M:
+        """The started module of class `kind` (`rt.module(PropModule)`); LookupError if this boot
+        lacks it."""
+        found = self.find(kind)
+        if found is None:
+            raise LookupError(f"this boot has no {kind.name!r} module")
+        return found
+
+    def find(self, kind: type[M]) -> M | None:
+        """The started module of class `kind`, or None for a boot without it (tests boot subsets)."""
+        found = self.modules.get(kind.name)
+        return found if isinstance(found, kind) else None
 
 
 def product_modules() -> list[Module]:

@@ -3,7 +3,7 @@
 Graph validation asks one question of the market module: which symbols exist, can they be
 traded, and which data channels does each support. `AssetCatalog` is that question; the market
 module's registry answers it at run time (`MarketCatalog`), a static table answers it in tests
-and before the market module is up (`StaticCatalog`, `sim_catalog`).
+and on a boot without the market module (`StaticCatalog`, `sim_catalog`).
 
 Capabilities are coarse families, not storage tables: a graph channel needs one capability
 (`clash.clones.graph.HYPERLIQUID_CHANNELS`). The registry's own channel names map onto them
@@ -109,18 +109,3 @@ class MarketCatalog:
             found = await found
         items = found.values() if isinstance(found, Mapping) else found
         return {a.symbol: a for a in map(from_registry, items)}
-
-
-class RuntimeCatalog:
-    """The default: the market module's registry once it is running, else the simulator's universe."""
-
-    def __init__(self, modules: Mapping[str, Any], fallback: AssetCatalog) -> None:
-        self._modules = modules
-        self._fallback = fallback
-
-    async def assets(self) -> dict[str, CatalogAsset]:
-        market = self._modules.get("market")
-        specs = getattr(market, "asset_specs", None)
-        if specs is None:
-            return await self._fallback.assets()
-        return await MarketCatalog(specs).assets()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from actors import Clock
 from clash.clones import basic, moderation, service
-from clash.clones.catalog import AssetCatalog, RuntimeCatalog, sim_catalog
+from clash.clones.catalog import AssetCatalog, MarketCatalog, sim_catalog
 from clash.clones.diff import StrategyDiff
 from clash.clones.entitlements import Tier
 from clash.clones.graph import Layout, Pipeline
@@ -27,6 +27,7 @@ from clash.clones.service import (
     Version,
     VersionSummary,
 )
+from clash.market import MarketModule
 from clash.store import Database
 
 if TYPE_CHECKING:
@@ -44,9 +45,16 @@ class ClonesModule:
         db.register_check("clones", service.check_invariants)
 
     async def start(self, rt: Runtime) -> None:
-        market = rt.config.market
-        fallback = sim_catalog(market.sim_seed, market.hyperliquid.assets)
-        self.attach(rt.db, rt.clock, self._catalog or RuntimeCatalog(rt.modules, fallback))
+        """Graph validation asks the market module's registry, or the simulator's universe on a
+        boot without a market module."""
+        market = rt.find(MarketModule)
+        if self._catalog is not None:
+            catalog: AssetCatalog = self._catalog
+        elif market is not None:
+            catalog = MarketCatalog(market.asset_specs)
+        else:
+            catalog = sim_catalog(rt.config.market.sim_seed, rt.config.market.hyperliquid.assets)
+        self.attach(rt.db, rt.clock, catalog)
 
     def attach(self, db: Database, clock: Clock, catalog: AssetCatalog) -> None:
         """Bind to a store, a clock and a catalog (boot does it through `start`; tests directly)."""

@@ -203,7 +203,7 @@ def spawn_sources(
 
 
 class MarketModule:
-    """`rt.module("market")`: market memory for other modules. Every `as_of_ms` read returns only
+    """`rt.module(MarketModule)`: market memory for other modules. Every `as_of_ms` read returns only
     rows known at that instant (see clash.market.memory)."""
 
     name = "market"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import msgspec
 
 from actors import ActorStopped, Message
+from clash.market import MarketModule
 from clash.prop import tables
 from clash.prop.book import open_account
 from clash.prop.config import PropConfig
@@ -57,7 +58,7 @@ class PropModule:
         self.db = rt.db
         self.clock = rt.clock
         self.config: PropConfig = rt.config.prop
-        market = rt.modules.get("market")
+        market = rt.find(MarketModule)
         self.prices: PriceSource = self._prices or (MarketPrices(market) if market else NoPrices())
         self.manager = PropManager(rt.system, rt.db, self.prices, self.config)
         await self.manager.start()

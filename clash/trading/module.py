@@ -20,13 +20,14 @@ from actors import Clock
 from clash.clones import (
     AssetCatalog,
     CloneError,
+    ClonesModule,
     Pipeline,
     check_entitlement,
     graph_errors,
     validate,
 )
-from clash.market import MemoryReader
-from clash.prop import AccountNotFound
+from clash.market import MarketModule, MemoryReader
+from clash.prop import AccountNotFound, PropModule
 from clash.store import Database
 from clash.trading import context, records
 from clash.trading.artifacts import Artifacts, LocalObjectStore, ObjectStore
@@ -106,7 +107,7 @@ class TradingModule:
         db.register_check("trading.decisions", records.check_decisions)
 
     async def start(self, rt: Runtime) -> None:
-        self.attach(rt.clock, rt.module("clones"), rt.modules.get("prop"), self._memory or MemoryReader(rt.db),
+        self.attach(rt.clock, rt.module(ClonesModule), rt.find(PropModule), self._memory or MemoryReader(rt.db),
                     self._catalog)
         await self.start_runtime(rt)
 
@@ -116,7 +117,7 @@ class TradingModule:
         if cfg.demo_clone and cfg.demo is not None:
             check_settings(cfg.demo)
         self.rt, self.config, self.db = rt, cfg, rt.db
-        self.market = rt.modules.get("market")
+        self.market = rt.find(MarketModule)
         self.writer = RecordWriter(rt.db)
         self.answers = SqliteAnswerStore(rt.db, self.writer, rt.clock.now_ms)
         self.cache = ResponseCache(cfg.cache_max_entries, self.answers)
@@ -148,7 +149,7 @@ class TradingModule:
             demo = cfg.demo
             rt.system.spawn("trading.demo", lambda: DemoSetup(self, demo), supervisor=SUPERVISOR)
 
-    def attach(self, clock: Clock, clones: Any, prop: Any, memory: MarketMemory,
+    def attach(self, clock: Clock, clones: ClonesModule, prop: PropModule | None, memory: MarketMemory,
                catalog: AssetCatalog | None = None) -> None:
         """Bind to the clock, the clones module, the prop module (or None) and market memory."""
         self.clock = clock

@@ -30,9 +30,10 @@ from typing import Any
 import anyio
 import msgspec
 
-from actors import Actor, Message, Ref, Timer
-from clash.clones import AssetCatalog, CloneError, check_entitlement, graph_errors
-from clash.prop import AccountSnapshot, PropError
+from actors import Actor, Message, Ref, System, Timer
+from clash.clones import AssetCatalog, CloneError, ClonesModule, check_entitlement, graph_errors
+from clash.market import MarketModule
+from clash.prop import AccountSnapshot, PropError, PropModule
 from clash.trading import records, runner
 from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
@@ -167,11 +168,11 @@ class Pauses:
 class Scheduler:
     """What every pilot shares: dependencies, leases, pauses, and the runs in flight."""
 
-    system: Any
+    system: System
     writer: RecordWriter
-    clones: Any
-    prop: Any
-    market: Any
+    clones: ClonesModule
+    prop: PropModule | None
+    market: MarketModule | None
     catalog: AssetCatalog
     config: TradingConfig
     deps: RunDeps

@@ -47,11 +47,11 @@ class World:
 
     @property
     def clones(self) -> Any:
-        return self.rt.module("clones")
+        return self.rt.module(ClonesModule)
 
     @property
     def prop(self) -> Any:
-        return self.rt.module("prop")
+        return self.rt.module(PropModule)
 
     async def publish(self, owner: str = "ada", name: str = "Trend", assets: Sequence[str] = ASSETS,
                       profile: str = "balanced", cadence: int | None = None, tier: str | None = None,

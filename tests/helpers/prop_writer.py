@@ -66,7 +66,7 @@ async def prop_runtime(
     async with boot(settings, Secrets(), clock, [OpsModule(), PropModule(prices)]) as rt:
         if isinstance(clock, VirtualClock):
             await clock.settle()
-        yield PropEnv(rt.module("prop"), rt.system, clock, rt.db, prices, rt)
+        yield PropEnv(rt.module(PropModule), rt.system, clock, rt.db, prices, rt)
         if check:
             report = await rt.db.check()
             assert report.ok, report.problems

@@ -111,7 +111,7 @@ async def trading_world(tmp_path: Path, *, warm_s: float = 30 * 60, market: Mark
         await clock.advance(0)
         if warm_s:
             await clock.advance(warm_s)
-        yield World(rt, clock, rt.module("clones"), rt.module("trading"), rt.module("prop"), prices)
+        yield World(rt, clock, rt.module(ClonesModule), rt.module(TradingModule), rt.module(PropModule), prices)
         report = await rt.db.check()
         assert report.ok, report.problems
 

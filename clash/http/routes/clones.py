@@ -80,7 +80,7 @@ class BasicView(msgspec.Struct, frozen=True):
 
 
 def _clones(request: Request) -> ClonesModule:
-    return request.app.state.runtime.module("clones")
+    return request.app.state.runtime.module(ClonesModule)
 
 
 def _id(request: Request) -> int:

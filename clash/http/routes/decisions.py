@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from clash.http.auth import require_admin, require_user
 from clash.http.bodies import decode_optional_body, json_response, query_int, query_str
+from clash.clones import ClonesModule
 from clash.http.errors import ApiError
 from clash.prop import format_usd
 from clash.trading import (
@@ -245,7 +246,7 @@ class PausesView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _trading(request: Request) -> TradingModule:
-    return request.app.state.runtime.module("trading")
+    return request.app.state.runtime.module(TradingModule)
 
 
 async def _reader(request: Request) -> str | None:
@@ -340,7 +341,7 @@ async def admin_clone(request: Request) -> Response:
     trading = _trading(request)
     if op == "pause":
         return json_response(PauseView.of(await trading.pause_clone(clone_id, admin, body.reason)))
-    await request.app.state.runtime.module("clones").clone_owner(clone_id)  # 404 like pause
+    await request.app.state.runtime.module(ClonesModule).clone_owner(clone_id)  # 404 like pause
     await trading.resume_clone(clone_id, admin, body.reason)
     return json_response(PauseView(scope="clone", name=str(clone_id), paused=False))
 

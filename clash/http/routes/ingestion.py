@@ -20,7 +20,7 @@ _COLORS = {"ok": "#1a7f37", "stale": "#9a6700", "failing": "#cf222e", "disabled"
 
 
 def _market(request: Request) -> MarketModule:
-    return request.app.state.runtime.module("market")
+    return request.app.state.runtime.module(MarketModule)
 
 
 async def health(request: Request) -> Response:

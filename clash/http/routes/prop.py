@@ -284,7 +284,7 @@ class EquityBody(msgspec.Struct, frozen=True):
 
 
 def _module(request: Request) -> PropModule:
-    return request.app.state.runtime.module("prop")
+    return request.app.state.runtime.module(PropModule)
 
 
 async def _readable(request: Request) -> tuple[PropModule, AccountRow]:

@@ -18,7 +18,7 @@ from clash.trading import TradingModule, VersionRef
 
 
 def _trading(request: Request) -> TradingModule:
-    return request.app.state.runtime.module("trading")
+    return request.app.state.runtime.module(TradingModule)
 
 
 def _ref(request: Request) -> VersionRef:

@@ -47,7 +47,7 @@ async def clones(tmp_path, clock) -> AsyncIterator[ClonesModule]:
 @pytest.fixture
 async def client(clones) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
-    app.state.runtime = SimpleNamespace(module={"clones": clones}.__getitem__)
+    app.state.runtime = SimpleNamespace(module={ClonesModule: clones}.__getitem__)
     app.state.identity = DevHeaderIdentity()
     app.state.admin_token = "admin-secret"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://clash") as c:

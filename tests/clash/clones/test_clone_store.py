@@ -88,7 +88,7 @@ async def test_the_module_boots_in_the_runtime_on_the_simulator_universe(tmp_pat
         config, system=msgspec.structs.replace(config.system, data_dir=str(tmp_path / "var")))
     clock = VirtualClock(EPOCH_2026)
     async with boot(config, Secrets(admin_token="t"), clock, [ClonesModule()]) as rt:
-        clones = rt.module("clones")
+        clones = rt.module(ClonesModule)
         await clock.advance(42)
         clone = await clones.create_clone("ada", "Booted")
         assert clone.created_at_ms == clock.now_ms()
