@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from actors import Clock, LiveClock, System
 from clash.config import Config, Secrets, validate
@@ -16,19 +16,57 @@ log = logging.getLogger(__name__)
 
 
 class Module(Protocol):
-    """A product module as boot sees it: its migrations package and how it starts."""
+    """A product module as boot sees it: the module's class itself (`PropModule`), or the class
+    with options for its start (`using(PropModule, prices=...)`)."""
 
-    name: str
-    package: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def package(self) -> str:
+        """Where its migrations live."""
+        ...
 
     def register_checks(self, db: Database) -> None:
         """Register the module's invariant checks (`clash db check` runs them too)."""
 
-    async def start(self, rt: Runtime) -> None:
-        """Spawn the module's actors; its public API lives on the module object."""
+    async def start(self, rt: Runtime) -> Any:
+        """Spawn the module's actors and return its public API object, constructed complete."""
 
 
-M = TypeVar("M", bound=Module)
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+M = TypeVar("M", bound=Named)
+
+
+class Using:
+    """A module class with keyword options for its `start` classmethod."""
+
+    def __init__(self, kind: Module, options: dict[str, Any]) -> None:
+        self.kind = kind
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+    @property
+    def package(self) -> str:
+        return self.kind.package
+
+    def register_checks(self, db: Database) -> None:
+        self.kind.register_checks(db)
+
+    async def start(self, rt: Runtime) -> Any:
+        return await self.kind.start(rt, **self.options)  # type: ignore[call-arg]
+
+
+def using(kind: Module, **options: Any) -> Using:
+    """`kind` started with `options` (tests inject fakes: `using(TradingModule, decider=...)`)."""
+    return Using(kind, options)
 
 
 class Runtime:
@@ -42,7 +80,8 @@ class Runtime:
         self.db = db
         self.data_dir = data_dir
         self.artifacts_dir = data_dir / "artifacts"
-        self.modules: dict[str, Module] = {}
+        self.modules: dict[str, Any] = {}
+        """Each started module's public API object, by module name."""
 
     def module(self, kind: type[M]) -> M:
         """The started module of class `kind` (`rt.module(PropModule)`); LookupError if this boot
@@ -61,7 +100,7 @@ class Runtime:
 def product_modules() -> list[Module]:
     from clash.modules import MODULES
 
-    return [factory() for factory in MODULES]
+    return list(MODULES)
 
 
 def register_checks(db: Database, modules: Sequence[Module]) -> None:
@@ -106,8 +145,7 @@ async def boot(
             rt = Runtime(config, secrets, clock, system, db, data_dir)
             rt.artifacts_dir.mkdir(parents=True, exist_ok=True)
             for module in modules:
-                rt.modules[module.name] = module
-                await module.start(rt)
+                rt.modules[module.name] = await module.start(rt)
             names = [m.name for m in modules]
             context = {"modules": names, "db": str(db.path)}
             log.info("modules started: %s", ", ".join(names), extra=context)

@@ -38,29 +38,26 @@ class ClonesModule:
     name = "clones"
     package = "clash.clones"
 
-    def __init__(self, catalog: AssetCatalog | None = None) -> None:
-        self._catalog = catalog
-
-    def register_checks(self, db: Database) -> None:
-        db.register_check("clones", service.check_invariants)
-
-    async def start(self, rt: Runtime) -> None:
-        """Graph validation asks the market module's registry, or the simulator's universe on a
-        boot without a market module."""
-        market = rt.find(MarketModule)
-        if self._catalog is not None:
-            catalog: AssetCatalog = self._catalog
-        elif market is not None:
-            catalog = MarketCatalog(market.asset_specs)
-        else:
-            catalog = sim_catalog(rt.config.market.sim_seed, rt.config.market.hyperliquid.assets)
-        self.attach(rt.db, rt.clock, catalog)
-
-    def attach(self, db: Database, clock: Clock, catalog: AssetCatalog) -> None:
-        """Bind to a store, a clock and a catalog (boot does it through `start`; tests directly)."""
+    def __init__(self, db: Database, clock: Clock, catalog: AssetCatalog) -> None:
         self.db = db
         self.clock = clock
         self.catalog = catalog
+
+    @staticmethod
+    def register_checks(db: Database) -> None:
+        db.register_check("clones", service.check_invariants)
+
+    @classmethod
+    async def start(cls, rt: Runtime, *, catalog: AssetCatalog | None = None) -> ClonesModule:
+        """Graph validation asks `catalog`, else the market module's registry, else (a boot without
+        a market module) the simulator's universe."""
+        if catalog is None:
+            market = rt.find(MarketModule)
+            if market is not None:
+                catalog = MarketCatalog(market.asset_specs)
+            else:
+                catalog = sim_catalog(rt.config.market.sim_seed, rt.config.market.hyperliquid.assets)
+        return cls(rt.db, rt.clock, catalog)
 
     def _now(self) -> int:
         return self.clock.now_ms()

@@ -124,7 +124,7 @@ async def with_sources(config: Config, work: Work, *, progress: ProgressBar | No
 
     clock = LiveClock()
     cfg = config.market
-    db = await open_database(config, clock, [MarketModule()])
+    db = await open_database(config, clock, [MarketModule])
     try:
         async with System(clock) as system:
             transport = None

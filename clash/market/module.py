@@ -209,24 +209,33 @@ class MarketModule:
     name = "market"
     package = "clash.market"
 
-    def __init__(self) -> None:
-        self.refs: dict[str, Ref] = {}
-        self.sim_url: str | None = None
-        self.sim_app: Starlette | None = None
+    def __init__(self, db: Database, clock: Clock, config: MarketConfig) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.specs = channel_specs(config)
 
-    def register_checks(self, db: Database) -> None:
+    @staticmethod
+    def register_checks(db: Database) -> None:
         db.register_check("market.candles", memory.inverted_candles)
 
-    async def start(self, rt: Runtime) -> None:
+    @classmethod
+    async def start(cls, rt: Runtime, *, in_process_sim: bool = False) -> MarketModule:
+        """Spawn the sources; on `source = "sim"` serve the simulator on loopback first (or, with
+        `in_process_sim`, talk to it in-process over an ASGI transport: tests)."""
         cfg = rt.config.market
-        self.db, self.clock, self.config = rt.db, rt.clock, cfg
-        self.specs = channel_specs(cfg)
-        if cfg.source == "sim":
-            self.sim_url, self.sim_app = serve_sim(rt.system, rt.clock, cfg)
-            endpoints = sim_endpoints(self.sim_url)
-        else:
+        transport: httpx.AsyncBaseTransport | None = None
+        if cfg.source != "sim":
             endpoints = live_endpoints(cfg)
-        self.refs = spawn_sources(rt.system, rt.db, rt.clock, cfg, endpoints, artifacts_dir=rt.artifacts_dir)
+        elif in_process_sim:
+            app = create_sim_app(sim_market(cfg, rt.clock.now_ms()), rt.clock.now_ms)
+            transport = httpx.ASGITransport(app)
+            endpoints = sim_endpoints("http://sim")
+        else:
+            endpoints = sim_endpoints(serve_sim(rt.system, rt.clock, cfg)[0])
+        spawn_sources(rt.system, rt.db, rt.clock, cfg, endpoints, artifacts_dir=rt.artifacts_dir,
+                      transport=transport)
+        return cls(rt.db, rt.clock, cfg)
 
     # ------------------------------------------------------------ prices and specs (prop)
 

@@ -64,7 +64,7 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
     async with module.db.read() as r:
         if await r.fetchval("SELECT 1 FROM trading_activations WHERE demo = 1"):
             return None
-    listed = module.rt.config.market.hyperliquid.assets
+    listed = module.listed
     wanted = [s for s in settings.assets if s in listed]
     if not wanted:
         raise ValueError(f"none of trading.demo.assets {settings.assets} is a market asset ({listed})")

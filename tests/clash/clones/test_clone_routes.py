@@ -35,9 +35,8 @@ async def clock() -> VirtualClock:
 async def clones(tmp_path, clock) -> AsyncIterator[ClonesModule]:
     db = await Database.open(tmp_path / "clash.db")
     await db.migrate(discover_migrations(["clash.clones"]), now_ms=clock.now_ms())
-    module = ClonesModule()
-    module.register_checks(db)
-    module.attach(db, clock, CATALOG)
+    ClonesModule.register_checks(db)
+    module = ClonesModule(db, clock, CATALOG)
     yield module
     report = await db.check()
     await db.close()

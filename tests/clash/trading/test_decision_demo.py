@@ -20,7 +20,7 @@ from clash.prop.module import PropModule
 from clash.runtime import Runtime, boot
 from clash.trading.module import TradingModule
 
-from tests.helpers.decision_world import START, InProcessMarket, decision_world
+from tests.helpers.decision_world import IN_PROCESS_MARKET, START, decision_world
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ async def default_runtime(tmp_path: Path, start: float = START) -> AsyncIterator
     cfg = msgspec.structs.replace(cfg, system=msgspec.structs.replace(cfg.system, data_dir=str(tmp_path / "var")),
                                   market=msgspec.structs.replace(cfg.market, hyperliquid=hl))
     clock = VirtualClock(start)
-    modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
+    modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
     async with boot(cfg, Secrets(), clock, modules) as rt:
         await clock.settle()
         yield rt, clock
