@@ -6,6 +6,8 @@ import ast
 import importlib
 from pathlib import Path
 
+import pytest
+
 import clash
 
 ROOT = Path(clash.__file__).parent
@@ -67,3 +69,15 @@ def test_every_product_package_publishes_its_api() -> None:
 def test_no_module_imports_another_modules_internals() -> None:
     found = violations()
     assert not found, "\n".join([f"{len(found)} cross-module internal imports:", *found])
+
+
+@pytest.mark.anyio
+async def test_a_boot_hands_out_its_modules_by_class(runtime) -> None:
+    from clash.market import MarketModule
+    from clash.ops import OpsModule
+
+    ops = runtime.module(OpsModule)
+    assert isinstance(ops, OpsModule) and ops.db is runtime.db
+    assert runtime.find(MarketModule) is None  # this boot has only ops
+    with pytest.raises(LookupError, match="market"):
+        runtime.module(MarketModule)
