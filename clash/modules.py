@@ -4,6 +4,7 @@ from clash.clones import ClonesModule
 from clash.market import MarketModule
 from clash.ops import OpsModule
 from clash.prop import PropModule
+from clash.runtime import Module
 from clash.trading import TradingModule
 
-MODULES = [OpsModule, MarketModule, ClonesModule, PropModule, TradingModule]
+MODULES: list[Module] = [OpsModule, MarketModule, ClonesModule, PropModule, TradingModule]

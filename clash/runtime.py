@@ -34,12 +34,7 @@ class Module(Protocol):
         """Spawn the module's actors and return its public API object, constructed complete."""
 
 
-class Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-M = TypeVar("M", bound=Named)
+M = TypeVar("M")
 
 
 class Using:
@@ -88,13 +83,12 @@ class Runtime:
         lacks it."""
         found = self.find(kind)
         if found is None:
-            raise LookupError(f"this boot has no {kind.name!r} module")
+            raise LookupError(f"this boot has no {kind.__name__}")
         return found
 
     def find(self, kind: type[M]) -> M | None:
         """The started module of class `kind`, or None for a boot without it (tests boot subsets)."""
-        found = self.modules.get(kind.name)
-        return found if isinstance(found, kind) else None
+        return next((m for m in self.modules.values() if isinstance(m, kind)), None)
 
 
 def product_modules() -> list[Module]:

@@ -39,8 +39,6 @@ from clash.store import Database, Session
 if TYPE_CHECKING:
     from clash.runtime import Runtime
 
-__all__ = ["AccountFinalized", "AccountNotFound", "PropError", "PropModule"]
-
 _LIMIT_FIELDS = set(Limits.__struct_fields__)
 
 

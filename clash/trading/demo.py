@@ -69,6 +69,8 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
     if not wanted:
         raise ValueError(f"none of trading.demo.assets {settings.assets} is a market asset ({listed})")
     clones, prop = module.clones, module.prop
+    if prop is None:
+        raise ValueError("the demo clone needs the prop module")
     owned = await clones.list_clones(DEMO_OWNER)
     clone = owned[0] if owned else await clones.create_clone(DEMO_OWNER, settings.name)
     if not clone.latest_version:

@@ -257,6 +257,8 @@ class Scheduler:
         return await self.memo.get(now_ms, "facts", self._facts)
 
     async def _facts(self) -> dict[str, AssetFacts]:
+        if self.market is None:
+            raise RuntimeError("decision runs need the market module")
         specs = await self.market.asset_specs()
         return {s: AssetFacts(symbol=s, sz_decimals=a.sz_decimals, max_leverage=a.max_leverage, is_spot=a.is_spot,
                               enabled=a.enabled and not a.delisted) for s, a in specs.items()}
@@ -405,6 +407,8 @@ class Pilot(Actor):
             for b, a in due:
                 refuse(b, a, "entitlement_denied", "entitlement", "; ".join(plan.problems))
             return await self.svc.record(refused)
+        if self.svc.prop is None:
+            raise RuntimeError("an activated account needs the prop module")
         try:
             snapshot = await self.svc.prop.snapshot(self.account_id)
         except PropError as exc:

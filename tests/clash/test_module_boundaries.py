@@ -79,5 +79,5 @@ async def test_a_boot_hands_out_its_modules_by_class(runtime) -> None:
     ops = runtime.module(OpsModule)
     assert isinstance(ops, OpsModule) and ops.db is runtime.db
     assert runtime.find(MarketModule) is None  # this boot has only ops
-    with pytest.raises(LookupError, match="market"):
+    with pytest.raises(LookupError, match="MarketModule"):
         runtime.module(MarketModule)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 import socket
+from typing import cast
 
 import anyio
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.typing import ASGIFramework
+from starlette.applications import Starlette
 
 
 class SimServer:
     """The simulator's app on `127.0.0.1:port`; `stop()` lets hypercorn finish open requests."""
 
-    def __init__(self, app: ASGIFramework, port: int) -> None:
+    def __init__(self, app: Starlette, port: int) -> None:
         self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -32,7 +34,7 @@ class SimServer:
         config.accesslog = None
         config.errorlog = logging.getLogger("hypercorn.error")
         try:
-            await serve(self.app, config, shutdown_trigger=self._shutdown.wait)
+            await serve(cast(ASGIFramework, self.app), config, shutdown_trigger=self._shutdown.wait)
         finally:
             self._stopped.set()
 
