@@ -10,7 +10,14 @@ Everything else (`account`, `tables`, `manager`, `prices` internals) is private 
 
 from clash.prop.book import AccountBook, open_account
 from clash.prop.config import LimitsConfig, PropConfig
-from clash.prop.fills import AssetSpec, CashEntry, Fill, Position, notional_micro, unrealized_pnl_micro
+from clash.prop.fills import (
+    AssetSpec,
+    CashEntry,
+    Fill,
+    Position,
+    notional_micro,
+    unrealized_pnl_micro,
+)
 from clash.prop.gates import DEFAULT_LIMITS, Action, ActionKind, Limits
 from clash.prop.manager import AccountFinalized, AccountNotFound, PropError
 from clash.prop.messages import (

@@ -40,13 +40,13 @@ from clash.prop.messages import (
 )
 from clash.prop.prices import PriceSource, PriceUnavailable
 from clash.prop.tables import (
-    SubmittedAction,
     AdminRow,
+    EquityPoint,
     FillRow,
     LedgerRow,
-    EquityPoint,
     OrderRow,
     StatusRow,
+    SubmittedAction,
     Write,
 )
 from clash.store import Database

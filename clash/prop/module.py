@@ -19,7 +19,7 @@ from clash.prop.book import open_account
 from clash.prop.config import PropConfig
 from clash.prop.fills import Position
 from clash.prop.gates import Action, Limits
-from clash.prop.manager import AccountFinalized, AccountNotFound, PropError, PropManager
+from clash.prop.manager import AccountFinalized, AccountNotFound, PropManager
 from clash.prop.messages import (
     AccountKind,
     AccountRow,

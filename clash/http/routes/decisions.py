@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from clash.clones import ClonesModule
 from clash.http.auth import require_admin, require_user
 from clash.http.bodies import decode_optional_body, json_response, query_int, query_str
-from clash.clones import ClonesModule
 from clash.http.errors import ApiError
 from clash.prop import format_usd
 from clash.trading import (

@@ -30,9 +30,9 @@ from clash.prop import (
     Position,
     PropModule,
     format_usd,
-    notional_micro as position_notional_micro,
     unrealized_pnl_micro,
 )
+from clash.prop import notional_micro as position_notional_micro
 
 T = TypeVar("T")
 

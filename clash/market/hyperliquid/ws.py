@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidURI, WebSocketException
 
 from clash.market.hyperliquid import wire
-from clash.market.hyperliquid.wire import HlCandle, DecodeError
+from clash.market.hyperliquid.wire import DecodeError, HlCandle
 
 MAINNET_WS_URL = "wss://api.hyperliquid.xyz/ws"
 _PING = wire.encode(wire.Ping()).decode()

@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from clash.market.hyperliquid import wire
 from clash.market.hyperliquid.rest import WeightBudget, request_weight, response_weight
-from clash.market.hyperliquid.wire import HlCandle, DecodeError
+from clash.market.hyperliquid.wire import DecodeError, HlCandle
 from clash.market.sim.market import (
     INTERVAL_MINUTES,
     INTERVALS,

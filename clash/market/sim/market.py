@@ -23,7 +23,7 @@ from decimal import Decimal
 import msgspec
 import numpy as np
 
-from clash.market.hyperliquid.wire import AssetCtx, HlCandle, FundingRate
+from clash.market.hyperliquid.wire import AssetCtx, FundingRate, HlCandle
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clash.clones.catalog import MarketCatalog, StaticCatalog, perp, sim_catalog
+from clash.clones.catalog import MarketCatalog, sim_catalog
 from clash.market.registry import PERP_CHANNELS, SPOT_CHANNELS, AssetInfo
 
 pytestmark = pytest.mark.anyio
