@@ -56,7 +56,7 @@ class Using:
         self.kind.register_checks(db)
 
     async def start(self, rt: Runtime) -> Any:
-        return await self.kind.start(rt, **self.options)  # type: ignore[call-arg]
+        return await self.kind.start(rt, **self.options)
 
 
 def using(kind: Module, **options: Any) -> Using:
@@ -75,7 +75,7 @@ class Runtime:
         self.db = db
         self.data_dir = data_dir
         self.artifacts_dir = data_dir / "artifacts"
-        self.modules: dict[str, Any] = {}
+        self.modules: dict[str, object] = {}
         """Each started module's public API object, by module name."""
 
     def module(self, kind: type[M]) -> M:
