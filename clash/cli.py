@@ -224,7 +224,7 @@ def parser() -> argparse.ArgumentParser:
     backup.set_defaults(handler=cmd_db)
 
     try:
-        from clash.market.cli import add_ingest_commands
+        from clash.market import add_ingest_commands
     except ImportError:
         pass
     else:

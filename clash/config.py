@@ -21,9 +21,9 @@ import msgspec
 from msgspec import Meta
 
 from clash.logs import LogFormat, LogLevel
-from clash.market.config import MarketConfig
-from clash.prop.config import PropConfig
-from clash.trading.config import TradingConfig
+from clash.market import MarketConfig
+from clash.prop import PropConfig
+from clash.trading import TradingConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "default.toml"

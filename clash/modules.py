@@ -1,9 +1,10 @@
 """The product's modules, in start order (a module may use the ones before it)."""
 
-from clash.clones.module import ClonesModule
-from clash.market.module import MarketModule
-from clash.ops.module import OpsModule
-from clash.prop.module import PropModule
-from clash.trading.module import TradingModule
+from clash.clones import ClonesModule
+from clash.market import MarketModule
+from clash.ops import OpsModule
+from clash.prop import PropModule
+from clash.runtime import Module
+from clash.trading import TradingModule
 
-MODULES = [OpsModule, MarketModule, ClonesModule, PropModule, TradingModule]
+MODULES: list[Module] = [OpsModule, MarketModule, ClonesModule, PropModule, TradingModule]

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from actors import Clock, LiveClock, System
 from clash.config import Config, Secrets, validate
@@ -16,16 +16,52 @@ log = logging.getLogger(__name__)
 
 
 class Module(Protocol):
-    """A product module as boot sees it: its migrations package and how it starts."""
+    """A product module as boot sees it: the module's class itself (`PropModule`), or the class
+    with options for its start (`using(PropModule, prices=...)`)."""
 
-    name: str
-    package: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def package(self) -> str:
+        """Where its migrations live."""
+        ...
 
     def register_checks(self, db: Database) -> None:
         """Register the module's invariant checks (`clash db check` runs them too)."""
 
-    async def start(self, rt: Runtime) -> None:
-        """Spawn the module's actors; its public API lives on the module object."""
+    async def start(self, rt: Runtime) -> Any:
+        """Spawn the module's actors and return its public API object, constructed complete."""
+
+
+M = TypeVar("M")
+
+
+class Using:
+    """A module class with keyword options for its `start` classmethod."""
+
+    def __init__(self, kind: Module, options: dict[str, Any]) -> None:
+        self.kind = kind
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+    @property
+    def package(self) -> str:
+        return self.kind.package
+
+    def register_checks(self, db: Database) -> None:
+        self.kind.register_checks(db)
+
+    async def start(self, rt: Runtime) -> Any:
+        return await self.kind.start(rt, **self.options)
+
+
+def using(kind: Module, **options: Any) -> Using:
+    """`kind` started with `options` (tests inject fakes: `using(TradingModule, decider=...)`)."""
+    return Using(kind, options)
 
 
 class Runtime:
@@ -39,16 +75,26 @@ class Runtime:
         self.db = db
         self.data_dir = data_dir
         self.artifacts_dir = data_dir / "artifacts"
-        self.modules: dict[str, Any] = {}
+        self.modules: dict[str, object] = {}
+        """Each started module's public API object, by module name."""
 
-    def module(self, name: str) -> Any:
-        return self.modules[name]
+    def module(self, kind: type[M]) -> M:
+        """The started module of class `kind` (`rt.module(PropModule)`); LookupError if this boot
+        lacks it."""
+        found = self.find(kind)
+        if found is None:
+            raise LookupError(f"this boot has no {kind.__name__}")
+        return found
+
+    def find(self, kind: type[M]) -> M | None:
+        """The started module of class `kind`, or None for a boot without it (tests boot subsets)."""
+        return next((m for m in self.modules.values() if isinstance(m, kind)), None)
 
 
 def product_modules() -> list[Module]:
     from clash.modules import MODULES
 
-    return [factory() for factory in MODULES]
+    return list(MODULES)
 
 
 def register_checks(db: Database, modules: Sequence[Module]) -> None:
@@ -75,7 +121,7 @@ async def boot(
     modules: Sequence[Module] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the store, migrate it, start every module's actors; stop them all on exit."""
-    from clash.ops.dead_letters import DeadLetterTable
+    from clash.ops import DeadLetterTable
 
     validate(config, secrets)
     clock = clock or LiveClock()
@@ -93,8 +139,7 @@ async def boot(
             rt = Runtime(config, secrets, clock, system, db, data_dir)
             rt.artifacts_dir.mkdir(parents=True, exist_ok=True)
             for module in modules:
-                rt.modules[module.name] = module
-                await module.start(rt)
+                rt.modules[module.name] = await module.start(rt)
             names = [m.name for m in modules]
             context = {"modules": names, "db": str(db.path)}
             log.info("modules started: %s", ", ".join(names), extra=context)

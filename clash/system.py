@@ -12,8 +12,7 @@ from pathlib import Path
 from actors import Clock, LiveClock
 from clash.config import Config, Secrets
 from clash.datadir import RunInfo, data_dir_lock, run_file
-from clash.http.app import create_app
-from clash.http.server import Server, listen
+from clash.http import Server, create_app, listen
 from clash.runtime import Runtime, boot
 
 log = logging.getLogger(__name__)

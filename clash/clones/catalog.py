@@ -3,7 +3,7 @@
 Graph validation asks one question of the market module: which symbols exist, can they be
 traded, and which data channels does each support. `AssetCatalog` is that question; the market
 module's registry answers it at run time (`MarketCatalog`), a static table answers it in tests
-and before the market module is up (`StaticCatalog`, `sim_catalog`).
+and on a boot without the market module (`StaticCatalog`, `sim_catalog`).
 
 Capabilities are coarse families, not storage tables: a graph channel needs one capability
 (`clash.clones.graph.HYPERLIQUID_CHANNELS`). The registry's own channel names map onto them
@@ -18,6 +18,8 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
+from clash.market import sim_universe
+
 Capability = Literal["candles", "indicators", "funding", "mids", "profiles", "polymarket", "defillama"]
 
 SPOT_CAPABILITIES: frozenset[str] = frozenset({"candles", "indicators", "mids", "polymarket", "defillama"})
@@ -28,7 +30,7 @@ _LINKED_SOURCES = frozenset({"polymarket", "defillama"})
 """Polymarket and DefiLlama rows are linked to a symbol by name, so any asset may ask for them."""
 
 
-class AssetInfo(msgspec.Struct, frozen=True, kw_only=True):
+class CatalogAsset(msgspec.Struct, frozen=True, kw_only=True):
     """One symbol as graph validation sees it."""
 
     symbol: str
@@ -48,45 +50,41 @@ class AssetInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AssetCatalog(Protocol):
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         """Every known symbol, delisted ones included (so validation can say "delisted")."""
         ...
 
 
-def perp(symbol: str, **kw: Any) -> AssetInfo:
-    return AssetInfo(symbol=symbol, is_spot=False, channels=kw.pop("channels", PERP_CAPABILITIES), **kw)
+def perp(symbol: str, **kw: Any) -> CatalogAsset:
+    return CatalogAsset(symbol=symbol, is_spot=False, channels=kw.pop("channels", PERP_CAPABILITIES), **kw)
 
 
-def spot(symbol: str, **kw: Any) -> AssetInfo:
-    return AssetInfo(symbol=symbol, is_spot=True, channels=kw.pop("channels", SPOT_CAPABILITIES), **kw)
+def spot(symbol: str, **kw: Any) -> CatalogAsset:
+    return CatalogAsset(symbol=symbol, is_spot=True, channels=kw.pop("channels", SPOT_CAPABILITIES), **kw)
 
 
 class StaticCatalog:
-    def __init__(self, assets: Iterable[AssetInfo]) -> None:
+    def __init__(self, assets: Iterable[CatalogAsset]) -> None:
         self._assets = {a.symbol: a for a in assets}
 
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         return dict(self._assets)
 
 
 def sim_catalog(seed: int, enabled: Iterable[str]) -> StaticCatalog:
     """The simulator's universe (perps, and spot pairs named BASE/QUOTE as the registry names them),
     with `enabled` as the ingestion universe."""
-    from clash.market.sim.market import SimMarket
-
-    market = SimMarket(seed, 0)
     wanted = set(enabled)
-    out = [perp(p.name, enabled=p.name in wanted) for p in market.perps]
-    for pair in market.spots:
-        name = f"{market.token(pair.base).name}/{market.token(pair.quote).name}"
-        out.append(spot(name, enabled=name in wanted or pair.name in wanted))
-    return StaticCatalog(out)
+    return StaticCatalog(
+        (spot if a.is_spot else perp)(a.symbol, enabled=a.symbol in wanted or a.pair in wanted)
+        for a in sim_universe(seed)
+    )
 
 
-def from_registry(item: Any) -> AssetInfo:
-    """Convert a registry entry (clash.market.registry.AssetInfo or anything shaped like it)."""
+def from_registry(item: Any) -> CatalogAsset:
+    """Convert a registry entry (clash.market.AssetInfo or anything shaped like it)."""
     channels = {_REGISTRY_CHANNELS.get(c, c) for c in getattr(item, "channels", ())}
-    return AssetInfo(
+    return CatalogAsset(
         symbol=item.symbol,
         is_spot=bool(item.is_spot),
         enabled=bool(getattr(item, "enabled", True)),
@@ -105,24 +103,9 @@ class MarketCatalog:
     def __init__(self, source: Callable[[], Any]) -> None:
         self._source = source
 
-    async def assets(self) -> dict[str, AssetInfo]:
+    async def assets(self) -> dict[str, CatalogAsset]:
         found = self._source()
         if inspect.isawaitable(found):
             found = await found
         items = found.values() if isinstance(found, Mapping) else found
         return {a.symbol: a for a in map(from_registry, items)}
-
-
-class RuntimeCatalog:
-    """The default: the market module's registry once it is running, else the simulator's universe."""
-
-    def __init__(self, modules: Mapping[str, Any], fallback: AssetCatalog) -> None:
-        self._modules = modules
-        self._fallback = fallback
-
-    async def assets(self) -> dict[str, AssetInfo]:
-        market = self._modules.get("market")
-        specs = getattr(market, "asset_specs", None)
-        if specs is None:
-            return await self._fallback.assets()
-        return await MarketCatalog(specs).assets()

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 import msgspec
 
-from clash.clones.catalog import AssetInfo
+from clash.clones.catalog import CatalogAsset
 from clash.clones.graph import Pipeline, Problem, active_assets
 
 TierId = Literal["starter", "builder", "pro"]
@@ -88,7 +88,7 @@ def check_active_assets(t: Tier | str, symbols: list[str]) -> list[Problem]:
 
 
 def check_entitlement(
-    t: Tier | str, pipeline: Pipeline, model_strength: str, assets: Mapping[str, AssetInfo]
+    t: Tier | str, pipeline: Pipeline, model_strength: str, assets: Mapping[str, CatalogAsset]
 ) -> list[Problem]:
     """The tier's limits against a pipeline: active asset count and model strength.
 

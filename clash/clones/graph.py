@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal, TypeAlias
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from clash.clones.catalog import AssetInfo
-from clash.market.taxonomy import CATEGORIES, categorize, select
+from clash.clones.catalog import CatalogAsset
+from clash.market import CATEGORIES, categorize, select
 
 Source = Literal["hyperliquid", "polymarket", "defillama"]
 Profile = Literal["fast", "balanced", "deep"]
@@ -433,7 +433,7 @@ def _decode_node(raw: msgspec.Raw, index: int, problems: list[Problem]) -> Node 
 # ---------------------------------------------------------------- asset universe
 
 
-def selection_symbols(config: AssetSelectionConfig, assets: Mapping[str, AssetInfo]) -> list[str]:
+def selection_symbols(config: AssetSelectionConfig, assets: Mapping[str, CatalogAsset]) -> list[str]:
     """Format A's effective trade universe of one asset block: tradable symbols only."""
     universe = [s for s, a in assets.items() if a.tradable]
     categories = [c for c in (*config.high_level_categories, *config.subcategories) if c in CATEGORIES]
@@ -443,7 +443,7 @@ def selection_symbols(config: AssetSelectionConfig, assets: Mapping[str, AssetIn
     return [p.symbol for p in picked]
 
 
-def active_assets(p: Pipeline, assets: Mapping[str, AssetInfo]) -> list[str]:
+def active_assets(p: Pipeline, assets: Mapping[str, CatalogAsset]) -> list[str]:
     """Symbols a clone may trade: enabled asset blocks that feed an enabled trading prompt."""
     prompts = {n.id for n in p.nodes if isinstance(n, TradingPromptNode) and n.config.enabled}
     out: dict[str, None] = {}
@@ -518,7 +518,7 @@ def _assigned_profile(selection: AssetSelectionConfig | None, symbol: str) -> Pr
 # ---------------------------------------------------------------- validation
 
 
-def validate(p: Pipeline, assets: Mapping[str, AssetInfo]) -> list[Problem]:
+def validate(p: Pipeline, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
     """Structure, then each node against the registry. Entitlements are checked separately
     (`clash.clones.entitlements.check_entitlement`) because they depend on the clone's tier."""
     out: list[Problem] = []
@@ -595,7 +595,7 @@ def _unconnected(node_id: str, message: str) -> Problem:
     return Problem(node_id=node_id, field="edges", code="unconnected_node", message=message, severity="warning")
 
 
-def _symbol_problem(node_id: str, field: str, symbol: str, assets: Mapping[str, AssetInfo],
+def _symbol_problem(node_id: str, field: str, symbol: str, assets: Mapping[str, CatalogAsset],
                     *, must_trade: bool = True) -> Problem | None:
     info = assets.get(symbol)
     if info is None:
@@ -613,7 +613,7 @@ def _symbol_problem(node_id: str, field: str, symbol: str, assets: Mapping[str, 
     return None
 
 
-def _check_selection(n: AssetSelectionNode, assets: Mapping[str, AssetInfo]) -> list[Problem]:
+def _check_selection(n: AssetSelectionNode, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
     c, out = n.config, []
     for field, values, allowed in (("config.highLevelCategories", c.high_level_categories, HIGH_LEVEL_CATEGORIES),
                                    ("config.subcategories", c.subcategories, SUBCATEGORIES)):
@@ -643,7 +643,7 @@ def _check_selection(n: AssetSelectionNode, assets: Mapping[str, AssetInfo]) -> 
     return out
 
 
-def _connected_assets(p: Pipeline, stream_id: str, assets: Mapping[str, AssetInfo]) -> list[str]:
+def _connected_assets(p: Pipeline, stream_id: str, assets: Mapping[str, CatalogAsset]) -> list[str]:
     out: dict[str, None] = {}
     for target in p.targets_of(stream_id):
         node = p.node(target)
@@ -656,7 +656,7 @@ def _capability(c: DataStreamConfig) -> str:
     return HYPERLIQUID_CHANNELS[c.channel] if c.source == "hyperliquid" else c.source
 
 
-def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, AssetInfo]) -> list[Problem]:
+def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
     c, out = n.config, []
     if c.channel not in CHANNELS[c.source]:
         return [Problem(node_id=n.id, field="config.channel", code="unknown_channel",
@@ -708,7 +708,7 @@ def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, AssetInfo
     return out
 
 
-def _check_prompt(p: Pipeline, n: TradingPromptNode, assets: Mapping[str, AssetInfo]) -> list[Problem]:
+def _check_prompt(p: Pipeline, n: TradingPromptNode, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
     c, out = n.config, []
     if c.coverage_mode == "asset_specific_only" and not c.asset_overrides:
         out.append(Problem(node_id=n.id, field="config.assetOverrides", code="missing_asset_overrides",

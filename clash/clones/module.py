@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from actors import Clock
 from clash.clones import basic, moderation, service
-from clash.clones.catalog import AssetCatalog, RuntimeCatalog, sim_catalog
+from clash.clones.catalog import AssetCatalog, MarketCatalog, sim_catalog
 from clash.clones.diff import StrategyDiff
 from clash.clones.entitlements import Tier
 from clash.clones.graph import Layout, Pipeline
@@ -22,11 +22,12 @@ from clash.clones.service import (
     EntitlementView,
     ForkResult,
     PipelineView,
-    Ref,
+    VersionRef,
     ValidationReport,
     Version,
     VersionSummary,
 )
+from clash.market import MarketModule
 from clash.store import Database
 
 if TYPE_CHECKING:
@@ -37,22 +38,26 @@ class ClonesModule:
     name = "clones"
     package = "clash.clones"
 
-    def __init__(self, catalog: AssetCatalog | None = None) -> None:
-        self._catalog = catalog
-
-    def register_checks(self, db: Database) -> None:
-        db.register_check("clones", service.check_invariants)
-
-    async def start(self, rt: Runtime) -> None:
-        market = rt.config.market
-        fallback = sim_catalog(market.sim_seed, market.hyperliquid.assets)
-        self.attach(rt.db, rt.clock, self._catalog or RuntimeCatalog(rt.modules, fallback))
-
-    def attach(self, db: Database, clock: Clock, catalog: AssetCatalog) -> None:
-        """Bind to a store, a clock and a catalog (boot does it through `start`; tests directly)."""
+    def __init__(self, db: Database, clock: Clock, catalog: AssetCatalog) -> None:
         self.db = db
         self.clock = clock
         self.catalog = catalog
+
+    @staticmethod
+    def register_checks(db: Database) -> None:
+        db.register_check("clones", service.check_invariants)
+
+    @classmethod
+    async def start(cls, rt: Runtime, *, catalog: AssetCatalog | None = None) -> ClonesModule:
+        """Graph validation asks `catalog`, else the market module's registry, else (a boot without
+        a market module) the simulator's universe."""
+        if catalog is None:
+            market = rt.find(MarketModule)
+            if market is not None:
+                catalog = MarketCatalog(market.asset_specs)
+            else:
+                catalog = sim_catalog(rt.config.market.sim_seed, rt.config.market.hyperliquid.assets)
+        return cls(rt.db, rt.clock, catalog)
 
     def _now(self) -> int:
         return self.clock.now_ms()
@@ -126,7 +131,7 @@ class ClonesModule:
         """For the runtime, dry runs and backtests (no access check): a version, default the latest."""
         return await service.published_version(self.db, clone_id, version)
 
-    async def diff(self, user: str | None, clone_id: int, a: Ref, b: Ref) -> StrategyDiff:
+    async def diff(self, user: str | None, clone_id: int, a: VersionRef, b: VersionRef) -> StrategyDiff:
         return await service.diff_refs(self.db, user, clone_id, a, b)
 
     async def fork(self, user: str, clone_id: int, *, version: int | None = None,

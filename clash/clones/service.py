@@ -18,7 +18,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from clash.clones import entitlements
-from clash.clones.catalog import AssetInfo
+from clash.clones.catalog import CatalogAsset
 from clash.clones.diff import Snapshot, StrategyDiff, diff
 from clash.clones.entitlements import DEFAULT_MODEL_STRENGTH, DEFAULT_TIER, ModelStrength, Tier, TierId
 from clash.clones.graph import (
@@ -253,7 +253,7 @@ def content_hash(parent_hash: str, graph: str, layout: str, model_strength: str)
 
 
 def check_pipeline(tier: Tier, pipeline: Pipeline, model_strength: str,
-                   assets: Mapping[str, AssetInfo]) -> list[Problem]:
+                   assets: Mapping[str, CatalogAsset]) -> list[Problem]:
     """Everything a save checks: structure, registry, entitlement."""
     return [*validate(pipeline, assets), *entitlements.check_entitlement(tier, pipeline, model_strength, assets)]
 
@@ -352,7 +352,7 @@ async def clone_owner(db: Database, clone_id: int) -> str:
 # ---------------------------------------------------------------- drafts
 
 
-def _view(clone_id: int, d: _Draft, tier: Tier, assets: Mapping[str, AssetInfo]) -> PipelineView:
+def _view(clone_id: int, d: _Draft, tier: Tier, assets: Mapping[str, CatalogAsset]) -> PipelineView:
     p = d.pipeline
     return PipelineView(
         clone_id=clone_id, revision=d.revision, base=d.base, model_strength=d.model_strength, saved_by=d.saved_by,
@@ -361,7 +361,7 @@ def _view(clone_id: int, d: _Draft, tier: Tier, assets: Mapping[str, AssetInfo])
     )
 
 
-async def get_pipeline(db: Database, user: str, clone_id: int, assets: Mapping[str, AssetInfo]) -> PipelineView:
+async def get_pipeline(db: Database, user: str, clone_id: int, assets: Mapping[str, CatalogAsset]) -> PipelineView:
     """The draft with its current problems (the registry may have moved since it was saved)."""
     async with db.read() as r:
         require_owner(await load_clone(r, clone_id), user)
@@ -369,7 +369,7 @@ async def get_pipeline(db: Database, user: str, clone_id: int, assets: Mapping[s
 
 
 async def validate_pipeline(db: Database, user: str, clone_id: int, p: Pipeline,
-                            assets: Mapping[str, AssetInfo]) -> ValidationReport:
+                            assets: Mapping[str, CatalogAsset]) -> ValidationReport:
     async with db.read() as r:
         require_owner(await load_clone(r, clone_id), user)
         tier = await _tier(r, clone_id)
@@ -386,7 +386,7 @@ def _check_revision(d: _Draft, expected: int | None) -> None:
 
 
 async def save_pipeline(db: Database, now_ms: int, user: str, clone_id: int, p: Pipeline,
-                        assets: Mapping[str, AssetInfo], *, expected_revision: int | None = None) -> PipelineView:
+                        assets: Mapping[str, CatalogAsset], *, expected_revision: int | None = None) -> PipelineView:
     """Replace the draft's graph and layout; refused with every problem when any is an error."""
     async with db.transaction() as tx:
         await _owned_active(tx, clone_id, user)
@@ -406,7 +406,7 @@ async def _write_draft(tx: Transaction, clone_id: int, p: Pipeline, user: str, n
 
 
 async def save_layout(db: Database, now_ms: int, user: str, clone_id: int, layout: Layout,
-                      assets: Mapping[str, AssetInfo], *, expected_revision: int | None = None) -> PipelineView:
+                      assets: Mapping[str, CatalogAsset], *, expected_revision: int | None = None) -> PipelineView:
     """Canvas moves: only the layout changes, so only its references are checked."""
     async with db.transaction() as tx:
         await _owned_active(tx, clone_id, user)
@@ -419,7 +419,7 @@ async def save_layout(db: Database, now_ms: int, user: str, clone_id: int, layou
 
 
 async def reset_draft(db: Database, now_ms: int, user: str, clone_id: int, version: int,
-                      assets: Mapping[str, AssetInfo]) -> PipelineView:
+                      assets: Mapping[str, CatalogAsset]) -> PipelineView:
     """Start editing again from one of this clone's versions."""
     async with db.transaction() as tx:
         await _owned_active(tx, clone_id, user)
@@ -436,7 +436,7 @@ async def reset_draft(db: Database, now_ms: int, user: str, clone_id: int, versi
 
 
 async def publish(db: Database, now_ms: int, user: str, clone_id: int, note: str,
-                  assets: Mapping[str, AssetInfo]) -> Version:
+                  assets: Mapping[str, CatalogAsset]) -> Version:
     """Freeze the draft as the next numbered version, chained to the version it was edited from."""
     async with db.transaction() as tx:
         clone = await _owned_active(tx, clone_id, user)
@@ -496,10 +496,10 @@ async def published_version(db: Database, clone_id: int, version: int | None = N
         return await _load_version(r, clone_id, number)
 
 
-Ref = int | str
+VersionRef = int | str
 
 
-async def _snapshot(r: Reader, clone: Clone, user: str | None, ref: Ref) -> Snapshot:
+async def _snapshot(r: Reader, clone: Clone, user: str | None, ref: VersionRef) -> Snapshot:
     if ref == "draft":
         require_owner(clone, user or "")
         d = await _draft(r, clone.id)
@@ -510,7 +510,7 @@ async def _snapshot(r: Reader, clone: Clone, user: str | None, ref: Ref) -> Snap
     return Snapshot(ref=str(ref), pipeline=v.pipeline, model_strength=v.model_strength)
 
 
-async def diff_refs(db: Database, user: str | None, clone_id: int, a: Ref, b: Ref) -> StrategyDiff:
+async def diff_refs(db: Database, user: str | None, clone_id: int, a: VersionRef, b: VersionRef) -> StrategyDiff:
     async with db.read() as r:
         clone = _readable(await load_clone(r, clone_id), user)
         return diff(await _snapshot(r, clone, user, a), await _snapshot(r, clone, user, b))
@@ -520,7 +520,7 @@ async def diff_refs(db: Database, user: str | None, clone_id: int, a: Ref, b: Re
 
 
 async def fork(db: Database, now_ms: int, user: str, clone_id: int, version: int | None, name: str | None,
-               assets: Mapping[str, AssetInfo]) -> ForkResult:
+               assets: Mapping[str, CatalogAsset]) -> ForkResult:
     """A new clone owned by `user`, its draft copied from a version (default: the latest; the
     owner may fork an unpublished draft). Attribution is permanent: `forked_from` on the clone,
     and the first version it publishes is chained to the source version's hash."""
@@ -552,13 +552,13 @@ async def fork(db: Database, now_ms: int, user: str, clone_id: int, version: int
 # ---------------------------------------------------------------- entitlements
 
 
-async def get_entitlement(db: Database, user: str, clone_id: int, assets: Mapping[str, AssetInfo]) -> EntitlementView:
+async def get_entitlement(db: Database, user: str, clone_id: int, assets: Mapping[str, CatalogAsset]) -> EntitlementView:
     async with db.read() as r:
         require_owner(await load_clone(r, clone_id), user)
         return await _entitlement(r, clone_id, assets)
 
 
-async def _entitlement(s: Session, clone_id: int, assets: Mapping[str, AssetInfo]) -> EntitlementView:
+async def _entitlement(s: Session, clone_id: int, assets: Mapping[str, CatalogAsset]) -> EntitlementView:
     tier_id, source, reason, by, at = await s.fetchone(
         "SELECT tier, source, reason, granted_by, granted_at_ms FROM clone_entitlement_grants WHERE clone_id = ?"
         " ORDER BY id DESC LIMIT 1", (clone_id,))
@@ -573,7 +573,7 @@ async def _entitlement(s: Session, clone_id: int, assets: Mapping[str, AssetInfo
 
 
 async def grant_tier(db: Database, now_ms: int, clone_id: int, tier: str, *, source: str, granted_by: str,
-                     reason: str, assets: Mapping[str, AssetInfo]) -> EntitlementView:
+                     reason: str, assets: Mapping[str, CatalogAsset]) -> EntitlementView:
     """Set a clone's tier (economy purchases, admins). A downgrade does not rewrite the draft: the
     returned problems say what no longer fits, and every later check enforces the new tier."""
     if tier not in entitlements.TIER_IDS:

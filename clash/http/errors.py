@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from clash.clones.service import CloneError
-from clash.prop.module import AccountFinalized, AccountNotFound
-from clash.trading.module import TradingError
+from clash.clones import CloneError
+from clash.prop import AccountFinalized, AccountNotFound
+from clash.trading import TradingError
 
 log = logging.getLogger(__name__)
 

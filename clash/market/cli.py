@@ -15,14 +15,13 @@ import functools
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 import httpx
 import msgspec
 
 from actors import LiveClock, Ref, System
-from clash.config import Config, load_config
 from clash.market.candles import DAY_MS
 from clash.market.messages import (
     DefiLlamaPoll,
@@ -47,7 +46,9 @@ from clash.market.module import (
     spawn_sources,
 )
 from clash.market.sim.app import create_sim_app
-from clash.runtime import open_database
+
+if TYPE_CHECKING:
+    from clash.config import Config
 
 SOURCES = ("hyperliquid", "polymarket", "defillama")
 POLLS: dict[str, tuple[str, list[Any]]] = {
@@ -105,6 +106,8 @@ def add_ingest_commands(subparsers: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from clash.config import load_config  # the composition root imports this module's package
+
     config = load_config(getattr(args, "config", None))
     data_dir = getattr(args, "data_dir", None)
     if data_dir is not None:
@@ -117,9 +120,11 @@ Work = Callable[[dict[str, Ref], LiveClock], Awaitable[int]]
 
 async def with_sources(config: Config, work: Work, *, progress: ProgressBar | None = None) -> int:
     """Open and migrate the database, spawn the market actors with timers off, run `work`."""
+    from clash.runtime import open_database
+
     clock = LiveClock()
     cfg = config.market
-    db = await open_database(config, clock, [MarketModule()])
+    db = await open_database(config, clock, [MarketModule])
     try:
         async with System(clock) as system:
             transport = None

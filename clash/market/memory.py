@@ -832,3 +832,35 @@ async def inverted_candles(r: Reader) -> list[str]:
         )
         problems += [f"{table} {symbol} at {t_ms}: open/close outside low..high" for symbol, t_ms in rows]
     return problems
+
+
+class MemoryReader:
+    """The as-of reads other modules make of market memory (trading's context packets), one method
+    per read function above."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def candles(self, symbol: str, interval: Interval, as_of_ms: int, limit: int) -> list[Candle]:
+        return await candles(self.db, symbol, interval, as_of_ms, limit)
+
+    async def indicators(self, symbol: str, as_of_ms: int, limit: int) -> list[IndicatorRow]:
+        return await indicators(self.db, symbol, as_of_ms, limit)
+
+    async def funding(self, symbol: str, as_of_ms: int, limit: int) -> list[FundingRow]:
+        return await funding(self.db, symbol, as_of_ms, limit)
+
+    async def settled_funding(self, symbol: str, as_of_ms: int, limit: int) -> list[SettledFunding]:
+        return await settled_funding(self.db, symbol, as_of_ms, limit)
+
+    async def profile(self, symbol: str, as_of_ms: int) -> AssetProfile | None:
+        return await profile(self.db, symbol, as_of_ms)
+
+    async def polymarket_context(self, symbol: str | None, as_of_ms: int) -> PolymarketContext:
+        return await polymarket_context(self.db, symbol, as_of_ms)
+
+    async def macro_context(self, symbol: str | None, as_of_ms: int) -> list[MacroObservation]:
+        return await macro_context(self.db, symbol, as_of_ms)
+
+    async def latest_prices(self, symbols: Iterable[str], as_of_ms: int) -> dict[str, tuple[Decimal, int]]:
+        return await latest_prices(self.db, symbols, as_of_ms)

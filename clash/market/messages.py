@@ -8,7 +8,7 @@ from __future__ import annotations
 import msgspec
 
 from actors import Message
-from clash.market.hyperliquid.wire import Bar
+from clash.market.hyperliquid.wire import HlCandle
 
 
 class MarketPollResult(msgspec.Struct, frozen=True):
@@ -60,7 +60,7 @@ class HlBackfill(Message, frozen=True):
 
 
 class HlStreamCandles(Message, frozen=True):
-    bars: list[Bar]
+    bars: list[HlCandle]
 
 
 class HlStreamMids(Message, frozen=True):

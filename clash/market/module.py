@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -14,7 +15,6 @@ import msgspec
 from starlette.applications import Starlette
 
 from actors import Actor, Clock, Ref, System
-from clash.http.server import Server, listen
 from clash.market import memory
 from clash.market.actors.candle_feed import Progress
 from clash.market.actors.defillama import DefiLlamaSource
@@ -49,8 +49,11 @@ from clash.market.registry import AssetInfo, trending_symbols
 from clash.market.retry import RetryPolicy
 from clash.market.sim.app import create_sim_app
 from clash.market.sim.market import SimMarket
-from clash.runtime import Runtime
+from clash.market.sim.serving import SimServer
 from clash.store import Database
+
+if TYPE_CHECKING:
+    from clash.runtime import Runtime
 
 SUPERVISOR = "market"
 SIM = "market.sim"
@@ -95,7 +98,7 @@ class SimKeeper(Actor):
     """Stops the simulator's server gracefully when the system stops (hypercorn does not take
     being cancelled well). Spawned before the sources, so it stops after them."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: SimServer) -> None:
         self.server = server
 
     async def on_stop(self) -> None:
@@ -106,7 +109,7 @@ def serve_sim(system: System, clock: Clock, cfg: MarketConfig) -> tuple[str, Sta
     """Serve the simulator with hypercorn on loopback inside the system's task group; returns its
     base URL and app. The socket is bound before returning, so clients can connect at once."""
     app = create_sim_app(sim_market(cfg, clock.now_ms()), clock.now_ms)
-    server = Server(app, listen("127.0.0.1", cfg.sim_port))
+    server = SimServer(app, cfg.sim_port)
     system.start_soon(server.serve, name=SIM)
     system.spawn(SIM, lambda: SimKeeper(server))
     url = f"http://127.0.0.1:{server.port}"
@@ -200,30 +203,39 @@ def spawn_sources(
 
 
 class MarketModule:
-    """`rt.module("market")`: market memory for other modules. Every `as_of_ms` read returns only
+    """`rt.module(MarketModule)`: market memory for other modules. Every `as_of_ms` read returns only
     rows known at that instant (see clash.market.memory)."""
 
     name = "market"
     package = "clash.market"
 
-    def __init__(self) -> None:
-        self.refs: dict[str, Ref] = {}
-        self.sim_url: str | None = None
-        self.sim_app: Starlette | None = None
+    def __init__(self, db: Database, clock: Clock, config: MarketConfig) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.specs = channel_specs(config)
 
-    def register_checks(self, db: Database) -> None:
+    @staticmethod
+    def register_checks(db: Database) -> None:
         db.register_check("market.candles", memory.inverted_candles)
 
-    async def start(self, rt: Runtime) -> None:
+    @classmethod
+    async def start(cls, rt: Runtime, *, in_process_sim: bool = False) -> MarketModule:
+        """Spawn the sources; on `source = "sim"` serve the simulator on loopback first (or, with
+        `in_process_sim`, talk to it in-process over an ASGI transport: tests)."""
         cfg = rt.config.market
-        self.db, self.clock, self.config = rt.db, rt.clock, cfg
-        self.specs = channel_specs(cfg)
-        if cfg.source == "sim":
-            self.sim_url, self.sim_app = serve_sim(rt.system, rt.clock, cfg)
-            endpoints = sim_endpoints(self.sim_url)
-        else:
+        transport: httpx.AsyncBaseTransport | None = None
+        if cfg.source != "sim":
             endpoints = live_endpoints(cfg)
-        self.refs = spawn_sources(rt.system, rt.db, rt.clock, cfg, endpoints, artifacts_dir=rt.artifacts_dir)
+        elif in_process_sim:
+            app = create_sim_app(sim_market(cfg, rt.clock.now_ms()), rt.clock.now_ms)
+            transport = httpx.ASGITransport(app)
+            endpoints = sim_endpoints("http://sim")
+        else:
+            endpoints = sim_endpoints(serve_sim(rt.system, rt.clock, cfg)[0])
+        spawn_sources(rt.system, rt.db, rt.clock, cfg, endpoints, artifacts_dir=rt.artifacts_dir,
+                      transport=transport)
+        return cls(rt.db, rt.clock, cfg)
 
     # ------------------------------------------------------------ prices and specs (prop)
 

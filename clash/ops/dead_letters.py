@@ -8,15 +8,6 @@ from actors import DeadLetter
 from clash.store import Database
 
 
-class DeadLetterRow(msgspec.Struct, frozen=True):
-    id: int
-    actor: str
-    message_type: str
-    message_json: str
-    error: str
-    at_ms: int
-
-
 class DeadLetterTable:
     """The kernel's dead-letter sink for the product."""
 
@@ -33,12 +24,3 @@ class DeadLetterTable:
                 "INSERT INTO dead_letters (actor, message_type, message_json, error, at_ms) VALUES (?, ?, ?, ?, ?)",
                 (letter.actor, type(letter.message).__name__, body, letter.error, letter.at_ms),
             )
-
-    async def recent(self, limit: int = 100) -> list[DeadLetterRow]:
-        async with self.db.read() as r:
-            rows = await r.fetchall(
-                "SELECT id, actor, message_type, message_json, error, at_ms FROM dead_letters"
-                " ORDER BY id DESC LIMIT ?",
-                (limit,),
-            )
-        return [DeadLetterRow(*row) for row in rows]

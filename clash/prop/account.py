@@ -41,13 +41,13 @@ from clash.prop.messages import (
 )
 from clash.prop.prices import PriceSource, PriceUnavailable
 from clash.prop.tables import (
-    ActionRow,
     AdminRow,
+    EquityPoint,
     FillRow,
     LedgerRow,
-    EquityPoint,
     OrderRow,
     StatusRow,
+    SubmittedAction,
     Write,
 )
 from clash.store import Database
@@ -172,7 +172,7 @@ class PropAccount(Actor):
         write = self._write(
             outcome,
             now,
-            action=ActionRow(
+            action=SubmittedAction(
                 account_id=self.account_id,
                 action_id=action.action_id,
                 outcome=kind,
@@ -316,7 +316,7 @@ class PropAccount(Actor):
         outcome: Outcome,
         now: int,
         *,
-        action: ActionRow | None = None,
+        action: SubmittedAction | None = None,
         admin: AdminRow | None = None,
         snapshot: EquityPoint | None = None,
         result: AccountSnapshot | None = None,

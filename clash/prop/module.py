@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import msgspec
 
-from actors import ActorStopped, Message
+from actors import ActorStopped, Clock, Message
+from clash.market import MarketModule
 from clash.prop import tables
 from clash.prop.book import open_account
 from clash.prop.config import PropConfig
 from clash.prop.fills import Position
 from clash.prop.gates import Action, Limits
-from clash.prop.manager import AccountFinalized, AccountNotFound, PropError, PropManager
+from clash.prop.manager import AccountFinalized, AccountNotFound, PropManager
 from clash.prop.messages import (
     AccountKind,
     AccountRow,
@@ -38,8 +39,6 @@ from clash.store import Database, Session
 if TYPE_CHECKING:
     from clash.runtime import Runtime
 
-__all__ = ["AccountFinalized", "AccountNotFound", "PropError", "PropModule"]
-
 _LIMIT_FIELDS = set(Limits.__struct_fields__)
 
 
@@ -47,20 +46,27 @@ class PropModule:
     name = "prop"
     package = "clash.prop"
 
-    def __init__(self, prices: PriceSource | None = None) -> None:
-        self._prices = prices
+    def __init__(self, db: Database, clock: Clock, config: PropConfig, prices: PriceSource,
+                 manager: PropManager) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.prices = prices
+        self.manager = manager
 
-    def register_checks(self, db: Database) -> None:
+    @staticmethod
+    def register_checks(db: Database) -> None:
         db.register_check("prop.ledger", tables.check_ledger)
 
-    async def start(self, rt: Runtime) -> None:
-        self.db = rt.db
-        self.clock = rt.clock
-        self.config: PropConfig = rt.config.prop
-        market = rt.modules.get("market")
-        self.prices: PriceSource = self._prices or (MarketPrices(market) if market else NoPrices())
-        self.manager = PropManager(rt.system, rt.db, self.prices, self.config)
-        await self.manager.start()
+    @classmethod
+    async def start(cls, rt: Runtime, *, prices: PriceSource | None = None) -> PropModule:
+        """Start the account actors; prices come from the market module (`prices` replaces it)."""
+        if prices is None:
+            market = rt.find(MarketModule)
+            prices = MarketPrices(market) if market is not None else NoPrices()
+        manager = PropManager(rt.system, rt.db, prices, rt.config.prop)
+        await manager.start()
+        return cls(rt.db, rt.clock, rt.config.prop, prices, manager)
 
     # -- accounts ----------------------------------------------------------------------------------
     async def open_account(

@@ -36,7 +36,7 @@ def _dec(value: Decimal | None) -> str | None:
 # -- rows ------------------------------------------------------------------------------------------
 
 
-class ActionRow(msgspec.Struct, frozen=True, kw_only=True):
+class SubmittedAction(msgspec.Struct, frozen=True, kw_only=True):
     account_id: str
     action_id: str
     outcome: SubmitOutcome
@@ -145,7 +145,7 @@ class Write(msgspec.Struct, kw_only=True):
     account_id: str
     insert_account: AccountRow | None = None
     account: AccountRow | None = None
-    action: ActionRow | None = None
+    action: SubmittedAction | None = None
     orders: list[OrderRow] = []
     fills: list[FillRow] = []
     ledger: list[LedgerRow] = []

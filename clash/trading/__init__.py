@@ -1,1 +1,49 @@
-"""AI trading: graph compiler, read plans, the effective context packet (seed 003 A–E)."""
+"""AI trading: compiles a clone's graph into read plans, builds the effective context packet, asks
+a decider (rules, a model, a script) and submits its actions to the clone's prop account.
+
+The contract: other modules (and the HTTP routes) use `TradingModule` (activation, pause, dry
+runs, previews, decision history, costs) and read its answers as the records below. `VersionRef`
+selects a clone version (`"draft"`, `"latest"` or a number). Engines, the scheduler, caches,
+prompts and tables are private to the package.
+"""
+
+from clash.trading.config import TradingConfig
+from clash.trading.errors import TradingError
+from clash.trading.module import TradingModule, VersionRef
+from clash.trading.records import (
+    RUN_STATUSES,
+    ActionRow,
+    Activation,
+    ArtifactPart,
+    ArtifactRow,
+    CloneCosts,
+    ContextSummary,
+    CostLine,
+    DailyCosts,
+    Decision,
+    DecisionDetail,
+    DryRun,
+    Pause,
+    RunRow,
+)
+
+__all__ = [
+    "RUN_STATUSES",
+    "ActionRow",
+    "Activation",
+    "ArtifactPart",
+    "ArtifactRow",
+    "CloneCosts",
+    "ContextSummary",
+    "CostLine",
+    "DailyCosts",
+    "Decision",
+    "DecisionDetail",
+    "DryRun",
+    "Pause",
+    "RunRow",
+    "TradingConfig",
+    "TradingError",
+    "TradingModule",
+    "VersionRef",
+]

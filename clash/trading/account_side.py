@@ -8,10 +8,8 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
-from clash.prop.book import DAY_MS, HOUR_MS, AccountBook, open_account
-from clash.prop.fills import AssetSpec, Fill
-from clash.prop.gates import Action, Limits
-from clash.prop.messages import AccountSnapshot
+from clash.market import DAY_MS, HOUR_MS
+from clash.prop import AccountBook, AccountSnapshot, Action, AssetSpec, Fill, Limits, open_account
 
 
 class Execution(msgspec.Struct, frozen=True, kw_only=True):

@@ -20,8 +20,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from clash.prop.gates import Action, ActionKind
-from clash.prop.money import usd
+from clash.prop import Action, ActionKind, usd
 from clash.trading.legal import ACTION_ORDER, ordered
 
 RejectCode = Literal[

@@ -3,15 +3,14 @@ account exists, is the clone's, is not finalized, and serves no other clone."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from clash.clones.service import CloneError
-from clash.prop.manager import AccountNotFound
+from clash.clones import CloneError, ClonesModule
+from clash.prop import AccountNotFound, PropModule
 from clash.store import Database
 from clash.trading.errors import TradingError
 
 
-async def check_activation(clones: Any, prop: Any, db: Database, clone_id: int, account_id: str) -> None:
+async def check_activation(clones: ClonesModule, prop: PropModule | None, db: Database, clone_id: int,
+                           account_id: str) -> None:
     """Raises `TradingError` with the reason the pair may not be activated."""
     try:
         await clones.published_version(clone_id)

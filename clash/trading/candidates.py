@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from clash.market.candles import Candle
+from clash.market import Candle
 from clash.trading.packet import Branch, Candidate, CandidateSet, Prefilter
 
 DEFAULT_CAP = 10

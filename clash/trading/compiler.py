@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from clash.clones.catalog import AssetInfo
-from clash.clones.graph import (
+from clash.clones import (
     CHANNELS,
     GRANULARITY_MINUTES,
     HYPERLIQUID_CHANNELS,
     AssetSelectionNode,
+    CatalogAsset,
     DataStreamConfig,
     DataStreamNode,
     Pipeline,
@@ -25,8 +25,7 @@ from clash.clones.graph import (
     encode_graph,
     resolve_retrieval,
 )
-from clash.market.defillama.metrics import CHAIN_SYMBOLS, PROTOCOL_SYMBOLS
-from clash.market.taxonomy import CATEGORIES, categorize, select
+from clash.market import CATEGORIES, CHAIN_SYMBOLS, PROTOCOL_SYMBOLS, categorize, select
 from clash.trading.packet import (
     Branch,
     BranchAsset,
@@ -46,7 +45,7 @@ HOUR_ROWS_KEPT = 168
 FUNDING_POLLS_KEPT = 7 * 1440
 
 
-def compile_pipeline(pipeline: Pipeline, assets: Mapping[str, AssetInfo]) -> CompiledPipeline:
+def compile_pipeline(pipeline: Pipeline, assets: Mapping[str, CatalogAsset]) -> CompiledPipeline:
     """Compile the executable graph. Layout is ignored: it has no effect on trading."""
     selected = {n.id: _selection(n, assets) for n in pipeline.nodes
                 if isinstance(n, AssetSelectionNode) and n.config.enabled}
@@ -70,7 +69,7 @@ def compile_pipeline(pipeline: Pipeline, assets: Mapping[str, AssetInfo]) -> Com
 # ---------------------------------------------------------------- A. universe
 
 
-def _selection(node: AssetSelectionNode, assets: Mapping[str, AssetInfo]) -> dict[str, str]:
+def _selection(node: AssetSelectionNode, assets: Mapping[str, CatalogAsset]) -> dict[str, str]:
     """symbol → selection source, in registry order (as graph.selection_symbols picks them)."""
     c = node.config
     tradable = [s for s, a in assets.items() if a.tradable]
@@ -81,7 +80,7 @@ def _selection(node: AssetSelectionNode, assets: Mapping[str, AssetInfo]) -> dic
     return {p.symbol: p.source for p in picked}
 
 
-def _describe(info: AssetInfo, source: str, selected_by: list[str]) -> SelectedAsset:
+def _describe(info: CatalogAsset, source: str, selected_by: list[str]) -> SelectedAsset:
     return SelectedAsset(
         symbol=info.symbol,
         source=source,
@@ -98,7 +97,7 @@ def _describe(info: AssetInfo, source: str, selected_by: list[str]) -> SelectedA
 
 
 def _branch(p: Pipeline, prompt: TradingPromptNode, selected: Mapping[str, dict[str, str]],
-            assets: Mapping[str, AssetInfo]) -> Branch:
+            assets: Mapping[str, CatalogAsset]) -> Branch:
     feeding = set(p.sources_of(prompt.id))
     selection_nodes = [n for n in p.nodes if isinstance(n, AssetSelectionNode) and n.id in feeding and n.id in selected]
     streams = {n.id: n for n in p.nodes if isinstance(n, DataStreamNode)}
@@ -168,7 +167,7 @@ def _branch_asset(c: TradingPromptConfig, symbol: str, reads: list[ReadPlan],
 
 
 def plan_read(stream: DataStreamNode, selection: AssetSelectionNode, symbol: str,
-              assets: Mapping[str, AssetInfo]) -> ReadPlan | SkippedRead:
+              assets: Mapping[str, CatalogAsset]) -> ReadPlan | SkippedRead:
     """One stream for one traded asset, after seed 003's override precedence
     (`clash.clones.graph.resolve_retrieval`), or why it is skipped."""
     c = stream.config

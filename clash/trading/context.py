@@ -17,21 +17,20 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any, Protocol
 
-from clash.market import memory
-from clash.market.candles import HOUR_MS, MINUTE_MS, Candle
-from clash.market.memory import (
+from clash.market import (
+    HOUR_MS,
+    MINUTE_MS,
     AssetProfile,
+    Candle,
     FundingRow,
     IndicatorRow,
     Interval,
     MacroObservation,
+    MarketSummary,
     PolymarketContext,
     SettledFunding,
 )
-from clash.market.polymarket.summary import MarketSummary
-from clash.prop.messages import AccountSnapshot
-from clash.prop.tables import FillRow, LedgerRow, OrderRow
-from clash.store import Database
+from clash.prop import AccountSnapshot, FillRow, LedgerRow, OrderRow
 from clash.trading.candidates import SCORE_HOURS, choose, score
 from clash.trading.packet import (
     AccountCheck,
@@ -86,37 +85,6 @@ class MarketMemory(Protocol):
     async def polymarket_context(self, symbol: str | None, as_of_ms: int) -> PolymarketContext: ...
     async def macro_context(self, symbol: str | None, as_of_ms: int) -> list[MacroObservation]: ...
     async def latest_prices(self, symbols: Iterable[str], as_of_ms: int) -> dict[str, tuple[Decimal, int]]: ...
-
-
-class MemoryReader:
-    """`MarketMemory` over a database, through clash.market.memory's public read functions."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def candles(self, symbol: str, interval: Interval, as_of_ms: int, limit: int) -> list[Candle]:
-        return await memory.candles(self.db, symbol, interval, as_of_ms, limit)
-
-    async def indicators(self, symbol: str, as_of_ms: int, limit: int) -> list[IndicatorRow]:
-        return await memory.indicators(self.db, symbol, as_of_ms, limit)
-
-    async def funding(self, symbol: str, as_of_ms: int, limit: int) -> list[FundingRow]:
-        return await memory.funding(self.db, symbol, as_of_ms, limit)
-
-    async def settled_funding(self, symbol: str, as_of_ms: int, limit: int) -> list[SettledFunding]:
-        return await memory.settled_funding(self.db, symbol, as_of_ms, limit)
-
-    async def profile(self, symbol: str, as_of_ms: int) -> AssetProfile | None:
-        return await memory.profile(self.db, symbol, as_of_ms)
-
-    async def polymarket_context(self, symbol: str | None, as_of_ms: int) -> PolymarketContext:
-        return await memory.polymarket_context(self.db, symbol, as_of_ms)
-
-    async def macro_context(self, symbol: str | None, as_of_ms: int) -> list[MacroObservation]:
-        return await memory.macro_context(self.db, symbol, as_of_ms)
-
-    async def latest_prices(self, symbols: Iterable[str], as_of_ms: int) -> dict[str, tuple[Decimal, int]]:
-        return await memory.latest_prices(self.db, symbols, as_of_ms)
 
 
 Target = tuple[Branch, BranchAsset, Candidate]

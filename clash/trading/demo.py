@@ -9,15 +9,18 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from actors import Actor, Message
-from clash.clones.basic import ASSETS_ID, BasicChoices, build, stream_id
-from clash.clones.graph import (
+from clash.clones import (
+    ASSETS_ID,
     HYPERLIQUID_CHANNELS,
+    BasicChoices,
     DataStreamConfig,
     DataStreamNode,
     Edge,
     Pipeline,
     Position,
     TradingPromptNode,
+    build,
+    stream_id,
 )
 from clash.trading.config import DemoSettings
 from clash.trading.records import Activation
@@ -61,11 +64,13 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
     async with module.db.read() as r:
         if await r.fetchval("SELECT 1 FROM trading_activations WHERE demo = 1"):
             return None
-    listed = module.rt.config.market.hyperliquid.assets
+    listed = module.listed
     wanted = [s for s in settings.assets if s in listed]
     if not wanted:
         raise ValueError(f"none of trading.demo.assets {settings.assets} is a market asset ({listed})")
     clones, prop = module.clones, module.prop
+    if prop is None:
+        raise ValueError("the demo clone needs the prop module")
     owned = await clones.list_clones(DEMO_OWNER)
     clone = owned[0] if owned else await clones.create_clone(DEMO_OWNER, settings.name)
     if not clone.latest_version:

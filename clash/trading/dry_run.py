@@ -8,7 +8,7 @@ import uuid
 
 import anyio
 
-from clash.prop.gates import Limits
+from clash.prop import Limits
 from clash.store import Database
 from clash.trading import context, records, runner
 from clash.trading.account_side import SyntheticSide

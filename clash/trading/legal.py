@@ -18,10 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from clash.prop.book import AccountBook
-from clash.prop.fills import Position
-from clash.prop.gates import ActionKind, Limits
-from clash.prop.money import exact, from_micro
+from clash.prop import AccountBook, ActionKind, Limits, Position, exact, from_micro
 
 ACTION_ORDER: tuple[ActionKind, ...] = ("open_long", "open_short", "reduce", "close", "hold")
 """Canonical order, used wherever actions are listed (prompt, schema, errors)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
 
 from actors import Clock
+from clash.market import MarketModule
 from clash.trading.context import MarketMemory
 from clash.trading.shared_reads import InstantMemo
 
@@ -16,7 +16,7 @@ class LatestMarks:
     latest prices). Read once per instant for every listed asset, so the runs of one tick share
     one read."""
 
-    def __init__(self, clock: Clock, market: Any, memory: MarketMemory, listed: Sequence[str],
+    def __init__(self, clock: Clock, market: MarketModule | None, memory: MarketMemory, listed: Sequence[str],
                  max_age_ms: int) -> None:
         self.clock = clock
         self.market = market

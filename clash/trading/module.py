@@ -16,18 +16,24 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import msgspec
 
-from actors import Clock
-from clash.clones.catalog import AssetCatalog
-from clash.clones.entitlements import check_entitlement
-from clash.clones.graph import Pipeline, errors, validate
-from clash.clones.service import CloneError
-from clash.prop.manager import AccountNotFound
+from actors import Clock, System
+from clash.clones import (
+    AssetCatalog,
+    CloneError,
+    ClonesModule,
+    Pipeline,
+    check_entitlement,
+    graph_errors,
+    validate,
+)
+from clash.market import MarketModule, MemoryReader
+from clash.prop import AccountNotFound, Limits, PropModule
 from clash.store import Database
 from clash.trading import context, records
 from clash.trading.artifacts import Artifacts, LocalObjectStore, ObjectStore
 from clash.trading.cache import ResponseCache
 from clash.trading.compiler import compile_pipeline
-from clash.trading.context import MarketMemory, MemoryReader
+from clash.trading.context import MarketMemory
 from clash.trading.config import TradingConfig
 from clash.trading.activation import check_activation
 from clash.trading.dry_run import dry_run
@@ -77,7 +83,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Ref = int | Literal["draft", "latest"]
+VersionRef = int | Literal["draft", "latest"]
 RECENT_ROWS = 20
 DAY_MS = 86_400_000
 ENGINE_FAMILIES = ("anthropic", "rules", "scripted", "hold")
@@ -89,72 +95,75 @@ class TradingModule:
     name = "trading"
     package = "clash.trading"
 
-    def __init__(self, catalog: AssetCatalog | None = None, memory: MarketMemory | None = None, *,
-                 decider: Decider | None = None, artifact_store: ObjectStore | None = None) -> None:
-        """`decider` replaces the engine the config picks (tests); `artifact_store` the local folder."""
-        self._catalog = catalog
-        self._memory = memory
-        self._decider = decider
-        self._store = artifact_store
+    def __init__(self, *, system: System, clock: Clock, db: Database, config: TradingConfig,
+                 clones: ClonesModule, prop: PropModule | None, market: MarketModule | None,
+                 memory: MarketMemory, catalog: AssetCatalog, decider: Decider, cache: ResponseCache,
+                 answers: SqliteAnswerStore, writer: RecordWriter, artifacts: Artifacts,
+                 account_limits: Limits, listed: list[str], pauses: Pauses) -> None:
+        """Every dependency finished; `start` builds them at boot (the engine may ask a provider)."""
+        self.system, self.clock, self.db, self.config = system, clock, db, config
+        self.clones, self.prop, self.market, self.memory, self.catalog = clones, prop, market, memory, catalog
+        self.decider, self.cache, self.answers, self.writer = decider, cache, answers, writer
+        self.artifacts = artifacts
+        self.account_limits = account_limits
+        self.listed = list(listed)
+        """The market's ingestion universe (`[market.hyperliquid] assets`)."""
+        marks = LatestMarks(clock, market, memory, listed, round(config.mark_max_age_s * 1000))
+        deps = RunDeps(clock=clock, memory=SharedReads(memory), marks=marks, decider=decider,
+                       limiter=anyio.CapacityLimiter(config.max_concurrent_model_calls), writer=writer, db=db,
+                       work=work_of(system), config=config, artifacts=artifacts, monotonic=MONOTONIC)
+        self.scheduler = Scheduler(system=system, writer=writer, clones=clones, prop=prop, market=market,
+                                   catalog=catalog, config=config, deps=deps, pauses=pauses)
 
-    def register_checks(self, db: Database) -> None:
+    @staticmethod
+    def register_checks(db: Database) -> None:
         db.register_check("trading.decisions", records.check_decisions)
 
-    async def start(self, rt: Runtime) -> None:
-        self.attach(rt.clock, rt.module("clones"), rt.modules.get("prop"), self._memory or MemoryReader(rt.db),
-                    self._catalog)
-        await self.start_runtime(rt)
-
-    async def start_runtime(self, rt: Runtime) -> None:
-        """The decision runtime: engine, artifact store, scheduler, retention, activations, demo."""
+    @classmethod
+    async def start(cls, rt: Runtime, *, catalog: AssetCatalog | None = None, memory: MarketMemory | None = None,
+                    decider: Decider | None = None, artifact_store: ObjectStore | None = None) -> TradingModule:
+        """The decision runtime: engine, artifact store, scheduler, retention, activations, demo.
+        `decider` replaces the engine the config picks (tests); `artifact_store` the local folder."""
         cfg: TradingConfig = rt.config.trading
         if cfg.demo_clone and cfg.demo is not None:
             check_settings(cfg.demo)
-        self.rt, self.config, self.db = rt, cfg, rt.db
-        self.market = rt.modules.get("market")
-        self.writer = RecordWriter(rt.db)
-        self.answers = SqliteAnswerStore(rt.db, self.writer, rt.clock.now_ms)
-        self.cache = ResponseCache(cfg.cache_max_entries, self.answers)
+        clones = rt.module(ClonesModule)
+        writer = RecordWriter(rt.db)
+        answers = SqliteAnswerStore(rt.db, writer, rt.clock.now_ms)
+        cache = ResponseCache(cfg.cache_max_entries, answers)
         try:
-            self.decider: Decider = self._decider or await build_decider(cfg, rt.secrets.anthropic_api_key, self.cache)
+            decider = decider or await build_decider(cfg, rt.secrets.anthropic_api_key, cache)
         except EngineNotConfigured as exc:
             raise TradingError("engine_not_configured", str(exc)) from None
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir
-        self.artifacts = Artifacts(self._store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
-        marks = LatestMarks(rt.clock, self.market, self.memory, rt.config.market.hyperliquid.assets,
-                            round(cfg.mark_max_age_s * 1000))
-        deps = RunDeps(clock=rt.clock, memory=SharedReads(self.memory), marks=marks, decider=self.decider,
-                       limiter=anyio.CapacityLimiter(cfg.max_concurrent_model_calls), writer=self.writer, db=rt.db,
-                       work=work_of(rt.system),
-                       config=cfg, artifacts=self.artifacts, monotonic=MONOTONIC)
+        artifacts = Artifacts(artifact_store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
         async with rt.db.read() as r:
             pauses = await records.pauses(r)
             active = await records.activations(r)
-        self.scheduler = Scheduler(system=rt.system, writer=self.writer, clones=self.clones, prop=self.prop,
-                                   market=self.market, catalog=self.catalog, config=cfg, deps=deps, pauses=Pauses(pauses))
-        rt.system.supervisor(SUPERVISOR)
-        rt.system.spawn("trading.retention", lambda: Retention(self._sweep, cfg.artifacts.retention_interval_s,
-                                                               self._close), supervisor=SUPERVISOR)
-        self.scheduler.metronome = rt.system.spawn("trading.metronome", lambda: Metronome(self.scheduler),
-                                                   supervisor=SUPERVISOR)
+        module = cls(system=rt.system, clock=rt.clock, db=rt.db, config=cfg, clones=clones,
+                     prop=rt.find(PropModule), market=rt.find(MarketModule), memory=memory or MemoryReader(rt.db),
+                     catalog=catalog or clones.catalog, decider=decider, cache=cache, answers=answers,
+                     writer=writer, artifacts=artifacts, account_limits=rt.config.prop.limits.to_limits(),
+                     listed=rt.config.market.hyperliquid.assets, pauses=Pauses(pauses))
+        module._spawn_actors(active)
+        return module
+
+    def _spawn_actors(self, active: list[Activation]) -> None:
+        cfg = self.config
+        self.system.supervisor(SUPERVISOR)
+        self.system.spawn("trading.retention", lambda: Retention(self._sweep, cfg.artifacts.retention_interval_s,
+                                                                 self._close), supervisor=SUPERVISOR)
+        self.scheduler.metronome = self.system.spawn("trading.metronome", lambda: Metronome(self.scheduler),
+                                                     supervisor=SUPERVISOR)
         for a in active:
             self._spawn(a.clone_id, a.account_id)
         if cfg.demo_clone and cfg.demo is not None:
             demo = cfg.demo
-            rt.system.spawn("trading.demo", lambda: DemoSetup(self, demo), supervisor=SUPERVISOR)
-
-    def attach(self, clock: Clock, clones: Any, prop: Any, memory: MarketMemory,
-               catalog: AssetCatalog | None = None) -> None:
-        """Bind to the clock, the clones module, the prop module (or None) and market memory."""
-        self.clock = clock
-        self.clones = clones
-        self.prop = prop
-        self.memory = memory
-        self.catalog: AssetCatalog = catalog or clones.catalog
+            self.system.spawn("trading.demo", lambda: DemoSetup(self, demo), supervisor=SUPERVISOR)
 
     # ------------------------------------------------------------ public API
 
-    async def compile(self, clone_id: int, ref: Ref = "draft", *, user: str | None = None) -> Compilation:
+    async def compile(self, clone_id: int, ref: VersionRef = "draft", *, user: str | None = None) -> Compilation:
         """Compile the draft (owner only), a published version, or the latest one. `user=None` is
         the runtime's own access (no check)."""
         clone, pipeline = await self._source(clone_id, ref, user)
@@ -164,7 +173,7 @@ class TradingModule:
         return Compilation(clone=clone, compiled=compiled, problems=problems)
 
     async def preview(self, clone_id: int, as_of_ms: int | None = None, account_id: str | None = None, *,
-                      ref: Ref = "draft", user: str | None = None) -> Preview:
+                      ref: VersionRef = "draft", user: str | None = None) -> Preview:
         """The context packet a decision round would get at `as_of_ms` (default now)."""
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
@@ -173,7 +182,7 @@ class TradingModule:
         return Preview(problems=c.problems, packet_sha256=digest(packet), packet_bytes=len(encode(packet)),
                        packet=packet)
 
-    async def latest_data(self, clone_id: int, symbol: str, *, ref: Ref = "draft", user: str | None = None,
+    async def latest_data(self, clone_id: int, symbol: str, *, ref: VersionRef = "draft", user: str | None = None,
                           as_of_ms: int | None = None) -> LatestData:
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
@@ -194,7 +203,7 @@ class TradingModule:
             raise TradingError("as_of_in_future", f"as_of_ms {as_of_ms} is after now ({now})")
         return as_of_ms
 
-    async def _source(self, clone_id: int, ref: Ref, user: str | None) -> tuple[CloneRef, Pipeline]:
+    async def _source(self, clone_id: int, ref: VersionRef, user: str | None) -> tuple[CloneRef, Pipeline]:
         reader = user if user is not None else await self.clones.clone_owner(clone_id)
         clone = await self.clones.get_clone(reader, clone_id)
         if ref == "draft":
@@ -248,20 +257,20 @@ class TradingModule:
         await self.writer.write(records.deactivate_statements(clone_id, account_id, self.clock.now_ms()))
         log.info("deactivated", extra={"clone_id": clone_id, "account_id": account_id})
         name = pilot_name(clone_id, account_id)
-        if name in self.rt.system.names():
-            await self.rt.system.stop(name, timeout=self.config.run_timeout_s)
+        if name in self.system.names():
+            await self.system.stop(name, timeout=self.config.run_timeout_s)
 
     async def activations(self, *, active_only: bool = True) -> list[Activation]:
         async with self.db.read() as r:
             return await records.activations(r, active_only=active_only)
 
     async def pilot_state(self, clone_id: int, account_id: str) -> PilotState:
-        return await self.rt.system.ref(pilot_name(clone_id, account_id)).ask(PilotStats())
+        return await self.system.ref(pilot_name(clone_id, account_id)).ask(PilotStats())
 
     def _spawn(self, clone_id: int, account_id: str) -> None:
         name = pilot_name(clone_id, account_id)
-        if name not in self.rt.system.names():
-            self.rt.system.spawn(name, lambda: Pilot(self.scheduler, clone_id, account_id), supervisor=SUPERVISOR)
+        if name not in self.system.names():
+            self.system.spawn(name, lambda: Pilot(self.scheduler, clone_id, account_id), supervisor=SUPERVISOR)
 
     # ------------------------------------------------------------ decision runtime: admin pauses
 
@@ -348,15 +357,15 @@ class TradingModule:
 
     # ------------------------------------------------------------ decision runtime: dry run
 
-    async def dry_run(self, clone_id: int, *, user: str | None = None, ref: Ref = "draft") -> DryRun:
+    async def dry_run(self, clone_id: int, *, user: str | None = None, ref: VersionRef = "draft") -> DryRun:
         """Run the pipeline once for every candidate of every enabled branch, on a synthetic book at
         the default starting equity: dry-run rows only, no prop account touched."""
         c = await self.compile(clone_id, ref, user=user)
-        broken = [p for p in errors(c.problems) if p.code not in ENTITLEMENT_CODES]
+        broken = [p for p in graph_errors(c.problems) if p.code not in ENTITLEMENT_CODES]
         if broken:
             raise TradingError("invalid_graph", "; ".join(p.message for p in broken))
-        denied = [p.message for p in errors(c.problems) if p.code in ENTITLEMENT_CODES]
-        return await dry_run(c, str(ref), denied, self.scheduler, self.rt.config.prop.limits.to_limits(), self.db,
+        denied = [p.message for p in graph_errors(c.problems) if p.code in ENTITLEMENT_CODES]
+        return await dry_run(c, str(ref), denied, self.scheduler, self.account_limits, self.db,
                              self.clock.now_ms())
 
     # ------------------------------------------------------------ decision runtime: internals

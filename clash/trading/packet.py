@@ -13,9 +13,14 @@ from typing import Any, Literal
 
 import msgspec
 
-from clash.clones.graph import Problem
-from clash.market.memory import LiquidityProfile, MacroObservation, PositioningProfile, VolatilityProfile
-from clash.market.polymarket.summary import MarketSummary
+from clash.clones import Problem
+from clash.market import (
+    LiquidityProfile,
+    MacroObservation,
+    MarketSummary,
+    PositioningProfile,
+    VolatilityProfile,
+)
 
 PACKET_FORMAT = "clash.context.v1"
 

@@ -18,10 +18,7 @@ from decimal import Decimal
 
 import msgspec
 
-from clash.prop.book import AccountBook
-from clash.prop.fills import Position, unrealized_pnl_micro
-from clash.prop.gates import Limits
-from clash.prop.money import from_micro, plain
+from clash.prop import AccountBook, Limits, Position, from_micro, plain, unrealized_pnl_micro
 from clash.trading.actions import answer_schema
 from clash.trading.legal import ordered
 from clash.trading.tokens import estimate_tokens
@@ -37,7 +34,7 @@ class PromptRow(msgspec.Struct, frozen=True, kw_only=True):
     cells: tuple[Cell, ...]
 
 
-class PromptSection(msgspec.Struct, frozen=True, kw_only=True):
+class PromptTable(msgspec.Struct, frozen=True, kw_only=True):
     """One block of context: a series (every row timed) or a table (no row timed).
 
     A series is rendered oldest → newest whatever the input order (ties keep input order); a table
@@ -100,7 +97,7 @@ class PromptInput(msgspec.Struct, frozen=True, kw_only=True):
     account: AccountSummary
     limits: PromptLimits
     positions: tuple[PositionView, ...] = ()
-    sections: tuple[PromptSection, ...] = ()
+    sections: tuple[PromptTable, ...] = ()
 
 
 class Prompt(msgspec.Struct, frozen=True, kw_only=True):
@@ -196,7 +193,7 @@ def _user(inp: PromptInput) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _section(s: PromptSection) -> list[str]:
+def _section(s: PromptTable) -> list[str]:
     timed = [r.at_ms is not None for r in s.rows]
     if any(timed) and not all(timed):
         raise ValueError(f"section {s.title!r} mixes timed and untimed rows")

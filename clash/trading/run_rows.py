@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import msgspec
 
-from clash.prop.book import AccountBook
+from clash.prop import AccountBook
 from clash.trading.account_side import Execution
 from clash.trading.actions import Rejected, ValidAction
 from clash.trading.engines.base import EngineAnswer

@@ -6,7 +6,7 @@ import hashlib
 
 import msgspec
 
-from clash.prop.fills import AssetSpec
+from clash.prop import AssetSpec
 from clash.trading.packet import Branch, BranchAsset, Candidate, CloneRef
 from clash.trading.records import RunStatus
 

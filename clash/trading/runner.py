@@ -29,8 +29,7 @@ import anyio
 import msgspec
 
 from actors import Clock
-from clash.prop.book import AccountBook
-from clash.prop.manager import PropError
+from clash.prop import AccountBook, PropError
 from clash.store import Database
 from clash.trading import records
 from clash.trading.account_side import AccountSide

@@ -30,13 +30,10 @@ from typing import Any
 import anyio
 import msgspec
 
-from actors import Actor, Message, Ref, Timer
-from clash.clones.catalog import AssetCatalog
-from clash.clones.entitlements import check_entitlement
-from clash.clones.graph import errors
-from clash.clones.service import CloneError
-from clash.prop.manager import PropError
-from clash.prop.messages import AccountSnapshot
+from actors import Actor, Message, Ref, System, Timer
+from clash.clones import AssetCatalog, CloneError, ClonesModule, check_entitlement, graph_errors
+from clash.market import MarketModule
+from clash.prop import AccountSnapshot, PropError, PropModule
 from clash.trading import records, runner
 from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
@@ -171,11 +168,11 @@ class Pauses:
 class Scheduler:
     """What every pilot shares: dependencies, leases, pauses, and the runs in flight."""
 
-    system: Any
+    system: System
     writer: RecordWriter
-    clones: Any
-    prop: Any
-    market: Any
+    clones: ClonesModule
+    prop: PropModule | None
+    market: MarketModule | None
     catalog: AssetCatalog
     config: TradingConfig
     deps: RunDeps
@@ -260,6 +257,8 @@ class Scheduler:
         return await self.memo.get(now_ms, "facts", self._facts)
 
     async def _facts(self) -> dict[str, AssetFacts]:
+        if self.market is None:
+            raise RuntimeError("decision runs need the market module")
         specs = await self.market.asset_specs()
         return {s: AssetFacts(symbol=s, sz_decimals=a.sz_decimals, max_leverage=a.max_leverage, is_spot=a.is_spot,
                               enabled=a.enabled and not a.delisted) for s, a in specs.items()}
@@ -381,7 +380,7 @@ class Pilot(Actor):
         ref = CloneRef(clone_id=clone.id, owner_id=clone.owner_id, name=clone.name, ref="version",
                        version=version.version, revision=None, model_strength=version.model_strength, tier=clone.tier)
         compiled = compile_pipeline(version.pipeline, assets)
-        problems = errors(check_entitlement(clone.tier, version.pipeline, version.model_strength, assets))
+        problems = graph_errors(check_entitlement(clone.tier, version.pipeline, version.model_strength, assets))
         return Plan(clone=ref, version=version.version, compiled=compiled, problems=[p.message for p in problems],
                     archived=clone.status != "active")
 
@@ -408,6 +407,8 @@ class Pilot(Actor):
             for b, a in due:
                 refuse(b, a, "entitlement_denied", "entitlement", "; ".join(plan.problems))
             return await self.svc.record(refused)
+        if self.svc.prop is None:
+            raise RuntimeError("an activated account needs the prop module")
         try:
             snapshot = await self.svc.prop.snapshot(self.account_id)
         except PropError as exc:

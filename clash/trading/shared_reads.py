@@ -11,9 +11,9 @@ from typing import Any
 import anyio
 import msgspec
 
-from clash.market.candles import Candle
-from clash.market.memory import (
+from clash.market import (
     AssetProfile,
+    Candle,
     FundingRow,
     IndicatorRow,
     Interval,

@@ -31,9 +31,9 @@ def config(tmp_path):
 async def test_an_account_fills_at_the_ingested_mark_with_slippage_against_the_trader(tmp_path):
     clock = VirtualClock(EPOCH_2026 + 30)
     async with boot(config(tmp_path), Secrets(admin_token="t"), clock,
-                    [OpsModule(), MarketModule(), PropModule()]) as rt:
+                    [OpsModule, MarketModule, PropModule]) as rt:
         await clock.advance(120)
-        market, prop = rt.module("market"), rt.module("prop")
+        market, prop = rt.module(MarketModule), rt.module(PropModule)
         account = await prop.open_account(1, "sandbox", universe=["BTC", "ETH"], owner_user_id="u1")
 
         mark = (await market.latest_marks(["BTC"]))["BTC"]
@@ -58,9 +58,9 @@ async def test_an_account_fills_at_the_ingested_mark_with_slippage_against_the_t
 async def test_a_stale_feed_rejects_entries_with_no_price(tmp_path):
     clock = VirtualClock(EPOCH_2026 + 30)
     async with boot(config(tmp_path), Secrets(admin_token="t"), clock,
-                    [OpsModule(), MarketModule(), PropModule()]) as rt:
+                    [OpsModule, MarketModule, PropModule]) as rt:
         await clock.advance(60)
-        prop = rt.module("prop")
+        prop = rt.module(PropModule)
         account = await prop.open_account(1, "sandbox", universe=["BTC"])
         await rt.system.stop("market.hyperliquid")  # the feed goes quiet
         await clock.advance(10 * 60)

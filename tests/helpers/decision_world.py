@@ -22,12 +22,12 @@ from clash.http.app import create_app
 from clash.market.config import MarketConfig
 from clash.ops.module import OpsModule
 from clash.prop.module import PropModule
-from clash.runtime import Runtime, boot
+from clash.runtime import Runtime, boot, using
 from clash.trading import records
 from clash.trading.config import TradingConfig
 from clash.trading.deciders import Decider, DecisionJob
 from clash.trading.module import TradingModule
-from tests.helpers.trading_world import START, InProcessMarket, market_config
+from tests.helpers.trading_world import IN_PROCESS_MARKET, START, market_config
 
 ASSETS = ("BTC", "ETH", "SOL")
 ADMIN_TOKEN = "test-admin-token"
@@ -47,11 +47,11 @@ class World:
 
     @property
     def clones(self) -> Any:
-        return self.rt.module("clones")
+        return self.rt.module(ClonesModule)
 
     @property
     def prop(self) -> Any:
-        return self.rt.module("prop")
+        return self.rt.module(PropModule)
 
     async def publish(self, owner: str = "ada", name: str = "Trend", assets: Sequence[str] = ASSETS,
                       profile: str = "balanced", cadence: int | None = None, tier: str | None = None,
@@ -97,14 +97,14 @@ async def decision_world(tmp_path: Path, *, trading: TradingConfig | None = None
     clock = VirtualClock(start)
     config = Config(system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
                     market=market or market_config(list(ASSETS) + ["HYPE/USDC"]), trading=trading or trading_config())
-    module = TradingModule(decider=decider, artifact_store=store)
-    modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), module]
+    trading = using(TradingModule, decider=decider, artifact_store=store)
+    modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, trading]
     async with boot(config, secrets or Secrets(admin_token=ADMIN_TOKEN), clock, modules) as rt:
         await clock.settle()
         await clock.advance(0)
         if warm_s:
             await clock.advance(warm_s)
-        yield World(rt, clock, module)
+        yield World(rt, clock, rt.module(TradingModule))
         report = await rt.db.check()
         assert report.ok, report.problems
 

@@ -25,7 +25,7 @@ from clash.prop.fills import AssetSpec
 from clash.prop.gates import Action
 from clash.prop.module import PropModule
 from clash.prop.prices import ScriptedPrices
-from clash.runtime import Runtime, boot
+from clash.runtime import Runtime, boot, using
 from clash.store import Database
 
 BTC = AssetSpec(symbol="BTC", sz_decimals=5, max_leverage=40)
@@ -63,10 +63,10 @@ async def prop_runtime(
         system=SystemConfig(data_dir=str(data_dir), heartbeat_interval_s=0),
         prop=config or PropConfig(),
     )
-    async with boot(settings, Secrets(), clock, [OpsModule(), PropModule(prices)]) as rt:
+    async with boot(settings, Secrets(), clock, [OpsModule, using(PropModule, prices=prices)]) as rt:
         if isinstance(clock, VirtualClock):
             await clock.settle()
-        yield PropEnv(rt.module("prop"), rt.system, clock, rt.db, prices, rt)
+        yield PropEnv(rt.module(PropModule), rt.system, clock, rt.db, prices, rt)
         if check:
             report = await rt.db.check()
             assert report.ok, report.problems

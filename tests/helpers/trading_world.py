@@ -24,15 +24,13 @@ from clash.http.auth import DevHeaderIdentity
 from clash.http.errors import EXCEPTION_HANDLERS
 from clash.http.routes import clones as clone_routes
 from clash.http.routes import trading as trading_routes
-from clash.market.actors.health import channel_specs
 from clash.market.config import HyperliquidSettings, MarketConfig, RetrySettings
-from clash.market.module import MarketModule, sim_endpoints, sim_market, spawn_sources
-from clash.market.sim.app import create_sim_app
+from clash.market.module import MarketModule
 from clash.ops.module import OpsModule
 from clash.prop.fills import AssetSpec
 from clash.prop.module import PropModule
 from clash.prop.prices import ScriptedPrices
-from clash.runtime import Runtime, boot
+from clash.runtime import Runtime, boot, using
 from clash.trading.module import TradingModule
 
 ASSETS = ["BTC", "ETH", "SOL", "HYPE/USDC"]
@@ -40,16 +38,8 @@ START = EPOCH_2026 + 9 * 3600 + 30
 FAST = RetrySettings(attempts=2, backoff_s=0.001, backoff_max_s=0.002, timeout_s=5.0)
 
 
-class InProcessMarket(MarketModule):
-    """The market module with its simulator served in-process instead of on a loopback port."""
-
-    async def start(self, rt: Runtime) -> None:
-        cfg = rt.config.market
-        self.db, self.clock, self.config = rt.db, rt.clock, cfg
-        self.specs = channel_specs(cfg)
-        app = create_sim_app(sim_market(cfg, rt.clock.now_ms()), rt.clock.now_ms)
-        self.refs = spawn_sources(rt.system, rt.db, rt.clock, cfg, sim_endpoints("http://sim"),
-                                  artifacts_dir=rt.artifacts_dir, transport=httpx.ASGITransport(app))
+IN_PROCESS_MARKET = using(MarketModule, in_process_sim=True)
+"""The market module with its simulator served in-process instead of on a loopback port."""
 
 
 def market_config(assets: list[str] = ASSETS, backfill_minutes: int = 240) -> MarketConfig:
@@ -105,13 +95,13 @@ async def trading_world(tmp_path: Path, *, warm_s: float = 30 * 60, market: Mark
                             {"BTC": "85000", "ETH": "2700"})
     config = Config(system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
                     market=market or market_config())
-    modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(prices), TradingModule()]
+    modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, using(PropModule, prices=prices), TradingModule]
     async with boot(config, Secrets(), clock, modules) as rt:
         await clock.settle()
         await clock.advance(0)
         if warm_s:
             await clock.advance(warm_s)
-        yield World(rt, clock, rt.module("clones"), rt.module("trading"), rt.module("prop"), prices)
+        yield World(rt, clock, rt.module(ClonesModule), rt.module(TradingModule), rt.module(PropModule), prices)
         report = await rt.db.check()
         assert report.ok, report.problems
 

@@ -14,6 +14,7 @@ from actors import ActorCrashed, ActorStopped, AskTimeout, UnknownActor, decode_
 from clash.http.auth import require_admin
 from clash.http.bodies import check_values, decode_body, json_response
 from clash.http.errors import ApiError
+from clash.ops import OpsModule
 from clash.runtime import Runtime
 
 
@@ -49,7 +50,7 @@ async def send_message(request: Request) -> Response:
     except msgspec.ValidationError as exc:
         raise ApiError(422, "invalid_message", str(exc)) from None
     check_values(message, "$.message")  # a NaN or an absurd number never reaches an actor
-    ops = rt.module("ops")
+    ops = rt.module(OpsModule)
     try:
         reply = await ref.ask(message, timeout=body.timeout_s)
     except AskTimeout as exc:

@@ -16,12 +16,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from clash.clones.basic import BasicChoices
-from clash.clones.entitlements import TierId, tiers
-from clash.clones.graph import Layout, Pipeline, decode_pipeline, errors
-from clash.clones.moderation import ProfileIn, Reason, ReportIn
-from clash.clones.module import ClonesModule
-from clash.clones.service import ClonePatch, Name, Note, Ref, ValidationReport
+from clash.clones import (
+    BasicChoices,
+    ClonePatch,
+    ClonesModule,
+    Layout,
+    Name,
+    Note,
+    Pipeline,
+    ProfileIn,
+    Reason,
+    ReportIn,
+    TierId,
+    ValidationReport,
+    VersionRef,
+    decode_pipeline,
+    graph_errors,
+    tiers,
+)
 from clash.http.auth import current_user, require_admin, require_user
 from clash.http.bodies import (
     check_name,
@@ -68,7 +80,7 @@ class BasicView(msgspec.Struct, frozen=True):
 
 
 def _clones(request: Request) -> ClonesModule:
-    return request.app.state.runtime.module("clones")
+    return request.app.state.runtime.module(ClonesModule)
 
 
 def _id(request: Request) -> int:
@@ -130,7 +142,7 @@ async def archive_clone(request: Request) -> Response:
 async def _decoded_pipeline(request: Request) -> Pipeline:
     pipeline, problems = decode_pipeline(await json_bytes(request))
     if pipeline is None:
-        first = errors(problems)[0]
+        first = graph_errors(problems)[0]
         where = f"node {first.node_id}, " if first.node_id else ""
         raise ApiError(422, "invalid_graph", f"the pipeline does not decode: {where}{first.field}: {first.message}",
                        problems)
@@ -211,7 +223,7 @@ async def get_version(request: Request) -> Response:
     return json_response(await _clones(request).get_version(await current_user(request), _id(request), version))
 
 
-def _ref(request: Request, name: str) -> Ref:
+def _ref(request: Request, name: str) -> VersionRef:
     raw = request.query_params.get(name)
     if raw is None:
         raise ApiError(422, "invalid_query", f"{name} is required: a version number or 'draft'")

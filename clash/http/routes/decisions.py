@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from clash.clones import ClonesModule
 from clash.http.auth import require_admin, require_user
 from clash.http.bodies import decode_optional_body, json_response, query_int, query_str
 from clash.http.errors import ApiError
-from clash.prop.money import format_usd
-from clash.trading.module import Ref, TradingModule
-from clash.trading.records import (
+from clash.prop import format_usd
+from clash.trading import (
     RUN_STATUSES,
     ActionRow,
     ArtifactPart,
@@ -31,6 +31,8 @@ from clash.trading.records import (
     Decision,
     Pause,
     RunRow,
+    TradingModule,
+    VersionRef,
 )
 
 PAGE_DEFAULT, PAGE_MAX = 50, 500
@@ -244,7 +246,7 @@ class PausesView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _trading(request: Request) -> TradingModule:
-    return request.app.state.runtime.module("trading")
+    return request.app.state.runtime.module(TradingModule)
 
 
 async def _reader(request: Request) -> str | None:
@@ -255,7 +257,7 @@ async def _reader(request: Request) -> str | None:
     return await require_user(request)
 
 
-def _ref(request: Request) -> Ref:
+def _ref(request: Request) -> VersionRef:
     raw = request.query_params.get("version")
     if raw is None or raw in ("draft", "latest"):
         return raw or "draft"  # type: ignore[return-value]
@@ -339,7 +341,7 @@ async def admin_clone(request: Request) -> Response:
     trading = _trading(request)
     if op == "pause":
         return json_response(PauseView.of(await trading.pause_clone(clone_id, admin, body.reason)))
-    await request.app.state.runtime.module("clones").clone_owner(clone_id)  # 404 like pause
+    await request.app.state.runtime.module(ClonesModule).clone_owner(clone_id)  # 404 like pause
     await trading.resume_clone(clone_id, admin, body.reason)
     return json_response(PauseView(scope="clone", name=str(clone_id), paused=False))
 

@@ -14,15 +14,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from clash.http.bodies import json_response, query_int
-from clash.market.actors.health import ChannelSeries, Dashboard
-from clash.market.health import ChannelHealth
-from clash.market.module import MarketModule
+from clash.market import ChannelHealth, ChannelSeries, Dashboard, MarketModule
 
 _COLORS = {"ok": "#1a7f37", "stale": "#9a6700", "failing": "#cf222e", "disabled": "#6e7781"}
 
 
 def _market(request: Request) -> MarketModule:
-    return request.app.state.runtime.module("market")
+    return request.app.state.runtime.module(MarketModule)
 
 
 async def health(request: Request) -> Response:

@@ -18,13 +18,21 @@ from starlette.routing import Route
 from clash.http.auth import require_admin, require_user
 from clash.http.bodies import json_response, query_int
 from clash.http.errors import ApiError
-from clash.prop.fills import Position, unrealized_pnl_micro
-from clash.prop.fills import notional_micro as position_notional_micro
-from clash.prop.gates import Limits
-from clash.prop.messages import AccountRow, AccountSnapshot, AdminOp
-from clash.prop.module import PropModule
-from clash.prop.money import format_usd
-from clash.prop.tables import EquityPoint, FillRow, LedgerRow, OrderRow
+from clash.prop import (
+    AccountRow,
+    AccountSnapshot,
+    AdminOp,
+    EquityPoint,
+    FillRow,
+    LedgerRow,
+    Limits,
+    OrderRow,
+    Position,
+    PropModule,
+    format_usd,
+    unrealized_pnl_micro,
+)
+from clash.prop import notional_micro as position_notional_micro
 
 T = TypeVar("T")
 
@@ -276,7 +284,7 @@ class EquityBody(msgspec.Struct, frozen=True):
 
 
 def _module(request: Request) -> PropModule:
-    return request.app.state.runtime.module("prop")
+    return request.app.state.runtime.module(PropModule)
 
 
 async def _readable(request: Request) -> tuple[PropModule, AccountRow]:

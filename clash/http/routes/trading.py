@@ -14,14 +14,14 @@ from starlette.routing import Route
 from clash.http.auth import require_user
 from clash.http.bodies import json_response, query_int, query_str
 from clash.http.errors import ApiError
-from clash.trading.module import Ref, TradingModule
+from clash.trading import TradingModule, VersionRef
 
 
 def _trading(request: Request) -> TradingModule:
-    return request.app.state.runtime.module("trading")
+    return request.app.state.runtime.module(TradingModule)
 
 
-def _ref(request: Request) -> Ref:
+def _ref(request: Request) -> VersionRef:
     raw = request.query_params.get("version")
     if raw is None or raw == "draft":
         return "draft"

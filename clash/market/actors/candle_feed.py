@@ -22,7 +22,7 @@ from clash.market.candles import HOUR_MS, MINUTE_MS, Candle
 from clash.market.errors import DecodeError, SourceError
 from clash.market.hyperliquid import wire
 from clash.market.hyperliquid.rest import MAX_CANDLES, HyperliquidRest, request_weight
-from clash.market.hyperliquid.wire import Bar
+from clash.market.hyperliquid.wire import HlCandle
 from clash.market.indicators import IndicatorPoint, IndicatorState
 from clash.store import Database
 
@@ -41,14 +41,14 @@ class Track(msgspec.Struct):
     coin: str
     state: IndicatorState
     last_t: int | None = None
-    partial: Bar | None = None
+    partial: HlCandle | None = None
 
 
-def to_candle(b: Bar) -> Candle:
+def to_candle(b: HlCandle) -> Candle:
     return Candle(b.open_ms, b.open, b.high, b.low, b.close, b.volume, b.trades)
 
 
-def _finite(b: Bar) -> bool:
+def _finite(b: HlCandle) -> bool:
     return all(math.isfinite(x) for x in (b.open, b.high, b.low, b.close, b.volume))
 
 
@@ -90,7 +90,7 @@ class CandleFeed:
 
     # ------------------------------------------------------------ stream
 
-    async def on_bar(self, bar: Bar) -> int:
+    async def on_bar(self, bar: HlCandle) -> int:
         """Handle one pushed candle; returns how many candles it closed."""
         symbol = self._by_coin.get(bar.coin)
         if symbol is None or bar.interval != "1m":
@@ -103,7 +103,7 @@ class CandleFeed:
             await self._duplicate(track, bar)
             return 0
         now = self.now_ms()
-        due: list[Bar] = []
+        due: list[HlCandle] = []
         if track.partial is not None and track.partial.open_ms < bar.open_ms:
             due.append(track.partial)
             track.partial = None
@@ -118,16 +118,16 @@ class CandleFeed:
             return await self._close_through(track, [], now, before_ms=bar.open_ms)  # minutes skipped
         return 0
 
-    async def _duplicate(self, track: Track, bar: Bar) -> None:
+    async def _duplicate(self, track: Track, bar: HlCandle) -> None:
         self.duplicates += 1
         async with self.db.transaction() as tx:
             await memory.upsert_candle(tx, track.symbol, to_candle(bar), self.now_ms())
 
     # ------------------------------------------------------------ REST
 
-    async def fetch(self, coin: str, start_ms: int, end_ms: int) -> list[Bar]:
+    async def fetch(self, coin: str, start_ms: int, end_ms: int) -> list[HlCandle]:
         """Every 1-minute candle from start_ms to end_ms, paging past the 5000-per-answer cap."""
-        out: list[Bar] = []
+        out: list[HlCandle] = []
         while start_ms <= end_ms:
             page = wire.to_bars(await self.rest.candle_snapshot(coin, "1m", start_ms, end_ms))
             page = [b for b in page if b.open_ms >= start_ms]
@@ -168,7 +168,7 @@ class CandleFeed:
             result.closed += await self._absorb(track, bars, now)
         return result
 
-    async def _absorb(self, track: Track, bars: list[Bar], now: int) -> int:
+    async def _absorb(self, track: Track, bars: list[HlCandle], now: int) -> int:
         """Close the fetched candles that are over; keep a newer unfinished one as the partial."""
         done = [b for b in bars if b.open_ms + MINUTE_MS <= now
                 and (track.last_t is None or b.open_ms > track.last_t)]
@@ -205,7 +205,7 @@ class CandleFeed:
         return hours + await self._absorb(track, bars, now)
 
     async def _close_through(
-        self, track: Track, bars: list[Bar], now: int, *, before_ms: int | None = None
+        self, track: Track, bars: list[HlCandle], now: int, *, before_ms: int | None = None
     ) -> int:
         """Close `bars` (ascending, all after last_t), first fetching the minutes skipped before
         them (or before `before_ms`: a later minute has begun, so those are over)."""
@@ -223,7 +223,7 @@ class CandleFeed:
 
     # ------------------------------------------------------------ commit
 
-    async def _commit(self, track: Track, bars: list[Bar], now: int) -> int:
+    async def _commit(self, track: Track, bars: list[HlCandle], now: int) -> int:
         done = 0
         for i in range(0, len(bars), COMMIT_ROWS):
             state = msgspec.structs.replace(track.state, window=list(track.state.window))

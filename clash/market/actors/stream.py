@@ -9,7 +9,7 @@ from __future__ import annotations
 import anyio
 
 from actors import Ref, System
-from clash.market.hyperliquid.wire import Bar
+from clash.market.hyperliquid.wire import HlCandle
 from clash.market.hyperliquid.ws import HyperliquidStream, Mids, Reconnected, StreamStats
 from clash.market.messages import HlStreamCandles, HlStreamMids, HlStreamReconnected
 
@@ -35,7 +35,7 @@ class StreamPump:
             async with self.stream.events() as events:
                 async for event in events:
                     match event:
-                        case Bar():
+                        case HlCandle():
                             await self.ref.tell(HlStreamCandles(bars=[event]))
                         case Mids(mids=mids, received_ms=at):
                             await self.ref.tell(HlStreamMids(mids=mids, received_ms=at))

@@ -1,12 +1,12 @@
 """Hyperliquid source: wire types, REST `/info` client and WebSocket stream."""
 
 from clash.market.hyperliquid.rest import HyperliquidRest, WeightBudget
-from clash.market.hyperliquid.wire import Bar, DecodeError, SourceError
+from clash.market.hyperliquid.wire import DecodeError, HlCandle, SourceError
 from clash.market.hyperliquid.ws import HyperliquidStream, Mids, Reconnected
 
 __all__ = [
-    "Bar",
     "DecodeError",
+    "HlCandle",
     "HyperliquidRest",
     "HyperliquidStream",
     "Mids",

@@ -316,7 +316,7 @@ def encode(value: object) -> bytes:
 # ---------------------------------------------------------------- domain boundary
 
 
-class Bar(msgspec.Struct, frozen=True):
+class HlCandle(msgspec.Struct, frozen=True):
     """A candle in domain values: float prices and volume, integer ms times."""
 
     coin: str
@@ -374,8 +374,8 @@ def _opt(value: str | None, what: str) -> float | None:
     return None if value is None else _num(value, what)
 
 
-def to_bar(c: Candle) -> Bar:
-    return Bar(
+def to_bar(c: Candle) -> HlCandle:
+    return HlCandle(
         coin=c.coin,
         interval=c.interval,
         open_ms=c.open_ms,
@@ -389,7 +389,7 @@ def to_bar(c: Candle) -> Bar:
     )
 
 
-def to_bars(snapshot: CandleSnapshot) -> list[Bar]:
+def to_bars(snapshot: CandleSnapshot) -> list[HlCandle]:
     return [to_bar(c) for c in snapshot or ()]
 
 

@@ -1,6 +1,6 @@
 """Hyperliquid WebSocket stream: 1m candles and allMids, kept alive, reconnected, resubscribed.
 
-Events come out as domain values (`Bar`, `Mids`) plus `Reconnected`, which tells the consumer
+Events come out as domain values (`HlCandle`, `Mids`) plus `Reconnected`, which tells the consumer
 that pushes may be missing since `gap_since_ms` and should be back-filled with candleSnapshot.
 """
 
@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidURI, WebSocketException
 
 from clash.market.hyperliquid import wire
-from clash.market.hyperliquid.wire import Bar, DecodeError
+from clash.market.hyperliquid.wire import DecodeError, HlCandle
 
 MAINNET_WS_URL = "wss://api.hyperliquid.xyz/ws"
 _PING = wire.encode(wire.Ping()).decode()
@@ -34,7 +34,7 @@ class Reconnected(msgspec.Struct, frozen=True):
     reconnected_ms: int
 
 
-StreamEvent = Bar | Mids | Reconnected
+StreamEvent = HlCandle | Mids | Reconnected
 
 
 class StreamStats(msgspec.Struct):

@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from clash.market.hyperliquid import wire
 from clash.market.hyperliquid.rest import WeightBudget, request_weight, response_weight
-from clash.market.hyperliquid.wire import Bar, DecodeError
+from clash.market.hyperliquid.wire import DecodeError, HlCandle
 from clash.market.sim.market import (
     INTERVAL_MINUTES,
     INTERVALS,
@@ -32,7 +32,7 @@ BAD_REQUEST = "Failed to deserialize the JSON body into the target type"
 _DROP_CODE = 1012
 
 
-def wire_candle(bar: Bar) -> wire.Candle:
+def wire_candle(bar: HlCandle) -> wire.Candle:
     return wire.Candle(
         open_ms=bar.open_ms,
         close_ms=bar.close_ms,

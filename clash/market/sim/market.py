@@ -23,7 +23,7 @@ from decimal import Decimal
 import msgspec
 import numpy as np
 
-from clash.market.hyperliquid.wire import AssetCtx, Bar, FundingRate
+from clash.market.hyperliquid.wire import AssetCtx, FundingRate, HlCandle
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -276,7 +276,7 @@ class SimMarket:
 
     def candles(
         self, coin: str, interval: str, start_ms: int, end_ms: int, *, limit: int | None = None
-    ) -> list[Bar]:
+    ) -> list[HlCandle]:
         """Candles overlapping [start_ms, end_ms], oldest first; the last one as of end_ms."""
         series, scale, vshare = self._route(coin)
         lo = max(start_ms, self.origin_ms)
@@ -303,7 +303,7 @@ class SimMarket:
         szd = self.sz_decimals(coin)
         out = []
         for k, t in enumerate(starts):
-            out.append(Bar(
+            out.append(HlCandle(
                 coin=coin,
                 interval=interval,
                 open_ms=int(t),
@@ -578,4 +578,23 @@ def bucket_starts(interval: str, lo_ms: int, hi_ms: int) -> list[int]:
     out = [bucket_start(interval, lo_ms)]
     while (nxt := bucket_end(interval, out[-1])) <= hi_ms:
         out.append(nxt)
+    return out
+
+
+class SimAsset(msgspec.Struct, frozen=True, kw_only=True):
+    """One symbol of the simulator's universe: perps by name, spot pairs named BASE/QUOTE as the
+    registry names them (`pair` is the simulator's own pair name, e.g. `@107`)."""
+
+    symbol: str
+    is_spot: bool
+    pair: str
+
+
+def sim_universe(seed: int) -> list[SimAsset]:
+    """Every symbol the simulator seeded with `seed` lists, without generating any history."""
+    market = SimMarket(seed, 0)
+    out = [SimAsset(symbol=p.name, is_spot=False, pair=p.name) for p in market.perps]
+    for s in market.spots:
+        name = f"{market.token(s.base).name}/{market.token(s.quote).name}"
+        out.append(SimAsset(symbol=name, is_spot=True, pair=s.name))
     return out

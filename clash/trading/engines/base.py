@@ -11,7 +11,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
-from clash.clones.entitlements import ModelStrength
+from clash.clones import ModelStrength
 from clash.trading.prompt import PROMPT_VERSION, Prompt
 
 EngineErrorCode = Literal[

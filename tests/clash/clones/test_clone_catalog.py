@@ -2,7 +2,7 @@
 
 import pytest
 
-from clash.clones.catalog import MarketCatalog, RuntimeCatalog, StaticCatalog, perp, sim_catalog
+from clash.clones.catalog import MarketCatalog, sim_catalog
 from clash.market.registry import PERP_CHANNELS, SPOT_CHANNELS, AssetInfo
 
 pytestmark = pytest.mark.anyio
@@ -39,15 +39,3 @@ async def test_the_simulator_universe_names_spot_pairs_like_the_registry():
     assert assets["BTC"].enabled and not assets["ETH"].enabled
     assert assets["HYPE/USDC"].is_spot and assets["HYPE/USDC"].enabled and "@107" not in assets
 
-
-async def test_the_runtime_catalog_prefers_the_market_module():
-    modules = {}
-    catalog = RuntimeCatalog(modules, StaticCatalog([perp("SIM")]))
-    assert list(await catalog.assets()) == ["SIM"]
-
-    class Market:
-        def asset_specs(self):
-            return registry_entries()
-
-    modules["market"] = Market()
-    assert sorted(await catalog.assets()) == ["BTC", "HYPE/USDC", "OLD"]

@@ -35,9 +35,8 @@ async def clock() -> VirtualClock:
 async def clones(tmp_path, clock) -> AsyncIterator[ClonesModule]:
     db = await Database.open(tmp_path / "clash.db")
     await db.migrate(discover_migrations(["clash.clones"]), now_ms=clock.now_ms())
-    module = ClonesModule()
-    module.register_checks(db)
-    module.attach(db, clock, CATALOG)
+    ClonesModule.register_checks(db)
+    module = ClonesModule(db, clock, CATALOG)
     yield module
     report = await db.check()
     await db.close()
@@ -47,7 +46,7 @@ async def clones(tmp_path, clock) -> AsyncIterator[ClonesModule]:
 @pytest.fixture
 async def client(clones) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
-    app.state.runtime = SimpleNamespace(module={"clones": clones}.__getitem__)
+    app.state.runtime = SimpleNamespace(module={ClonesModule: clones}.__getitem__)
     app.state.identity = DevHeaderIdentity()
     app.state.admin_token = "admin-secret"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://clash") as c:

@@ -24,9 +24,8 @@ async def setup(tmp_path):
     clock = VirtualClock(EPOCH_2026)
     db = await Database.open(tmp_path / "clash.db")
     await db.migrate(discover_migrations(["clash.clones"]), now_ms=clock.now_ms())
-    clones = ClonesModule()
-    clones.register_checks(db)
-    clones.attach(db, clock, StaticCatalog([perp("BTC"), perp("ETH")]))
+    ClonesModule.register_checks(db)
+    clones = ClonesModule(db, clock, StaticCatalog([perp("BTC"), perp("ETH")]))
     yield clones, db
     await db.close()
 
@@ -87,8 +86,8 @@ async def test_the_module_boots_in_the_runtime_on_the_simulator_universe(tmp_pat
     config = msgspec.structs.replace(
         config, system=msgspec.structs.replace(config.system, data_dir=str(tmp_path / "var")))
     clock = VirtualClock(EPOCH_2026)
-    async with boot(config, Secrets(admin_token="t"), clock, [ClonesModule()]) as rt:
-        clones = rt.module("clones")
+    async with boot(config, Secrets(admin_token="t"), clock, [ClonesModule]) as rt:
+        clones = rt.module(ClonesModule)
         await clock.advance(42)
         clone = await clones.create_clone("ada", "Booted")
         assert clone.created_at_ms == clock.now_ms()

@@ -20,7 +20,7 @@ from clash.prop.module import PropModule
 from clash.runtime import Runtime, boot
 from clash.trading.module import TradingModule
 
-from tests.helpers.decision_world import START, InProcessMarket, decision_world
+from tests.helpers.decision_world import IN_PROCESS_MARKET, START, decision_world
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ async def default_runtime(tmp_path: Path, start: float = START) -> AsyncIterator
     cfg = msgspec.structs.replace(cfg, system=msgspec.structs.replace(cfg.system, data_dir=str(tmp_path / "var")),
                                   market=msgspec.structs.replace(cfg.market, hyperliquid=hl))
     clock = VirtualClock(start)
-    modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
+    modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
     async with boot(cfg, Secrets(), clock, modules) as rt:
         await clock.settle()
         yield rt, clock
@@ -52,23 +52,23 @@ async def test_the_demo_clone_fills_within_five_minutes_and_survives_a_restart(t
     assert demo_cfg is not None
     async with default_runtime(tmp_path) as (rt, clock):
         await clock.advance(300)
-        (demo,) = await rt.module("trading").activations()
+        (demo,) = await rt.module(TradingModule).activations()
         assert demo.demo and demo.active
-        clone = await rt.module("clones").get_clone("demo", demo.clone_id)
+        clone = await rt.module(ClonesModule).get_clone("demo", demo.clone_id)
         assert (clone.owner_id, clone.name, clone.latest_version) == ("demo", demo_cfg.name, 1)
         seen = await decisions(rt, demo.clone_id)
         assert {d["symbol"] for d in seen} == set(demo_cfg.assets)
         filled = [d for d in seen if d["status"] == "filled"]
         assert filled, [d["status"] for d in seen]
-        fills = await rt.module("prop").fills(demo.account_id)
+        fills = await rt.module(PropModule).fills(demo.account_id)
         assert {f.order_no for f in fills} == {d["action"]["fill"]["order_no"] for d in filled}
         first = len(seen)
 
     async with default_runtime(tmp_path, start=START + 3600) as (rt, clock):
         await clock.advance(180)
-        assert await rt.module("trading").activations() == [demo]
-        assert [c.id for c in await rt.module("clones").list_clones("demo")] == [demo.clone_id]
-        assert len(await rt.module("prop").accounts_of_clone(demo.clone_id)) == 1
+        assert await rt.module(TradingModule).activations() == [demo]
+        assert [c.id for c in await rt.module(ClonesModule).list_clones("demo")] == [demo.clone_id]
+        assert len(await rt.module(PropModule).accounts_of_clone(demo.clone_id)) == 1
         assert len(await decisions(rt, demo.clone_id)) == first + 3 * len(demo_cfg.assets)
 
 

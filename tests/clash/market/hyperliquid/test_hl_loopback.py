@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from clash.market.hyperliquid import wire
 from clash.market.hyperliquid.rest import HyperliquidRest
-from clash.market.hyperliquid.wire import Bar
+from clash.market.hyperliquid.wire import HlCandle
 from clash.market.hyperliquid.ws import HyperliquidStream, Mids, Reconnected, StreamEvent
 from clash.market.sim.app import create_sim_app
 from clash.market.sim.hyperliquid import HyperliquidSim
@@ -77,10 +77,10 @@ async def test_rest_and_stream_over_loopback() -> None:
                 got: dict[str, StreamEvent] = {}
                 while len(got) < 3:  # order between coins and mids is not fixed
                     event = await _next(events, lambda e: True)
-                    got.setdefault(event.coin if isinstance(event, Bar) else type(event).__name__,
+                    got.setdefault(event.coin if isinstance(event, HlCandle) else type(event).__name__,
                                    event)
                 first, mids = got["BTC"], got["Mids"]
-                assert isinstance(first, Bar) and first.interval == "1m"
+                assert isinstance(first, HlCandle) and first.interval == "1m"
                 assert first.open_ms == T0 + HOUR_MS
                 assert isinstance(mids, Mids) and mids.mids["BTC"] == first.close
                 assert set(got) == {"BTC", "ETH", "Mids"}
@@ -89,17 +89,17 @@ async def test_rest_and_stream_over_loopback() -> None:
                     await anyio.sleep(0.02)
 
                 clock.t += MINUTE_MS  # the minute closes: final candle, then the new one
-                closed = await _next(events, lambda e: isinstance(e, Bar) and e.coin == "BTC")
-                assert isinstance(closed, Bar) and closed.open_ms == first.open_ms
-                opened = await _next(events, lambda e: isinstance(e, Bar) and e.coin == "BTC")
-                assert isinstance(opened, Bar) and opened.open_ms == first.open_ms + MINUTE_MS
+                closed = await _next(events, lambda e: isinstance(e, HlCandle) and e.coin == "BTC")
+                assert isinstance(closed, HlCandle) and closed.open_ms == first.open_ms
+                opened = await _next(events, lambda e: isinstance(e, HlCandle) and e.coin == "BTC")
+                assert isinstance(opened, HlCandle) and opened.open_ms == first.open_ms + MINUTE_MS
 
                 assert sim.drop_connections() == 1
                 gap = await _next(events, lambda e: isinstance(e, Reconnected))
                 assert isinstance(gap, Reconnected)
                 assert gap.gap_since_ms <= clock.t and gap.reconnected_ms == clock.t
-                again = await _next(events, lambda e: isinstance(e, Bar) and e.coin == "BTC")
-                assert isinstance(again, Bar) and again.open_ms == opened.open_ms
+                again = await _next(events, lambda e: isinstance(e, HlCandle) and e.coin == "BTC")
+                assert isinstance(again, HlCandle) and again.open_ms == opened.open_ms
                 assert stream.stats.reconnects == 1 and stream.stats.malformed == 0
 
 

@@ -75,7 +75,7 @@ def test_candle_keys_in_any_order_and_domain_values(hl: Path) -> None:
                       wire.CandleSnapshot)
     assert old and new and len(old) == 24 and len(new) == 25
     bar = wire.to_bar(new[0])
-    assert bar == wire.Bar("ETH", "1h", 1790431200000, 1790434799999, 2686.1, 2689.6, 2685.0,
+    assert bar == wire.HlCandle("ETH", "1h", 1790431200000, 1790434799999, 2686.1, 2689.6, 2685.0,
                            2688.6, 2490.1516, 2438)
     assert all(c.close_ms == c.open_ms + 3_599_999 for c in old + new)
     assert [c.open_ms for c in new] == sorted(c.open_ms for c in new)

@@ -34,8 +34,8 @@ def product_config(tmp_path, kit):
 async def test_boot_with_the_sim_is_ok_within_a_minute_and_serves_health(tmp_path, kit) -> None:
     clock = VirtualClock(kit.T0 + 30)
     async with boot(product_config(tmp_path, kit), Secrets(admin_token="t"), clock,
-                    [OpsModule(), MarketModule()]) as rt:
-        market: MarketModule = rt.module("market")
+                    [OpsModule, MarketModule]) as rt:
+        market: MarketModule = rt.module(MarketModule)
         await clock.advance(0)
         for _ in range(12):  # one virtual minute; the stream needs a moment of real time
             health = await market.health()

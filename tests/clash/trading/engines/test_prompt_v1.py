@@ -15,7 +15,7 @@ from clash.trading.prompt import (
     PositionView,
     PromptInput,
     PromptRow,
-    PromptSection,
+    PromptTable,
     account_summary,
     asset_of,
     estimate_tokens,
@@ -42,14 +42,14 @@ SOL_POS = PositionView(
     symbol="SOL", side="long", size=D("20"), entry_px=D("219.9"), mark_px=D("219.92"), leverage=2,
     notional_usd=D("4398.4"), unrealized_pnl_usd=D("0.4"), margin_usd=D("2199"), opened_at_ms=T0 - 30 * MIN,
 )
-CANDLES = PromptSection(
+CANDLES = PromptTable(
     title="BTC candles", interval="1m", columns=("open", "high", "low", "close", "volume"),
     rows=tuple(PromptRow(at_ms=T0 + i * MIN, cells=(D(100_000 + i), D(100_010 + i), D(99_990 + i),
                                                       D(100_005 + i), D("1.25"))) for i in range(3)),
 )
-RSI = PromptSection(title="BTC RSI 14", interval="1h", columns=("rsi",),
+RSI = PromptTable(title="BTC RSI 14", interval="1h", columns=("rsi",),
                     rows=(PromptRow(at_ms=T0, cells=(D("55.2"),)), PromptRow(at_ms=T0 - 3_600_000, cells=(D("48.1"),))))
-MARKETS = PromptSection(title="Polymarket: related", columns=("question", "yes"),
+MARKETS = PromptTable(title="Polymarket: related", columns=("question", "yes"),
                         rows=(PromptRow(cells=("Will BTC close 2026 above 120k, or not?", D("0.41"))),
                               PromptRow(cells=("Fed cut in December", D("0.62")))),
                         note="Probabilities from the latest poll.")
@@ -139,18 +139,18 @@ def test_sections_keep_their_order_and_series_run_oldest_to_newest() -> None:
 
 
 def test_empty_section_and_bad_sections() -> None:
-    empty = PromptSection(title="ETH funding", interval="1h", columns=("rate",))
+    empty = PromptTable(title="ETH funding", interval="1h", columns=("rate",))
     assert "## ETH funding (interval 1h; 0 rows, table)\nno data" in render_prompt(make_input(sections=(empty,))).user
-    mixed = PromptSection(title="x", columns=("a",), rows=(PromptRow(at_ms=T0, cells=(1,)), PromptRow(cells=(2,))))
+    mixed = PromptTable(title="x", columns=("a",), rows=(PromptRow(at_ms=T0, cells=(1,)), PromptRow(cells=(2,))))
     with pytest.raises(ValueError, match="mixes timed and untimed"):
         render_prompt(make_input(sections=(mixed,)))
-    short = PromptSection(title="y", columns=("a", "b"), rows=(PromptRow(cells=(1,)),))
+    short = PromptTable(title="y", columns=("a", "b"), rows=(PromptRow(cells=(1,)),))
     with pytest.raises(ValueError, match="1 cells for 2 columns"):
         render_prompt(make_input(sections=(short,)))
 
 
 def test_numbers_render_plain() -> None:
-    section = PromptSection(title="n", columns=("a", "b", "c", "d", "e"),
+    section = PromptTable(title="n", columns=("a", "b", "c", "d", "e"),
                             rows=(PromptRow(cells=(D("1.500E+3"), D("0.000010"), None, True, -3)),))
     assert "\n1500,0.00001,,true,-3\n" in render_prompt(make_input(sections=(section,))).user
 
