@@ -527,6 +527,7 @@ async def fork(db: Database, now_ms: int, user: str, clone_id: int, version: int
     async with db.transaction() as tx:
         source = _readable(await load_clone(tx, clone_id), user)
         number = version if version is not None else source.latest_version or None
+        base: SourceRef | None
         if number is not None:
             v = await _load_version(tx, clone_id, number)
             p, strength, base = v.pipeline, v.model_strength, SourceRef(clone_id, number)
@@ -559,9 +560,11 @@ async def get_entitlement(db: Database, user: str, clone_id: int, assets: Mappin
 
 
 async def _entitlement(s: Session, clone_id: int, assets: Mapping[str, AssetInfo]) -> EntitlementView:
-    tier_id, source, reason, by, at = await s.fetchone(
+    row = await s.fetchone(
         "SELECT tier, source, reason, granted_by, granted_at_ms FROM clone_entitlement_grants WHERE clone_id = ?"
         " ORDER BY id DESC LIMIT 1", (clone_id,))
+    assert row is not None, f"clone {clone_id} has no entitlement grant"  # every clone gets one at creation
+    tier_id, source, reason, by, at = row
     tier = entitlements.tier(tier_id)
     d = await _draft(s, clone_id)
     p = d.pipeline

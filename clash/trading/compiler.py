@@ -118,7 +118,10 @@ def _branch(p: Pipeline, prompt: TradingPromptNode, selected: Mapping[str, dict[
                     continue
                 seen.add(stream.id)
                 plan = plan_read(stream, node, symbol, assets)
-                (reads if isinstance(plan, ReadPlan) else skipped).append(plan)
+                if isinstance(plan, ReadPlan):
+                    reads.append(plan)
+                else:
+                    skipped.append(plan)
         out.append(_branch_asset(c, symbol, reads, skipped))
     policy = c.candidate_policy
     return Branch(

@@ -106,7 +106,7 @@ def block_sections(block: ContextBlock) -> list[PromptSection]:
 
 def _cell(value: object) -> Cell:
     if value is None or isinstance(value, (str, int, bool, Decimal)):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, float):
         return num(value)
     return str(value)

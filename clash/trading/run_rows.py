@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import msgspec
@@ -25,7 +25,7 @@ from clash.trading.run_spec import RunSpec
 
 
 def bare_row(spec: RunSpec, account_id: str | None, status: RunStatus, now_ms: int, *, error_code: str | None = None,
-             error: str | None = None, legal: Sequence[str] = (), engine: str = "none",
+             error: str | None = None, legal: Iterable[str] = (), engine: str = "none",
              summary: ContextSummary | None = None, latency_ms: int = 0) -> RunRow:
     """A run that never reached an engine (hold only, skipped, entitlement denied, failed early)."""
     return RunRow(
