@@ -679,7 +679,7 @@ def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, AssetInfo
             out.append(Problem(node_id=n.id, field="config.channel", code="unsupported_channel",
                                message=f"{c.channel} is not available for {c.symbol} (a {kind} without "
                                        f"{need} data)"))
-    elif c.source == "hyperliquid" or c.source == "polymarket" and c.polymarket is None:
+    elif c.source == "hyperliquid" or (c.source == "polymarket" and c.polymarket is None):
         skipped = [s for s in _connected_assets(p, n.id, assets) if not assets[s].supports(need)]
         if skipped:
             out.append(Problem(node_id=n.id, field="config.channel", code="unsupported_channel_asset",

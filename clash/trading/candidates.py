@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from clash.market.candles import Candle
 from clash.trading.packet import Branch, Candidate, CandidateReason, CandidateSet, Prefilter
@@ -70,6 +71,6 @@ def score(prefilter: Prefilter, hours: Sequence[Candle]) -> float | None:
     closes = [h.c for h in hours if h.c > 0]
     if len(closes) < 3:
         return None
-    rets = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+    rets = [math.log(b / a) for a, b in pairwise(closes)]
     mean = sum(rets) / len(rets)
     return math.sqrt(sum((r - mean) ** 2 for r in rets) / len(rets))

@@ -12,7 +12,7 @@ Quirks kept faithfully here and unpacked by the helpers below:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import msgspec
@@ -243,7 +243,7 @@ def iso_to_ms(text: str | None) -> int | None:
     except ValueError as e:
         raise DecodeError(f"gamma: bad timestamp {text!r}") from e
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.replace(microsecond=0).timestamp()) * 1000 + dt.microsecond // 1000
 
 
