@@ -29,6 +29,7 @@ SkipReason = Literal[
 ]
 BlockStatus = Literal["ok", "empty", "stale"]
 CandidateReason = Literal["open_position", "universe", "prefilter", "latest_data"]
+PromptSource = Literal["global", "asset_override", "global_with_asset_override", "none"]
 Prefilter = Literal["none", "momentum", "volatility", "volume"]
 
 
@@ -132,7 +133,7 @@ class BranchAsset(_S, frozen=True):
     """False when the prompt's asset override disables it, or asset_specific_only has no override."""
     decision_cadence_sec: int
     prompt: str
-    prompt_source: Literal["global", "asset_override", "global_with_asset_override", "none"]
+    prompt_source: PromptSource
     reads: list[ReadPlan]
     skipped: list[SkippedRead]
 
