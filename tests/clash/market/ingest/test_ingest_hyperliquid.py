@@ -188,6 +188,7 @@ async def test_truncated_payload_is_counted_and_skipped(tmp_path, kit) -> None:
 
 
 async def test_server_errors_after_retries_count_as_failures(tmp_path, kit) -> None:
+    T0_MS = kit.T0_MS
     async with kit.world(tmp_path, autostart=False) as w:
         await w.ask(HYPERLIQUID, HlRefreshRegistry())
         w.faults.status["/info"] = 500
