@@ -1,12 +1,9 @@
 """The product's modules, in start order (a module may use the ones before it)."""
 
-from collections.abc import Callable
-
 from clash.clones.module import ClonesModule
 from clash.market.module import MarketModule
 from clash.ops.module import OpsModule
 from clash.prop.module import PropModule
-from clash.runtime import Module
 from clash.trading.module import TradingModule
 
-MODULES: list[Callable[[], Module]] = [OpsModule, MarketModule, ClonesModule, PropModule, TradingModule]
+MODULES = [OpsModule, MarketModule, ClonesModule, PropModule, TradingModule]

@@ -560,11 +560,9 @@ async def get_entitlement(db: Database, user: str, clone_id: int, assets: Mappin
 
 
 async def _entitlement(s: Session, clone_id: int, assets: Mapping[str, AssetInfo]) -> EntitlementView:
-    row = await s.fetchone(
+    tier_id, source, reason, by, at = await s.fetchone(
         "SELECT tier, source, reason, granted_by, granted_at_ms FROM clone_entitlement_grants WHERE clone_id = ?"
         " ORDER BY id DESC LIMIT 1", (clone_id,))
-    assert row is not None, f"clone {clone_id} has no entitlement grant"  # every clone gets one at creation
-    tier_id, source, reason, by, at = row
     tier = entitlements.tier(tier_id)
     d = await _draft(s, clone_id)
     p = d.pipeline

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from clash.market.candles import Candle
-from clash.trading.packet import Branch, Candidate, CandidateReason, CandidateSet, Prefilter
+from clash.trading.packet import Branch, Candidate, CandidateSet, Prefilter
+from clash.trading.packet import CandidateReason
 
 DEFAULT_CAP = 10
 MAX_CAP = 25

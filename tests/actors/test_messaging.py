@@ -52,7 +52,7 @@ async def test_ask_times_out_with_a_clear_error():
     gate = anyio.Event()
     async with virtual_system() as (system, _):
         ref = system.spawn("slow", lambda: Gate(gate, []))
-        with pytest.raises(AskTimeout, match=r"slow did not answer Balance within 0\.05 s"):
+        with pytest.raises(AskTimeout, match="slow did not answer Balance within 0.05 s"):
             await ref.ask(Balance(), timeout=0.05)
         gate.set()
 
