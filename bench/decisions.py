@@ -43,7 +43,7 @@ from clash.market.sim.app import create_sim_app
 from clash.ops.module import OpsModule
 from clash.prop.config import PropConfig
 from clash.prop.module import PropModule
-from clash.runtime import Runtime, boot
+from clash.runtime import Module, Runtime, boot
 from clash.trading.config import AnthropicSettings, TradingConfig
 from clash.trading.module import TradingModule
 
@@ -120,7 +120,8 @@ async def rules_bench(clones: int, n_ticks: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config(Path(tmp), TradingConfig(engine="rules", demo_clone=False))
         clock = VirtualClock(START)
-        modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
+        modules: list[Module] = [
+            OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
         async with boot(cfg, Secrets(), clock, modules) as rt:
             await clock.advance(0)
             await clock.advance(120)
@@ -182,7 +183,8 @@ async def anthropic_bench(latency: float, levels: list[int]) -> None:
                                         anthropic=AnthropicSettings(base_url=url, timeout_s=30.0))
             cfg = config(Path(tmp), trading_cfg)
             clock = VirtualClock(START)
-            modules = [OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
+            modules: list[Module] = [
+                OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
             async with boot(cfg, Secrets(anthropic_api_key="sk-bench"), clock, modules) as rt:
                 await clock.advance(0)
                 await clock.advance(120)

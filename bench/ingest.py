@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -83,13 +84,13 @@ def bench_incremental_update(w: Workload, bank_minutes: int = 300, loop_minutes:
     states = bank.states()
     columns = w.closes[:, WARM_MINUTES:].T
 
-    bank_ms = [1e3 * seconds(lambda c=c: bank.update_many(c)) for c in columns[:bank_minutes]]
+    bank_ms = [1e3 * seconds(partial(bank.update_many, c)) for c in columns[:bank_minutes]]
 
     def python_minute(c: np.ndarray) -> None:
         for state, close in zip(states, c.tolist()):
             state.update(close)
 
-    loop_ms = [1e3 * seconds(lambda c=c: python_minute(c)) for c in columns[:loop_minutes]]
+    loop_ms = [1e3 * seconds(partial(python_minute, c)) for c in columns[:loop_minutes]]
     bank_med, loop_med = statistics.median(bank_ms), statistics.median(loop_ms)
     spread = f"median of {len(bank_ms)} min, max {max(bank_ms):.3f} ms"
     row("IndicatorBank.update_many", f"{bank_med:.3f} ms", f"{spread}; target < 50 ms")

@@ -54,7 +54,8 @@ async def kernel_tell(n: int) -> float:
             await ref.tell(Hit())
         await system.wait_idle()
         elapsed = time.perf_counter() - start
-        assert system.actor("sink").count == n
+        sink = system.actor("sink")
+        assert isinstance(sink, Sink) and sink.count == n
     return n / elapsed
 
 

@@ -61,12 +61,11 @@ class JsonLines(JsonFormatter):
 class TextFormatter(logging.Formatter):
     """`2026-12-06 03:55:07.123 INFO clash.system: listening on http://127.0.0.1:8080 url=...`"""
 
-    converter = time.gmtime
-
     def __init__(self) -> None:
         super().__init__(
             "%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
         )
+        self.converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -79,7 +78,7 @@ class TextFormatter(logging.Formatter):
         return f"{head} {context}{sep}{rest}"
 
 
-class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+class _Handler(logging.StreamHandler):
     """Ours, so `configure` can replace it without touching handlers someone else installed."""
 
 

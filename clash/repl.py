@@ -47,7 +47,7 @@ class AsyncConsole(code.InteractiveConsole):
 
     def runcode(self, codeobj: types.CodeType) -> None:
         try:
-            result = eval(codeobj, self.locals)  # noqa: S307 - this is a REPL
+            result = eval(codeobj, self.locals)  # evaluating input is what a REPL is for
             if inspect.iscoroutine(result):
                 self.portal.call(_await, result)
         except SystemExit:

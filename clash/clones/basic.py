@@ -24,6 +24,7 @@ from clash.clones.graph import (
     Position,
     Profile,
     PromptText,
+    Source,
     StrategyClonePlacement,
     Symbol,
     TradingPromptConfig,
@@ -31,7 +32,7 @@ from clash.clones.graph import (
     encode_graph,
 )
 
-PROFILE_CHANNELS: dict[str, tuple[tuple[str, str], ...]] = {
+PROFILE_CHANNELS: dict[str, tuple[tuple[Source, str], ...]] = {
     "fast": (("hyperliquid", "ohlcv"), ("hyperliquid", "rsi"), ("hyperliquid", "funding_rates")),
     "balanced": (
         ("hyperliquid", "ohlcv"), ("hyperliquid", "rsi"), ("hyperliquid", "macd"),

@@ -43,7 +43,7 @@ class Tier(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
 
 def load_tiers(path: Path = DATA_FILE) -> dict[str, Tier]:
     raw = msgspec.toml.decode(path.read_bytes(), type=dict[TierId, Tier], strict=True)
-    tiers = {k: msgspec.structs.replace(t, id=k) for k, t in raw.items()}
+    tiers: dict[str, Tier] = {k: msgspec.structs.replace(t, id=k) for k, t in raw.items()}
     if set(tiers) != set(TIER_IDS):
         raise ValueError(f"{path}: needs exactly the tiers {TIER_IDS}, got {sorted(tiers)}")
     return {k: tiers[k] for k in TIER_IDS}

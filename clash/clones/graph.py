@@ -98,7 +98,7 @@ class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     pass
 
 
-class Position(_Config):
+class Position(_Config, frozen=True):
     x: float
     y: float
 
@@ -106,13 +106,13 @@ class Position(_Config):
 # ---------------------------------------------------------------- B. data stream
 
 
-class ProfileDefinition(_Config):
+class ProfileDefinition(_Config, frozen=True):
     lookback_minutes: Lookback
     granularity: Granularity
     max_datapoints: Datapoints
 
 
-class ProfilePatch(_Config):
+class ProfilePatch(_Config, frozen=True):
     """A power user's edit of a built-in profile; unset fields keep the built-in value."""
 
     lookback_minutes: Lookback | None = None
@@ -127,7 +127,7 @@ BUILTIN_PROFILES: dict[str, ProfileDefinition] = {
 }
 
 
-class StreamOverride(_Config):
+class StreamOverride(_Config, frozen=True):
     """Per decision asset: the top of the override precedence."""
 
     enabled: bool | None = None
@@ -137,25 +137,25 @@ class StreamOverride(_Config):
     include_in_prompt: bool | None = None
 
 
-class SourcePolicy(_Config):
+class SourcePolicy(_Config, frozen=True):
     """What to do when the block's source is stale."""
 
     max_staleness_sec: Annotated[int, Meta(ge=1)] | None = None
     on_stale: Literal["skip", "include"] = "skip"
 
 
-class PolymarketTarget(_Config):
+class PolymarketTarget(_Config, frozen=True):
     event_slug: Slug | None = None
     market_slug: Slug | None = None
     query: Slug | None = None
 
 
-class DefiLlamaTarget(_Config):
+class DefiLlamaTarget(_Config, frozen=True):
     scope: Literal["global", "chain", "protocol", "stablecoin"] = "global"
     subject: Slug | None = None
 
 
-class DataStreamConfig(_Config):
+class DataStreamConfig(_Config, frozen=True):
     """A context block: one source and channel. `symbol` is the context subject (seed's
     contextSymbol); None reads the decision asset itself (same-asset context)."""
 
@@ -176,7 +176,7 @@ class DataStreamConfig(_Config):
 # ---------------------------------------------------------------- A. asset selection
 
 
-class AssetSelectionConfig(_Config):
+class AssetSelectionConfig(_Config, frozen=True):
     enabled: bool = True
     high_level_categories: Annotated[list[str], Meta(max_length=20)] = []
     subcategories: Annotated[list[str], Meta(max_length=50)] = []
@@ -189,19 +189,19 @@ class AssetSelectionConfig(_Config):
 # ---------------------------------------------------------------- D. trading prompt
 
 
-class CandidatePolicy(_Config):
+class CandidatePolicy(_Config, frozen=True):
     max_candidates: Annotated[int, Meta(ge=1, le=25)] = 10
     include_open_positions: bool = True
     prefilter: Literal["none", "momentum", "volatility", "volume"] = "none"
 
 
-class PromptOverride(_Config):
+class PromptOverride(_Config, frozen=True):
     enabled: bool | None = None
     custom_behavior_prompt: PromptText | None = None
     decision_cadence_sec: Cadence | None = None
 
 
-class TradingPromptConfig(_Config):
+class TradingPromptConfig(_Config, frozen=True):
     enabled: bool = True
     custom_behavior_prompt: PromptText = ""
     decision_cadence_sec: Cadence = 300
@@ -226,20 +226,20 @@ class _Node(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     position: Position | None = None
 
 
-class DataStreamNode(_Node, tag="data_stream"):
+class DataStreamNode(_Node, tag="data_stream", frozen=True):
     config: DataStreamConfig
 
 
-class AssetSelectionNode(_Node, tag="asset_selection"):
+class AssetSelectionNode(_Node, tag="asset_selection", frozen=True):
     config: AssetSelectionConfig = msgspec.field(default_factory=AssetSelectionConfig)
 
 
-class TradingPromptNode(_Node, tag="trading_prompt"):
+class TradingPromptNode(_Node, tag="trading_prompt", frozen=True):
     config: TradingPromptConfig = msgspec.field(default_factory=TradingPromptConfig)
 
 
 Node: TypeAlias = DataStreamNode | AssetSelectionNode | TradingPromptNode
-NODE_TYPES: dict[str, type[_Node]] = {"data_stream": DataStreamNode, "asset_selection": AssetSelectionNode,
+NODE_TYPES: dict[str, type[Node]] = {"data_stream": DataStreamNode, "asset_selection": AssetSelectionNode,
                                       "trading_prompt": TradingPromptNode}
 CONFIG_TYPES: dict[str, type[_Config]] = {"data_stream": DataStreamConfig, "asset_selection": AssetSelectionConfig,
                                           "trading_prompt": TradingPromptConfig}
@@ -259,14 +259,14 @@ class Edge(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         return self.id or f"{self.source}->{self.target}"
 
 
-class StrategyClonePlacement(_Config):
+class StrategyClonePlacement(_Config, frozen=True):
     """The visual Trading Clone Block: where it sits and which prompts draw a line to it."""
 
     position: Position | None = None
     connected_prompt_node_ids: Annotated[list[str], Meta(max_length=MAX_NODES)] = []
 
 
-class Layout(_Config):
+class Layout(_Config, frozen=True):
     strategy_clone: StrategyClonePlacement | None = None
     control_mode: ControlMode | None = None
 
@@ -424,10 +424,13 @@ def _decode_node(raw: msgspec.Raw, index: int, problems: list[Problem]) -> Node 
     except msgspec.ValidationError as exc:
         problems.append(_from_validation(exc, head.id, "config"))
         return None
-    if isinstance(config, TradingPromptConfig):
-        config = msgspec.structs.replace(config, **dict.fromkeys(LEGACY_PROMPT_FIELDS, UNSET))
-    node_cls = NODE_TYPES[head.type]
-    return node_cls(id=head.id, label=head.label, position=head.position, config=config)  # type: ignore[call-arg]
+    if isinstance(config, DataStreamConfig):
+        return DataStreamNode(id=head.id, label=head.label, position=head.position, config=config)
+    if isinstance(config, AssetSelectionConfig):
+        return AssetSelectionNode(id=head.id, label=head.label, position=head.position, config=config)
+    assert isinstance(config, TradingPromptConfig)  # CONFIG_TYPES and NODE_TYPES share their keys
+    config = msgspec.structs.replace(config, **dict.fromkeys(LEGACY_PROMPT_FIELDS, UNSET))
+    return TradingPromptNode(id=head.id, label=head.label, position=head.position, config=config)
 
 
 # ---------------------------------------------------------------- asset universe
@@ -676,7 +679,7 @@ def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, CatalogAs
             out.append(Problem(node_id=n.id, field="config.channel", code="unsupported_channel",
                                message=f"{c.channel} is not available for {c.symbol} (a {kind} without "
                                        f"{need} data)"))
-    elif c.source == "hyperliquid" or c.source == "polymarket" and c.polymarket is None:
+    elif c.source == "hyperliquid" or (c.source == "polymarket" and c.polymarket is None):
         skipped = [s for s in _connected_assets(p, n.id, assets) if not assets[s].supports(need)]
         if skipped:
             out.append(Problem(node_id=n.id, field="config.channel", code="unsupported_channel_asset",

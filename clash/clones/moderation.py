@@ -183,8 +183,10 @@ async def report(db: Database, now_ms: int, user: str, clone_id: int, body: Repo
         result = await tx.execute(
             "INSERT INTO profile_reports (clone_id, reporter_id, reason, note, profile_snapshot, created_at_ms)"
             " VALUES (?, ?, ?, ?, ?, ?)", (clone_id, user, body.reason, body.note, snapshot, now_ms))
-        return _report(await tx.fetchone(f"SELECT {_REPORT_COLS} FROM profile_reports WHERE id = ?",
-                                         (result.lastrowid,)))
+        row = await tx.fetchone(f"SELECT {_REPORT_COLS} FROM profile_reports WHERE id = ?",
+                                (result.lastrowid,))
+        assert row is not None  # inserted just above, in this transaction
+        return _report(row)
 
 
 async def queue(db: Database, *, limit: int = 50, reports_per_entry: int = 20) -> list[QueueEntry]:
@@ -194,7 +196,8 @@ async def queue(db: Database, *, limit: int = 50, reports_per_entry: int = 20) -
             "SELECT clone_id, count(*), min(created_at_ms), max(created_at_ms) FROM profile_reports"
             " WHERE status = 'open' GROUP BY clone_id ORDER BY count(*) DESC, min(created_at_ms), clone_id LIMIT ?",
             (limit,))
-        return [await _entry(r, *row, reports_per_entry) for row in rows]
+        return [await _entry(r, clone_id, count, first, last, reports_per_entry)
+                for clone_id, count, first, last in rows]
 
 
 async def _entry(r: Reader, clone_id: int, count: int, first: int, last: int, keep: int) -> QueueEntry:

@@ -527,6 +527,7 @@ async def fork(db: Database, now_ms: int, user: str, clone_id: int, version: int
     async with db.transaction() as tx:
         source = _readable(await load_clone(tx, clone_id), user)
         number = version if version is not None else source.latest_version or None
+        base: SourceRef | None
         if number is not None:
             v = await _load_version(tx, clone_id, number)
             p, strength, base = v.pipeline, v.model_strength, SourceRef(clone_id, number)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import socket
+from typing import cast
 
 import anyio
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.typing import ASGIFramework
+from starlette.types import ASGIApp
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -24,7 +26,7 @@ def listen(host: str, port: int) -> socket.socket:
 class Server:
     """One served app: `stop()` asks hypercorn to finish its open requests and waits until it has."""
 
-    def __init__(self, app: ASGIFramework, sock: socket.socket) -> None:
+    def __init__(self, app: ASGIApp, sock: socket.socket) -> None:
         self.app = app
         self.sock = sock
         self.port: int = sock.getsockname()[1]
@@ -38,7 +40,10 @@ class Server:
         config.accesslog = None
         config.errorlog = logging.getLogger("hypercorn.error")  # through clash.logs' handler
         try:
-            await serve(self.app, config, shutdown_trigger=self._shutdown.wait)
+            # Starlette types ASGI scopes as MutableMapping, hypercorn as TypedDicts: the same
+            # protocol, two spellings that mypy cannot unify.
+            app = cast(ASGIFramework, self.app)
+            await serve(app, config, shutdown_trigger=self._shutdown.wait)
         finally:
             self._stopped.set()
 

@@ -322,6 +322,7 @@ class IndicatorState(msgspec.Struct, kw_only=True):
         if i == 0:
             self.first_close = x
         if n <= _SEED_BARS:
+            assert self.first_close is not None  # set by the first bar
             self.offset_sum += x - self.first_close
 
         sma = upper = lower = None
@@ -405,6 +406,20 @@ class IndicatorBank:
     """
 
     __slots__ = ("count", "window", *_FLOAT_STATE, *_SUM_STATE)
+    count: NDArray[np.int64]
+    window: F64
+    first_close: F64
+    prev_close: F64
+    avg_gain: F64
+    avg_loss: F64
+    ema_fast: F64
+    ema: F64
+    ema_slow: F64
+    signal: F64
+    offset_sum: F64
+    gain_sum: F64
+    loss_sum: F64
+    macd_sum: F64
 
     def __init__(self, n_assets: int) -> None:
         self.count = np.zeros(n_assets, dtype=np.int64)
@@ -432,11 +447,10 @@ class IndicatorBank:
 
     def state(self, a: int) -> IndicatorState:
         count = int(self.count[a])
+        fields: dict[str, Any] = {name: _optional(getattr(self, name)[a]) for name in _FLOAT_STATE}
+        fields.update({name: float(getattr(self, name)[a]) for name in _SUM_STATE})
         return IndicatorState(
-            count=count,
-            window=self.window[a, : min(count, WINDOW)].tolist(),
-            **{name: _optional(getattr(self, name)[a]) for name in _FLOAT_STATE},
-            **{name: float(getattr(self, name)[a]) for name in _SUM_STATE},
+            count=count, window=self.window[a, : min(count, WINDOW)].tolist(), **fields
         )
 
     def states(self) -> list[IndicatorState]:

@@ -647,8 +647,8 @@ async def polymarket_context(db: Database, symbol: str | None, as_of_ms: int) ->
         got.setdefault(kind, []).append(summary)
     return PolymarketContext(
         t_ms=t,
-        immediate=(got.get("immediate") or [None])[0],
-        later=(got.get("later") or [None])[0],
+        immediate=next(iter(got.get("immediate", [])), None),
+        later=next(iter(got.get("later", [])), None),
         recently_closed=got.get("recently_closed", []),
         linked=got.get("asset", []),
     )

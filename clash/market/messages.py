@@ -56,7 +56,7 @@ class HlBackfill(Message, frozen=True):
     """Fetch and close 1-minute candles of `symbols` from `start_ms` (all enabled when empty)."""
 
     start_ms: int
-    symbols: list[str] = []
+    symbols: list[str] = []  # noqa: RUF012 (a msgspec field: each message gets its own list)
 
 
 class HlStreamCandles(Message, frozen=True):

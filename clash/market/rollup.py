@@ -6,7 +6,7 @@ Pure functions over `Candle` rows; the market memory actor owns the tables and c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import groupby
+from itertools import groupby, pairwise
 from typing import Literal
 
 from clash.market.candles import DAY_MS, HOUR_MS, MINUTE_MS, Candle
@@ -42,7 +42,7 @@ def rollup_hours(minutes: Iterable[Candle], now_ms: int) -> list[HourCandle]:
     appear once (the feed upserts on open time, so a duplicate here is a bug upstream).
     """
     rows = sorted(minutes, key=lambda c: c.t_ms)
-    for prev, cur in zip(rows, rows[1:]):
+    for prev, cur in pairwise(rows):
         if prev.t_ms == cur.t_ms:
             raise ValueError(f"duplicate 1-minute candle at t_ms={cur.t_ms}")
     for c in rows:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 
@@ -24,9 +24,9 @@ CryptoSub = Literal["AI", "Defi", "Gaming", "Layer 1", "Layer 2", "Meme"]
 TradfiSub = Literal["Stocks", "Indices", "Commodities", "FX", "Pre-IPO"]
 SpotSub = Literal["USDC", "USDH", "USDT"]
 
-CRYPTO_SUBS: tuple[str, ...] = CryptoSub.__args__
-TRADFI_SUBS: tuple[str, ...] = TradfiSub.__args__
-SPOT_SUBS: tuple[str, ...] = SpotSub.__args__
+CRYPTO_SUBS: tuple[str, ...] = get_args(CryptoSub)
+TRADFI_SUBS: tuple[str, ...] = get_args(TradfiSub)
+SPOT_SUBS: tuple[str, ...] = get_args(SpotSub)
 
 CATEGORIES: tuple[str, ...] = (
     "All",

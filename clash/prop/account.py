@@ -37,6 +37,7 @@ from clash.prop.messages import (
     PropRetention,
     PropSnapshot,
     PropSubmit,
+    SubmitOutcome,
     SubmitResult,
 )
 from clash.prop.prices import PriceSource, PriceUnavailable
@@ -155,7 +156,7 @@ class PropAccount(Actor):
         outcome = self.book.submit(action, assets, marks, now, self.row.limits)
         fill = outcome.fills[0] if outcome.fills else None
         rejection = outcome.rejection
-        kind = "rejected" if rejection else "filled" if fill else "held"
+        kind: SubmitOutcome = "rejected" if rejection else "filled" if fill else "held"
         result = SubmitResult(
             account_id=self.account_id,
             action_id=action.action_id,

@@ -147,7 +147,7 @@ class Connection:
             opening.outcome()
         return cls(jobs, thread)
 
-    async def run(self, fn: Callable[[sqlite3.Connection, Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
+    async def run(self, fn: Callable[[sqlite3.Connection, Unpack[Ts]], T], *args: *Ts) -> T:
         """``fn(connection, *args)`` on the connection's thread, after every earlier call."""
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")

@@ -92,7 +92,7 @@ def _begin_then(
     conn: sqlite3.Connection,
     begin: str,
     fn: Callable[[sqlite3.Connection, Unpack[Ts]], T],
-    *args: Unpack[Ts],
+    *args: *Ts,
 ) -> T:
     conn.execute(begin)
     return fn(conn, *args)
@@ -124,7 +124,7 @@ class Session:
             raise RuntimeError(f"{type(self).__name__} used after its block ended")
         return self._live
 
-    async def _run(self, fn: Callable[[sqlite3.Connection, Unpack[Ts]], T], *args: Unpack[Ts]) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection, Unpack[Ts]], T], *args: *Ts) -> T:
         conn = self._conn
         begin, self._begin = self._begin, None
         if begin is None:

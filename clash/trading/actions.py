@@ -326,7 +326,7 @@ def _sane_magnitude(name: str, value: Decimal) -> Rejected | None:
     return None
 
 
-_VALIDATION = (
+_VALIDATION: tuple[tuple[re.Pattern[str], RejectCode], ...] = (
     (re.compile(r"Object missing required field `(\w+)`"), "missing_field"),
     (re.compile(r"Object contains unknown field `(\w+)`"), "unknown_field"),
     (re.compile(r"Invalid enum value .* - at `\$\.action`"), "unknown_action"),
@@ -336,7 +336,7 @@ _VALIDATION = (
 def _from_validation(message: str) -> Rejected:
     for pattern, code in _VALIDATION:
         if pattern.search(message):
-            return _reject(code, message)  # type: ignore[arg-type]
+            return _reject(code, message)
     return _reject("wrong_type", message)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from clash.market import Candle
 from clash.trading.packet import Branch, Candidate, CandidateSet, Prefilter
+from clash.trading.packet import CandidateReason
 
 DEFAULT_CAP = 10
 MAX_CAP = 25
@@ -40,15 +42,16 @@ def choose(
     cap = max(1, min(policy.max_candidates, MAX_CAP))
     universe = eligible(branch)
     held = set(positions) if policy.include_open_positions else set()
-    first = [(s, "open_position", None) for s in universe if s in held]
+    first: list[tuple[str, CandidateReason, float | None]] = [
+        (s, "open_position", None) for s in universe if s in held]
     rest = [s for s in universe if s not in held]
     if policy.prefilter == "none" or scores is None:
-        ranked = [(s, "universe", None) for s in rest]
+        ranked: list[tuple[str, CandidateReason, float | None]] = [(s, "universe", None) for s in rest]
     else:
         order = {s: i for i, s in enumerate(rest)}
         ranked = sorted(((s, "prefilter", scores.get(s)) for s in rest),
                         key=lambda c: (c[2] is None, -(c[2] or 0.0), order[c[0]]))
-    out = [Candidate(symbol=s, rank=i + 1, reason=reason, score=v)  # type: ignore[arg-type]
+    out = [Candidate(symbol=s, rank=i + 1, reason=reason, score=v)
            for i, (s, reason, v) in enumerate(first + ranked)]
     return CandidateSet(prompt_node_id=branch.prompt_node_id, cap=cap, prefilter=policy.prefilter,
                         selected=out[:cap], over_cap=out[cap:])
@@ -69,6 +72,6 @@ def score(prefilter: Prefilter, hours: Sequence[Candle]) -> float | None:
     closes = [h.c for h in hours if h.c > 0]
     if len(closes) < 3:
         return None
-    rets = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+    rets = [math.log(b / a) for a, b in pairwise(closes)]
     mean = sum(rets) / len(rets)
     return math.sqrt(sum((r - mean) ** 2 for r in rets) / len(rets))

@@ -34,9 +34,11 @@ from clash.trading.packet import (
     DefiLlamaScope,
     MemoryRead,
     PolymarketScope,
+    PromptSource,
     ReadPlan,
     SelectedAsset,
     SkippedRead,
+    SkipReason,
 )
 
 MINUTE_ROWS_KEPT = 1440
@@ -117,7 +119,10 @@ def _branch(p: Pipeline, prompt: TradingPromptNode, selected: Mapping[str, dict[
                     continue
                 seen.add(stream.id)
                 plan = plan_read(stream, node, symbol, assets)
-                (reads if isinstance(plan, ReadPlan) else skipped).append(plan)
+                if isinstance(plan, ReadPlan):
+                    reads.append(plan)
+                else:
+                    skipped.append(plan)
         out.append(_branch_asset(c, symbol, reads, skipped))
     policy = c.candidate_policy
     return Branch(
@@ -147,7 +152,8 @@ def _branch_asset(c: TradingPromptConfig, symbol: str, reads: list[ReadPlan],
     override = c.asset_overrides.get(symbol) if c.coverage_mode != "global" else None
     enabled = True
     cadence = c.decision_cadence_sec
-    prompt, source = c.custom_behavior_prompt, "global"
+    source: PromptSource = "global"
+    prompt = c.custom_behavior_prompt
     if override is not None:
         enabled = override.enabled is not False
         cadence = override.decision_cadence_sec or cadence
@@ -160,7 +166,7 @@ def _branch_asset(c: TradingPromptConfig, symbol: str, reads: list[ReadPlan],
     elif c.coverage_mode == "asset_specific_only":
         enabled, prompt, source = False, "", "none"
     return BranchAsset(symbol=symbol, enabled=enabled, decision_cadence_sec=cadence, prompt=prompt,
-                       prompt_source=source, reads=reads, skipped=skipped)  # type: ignore[arg-type]
+                       prompt_source=source, reads=reads, skipped=skipped)
 
 
 # ---------------------------------------------------------------- B. read plans
@@ -173,9 +179,9 @@ def plan_read(stream: DataStreamNode, selection: AssetSelectionNode, symbol: str
     c = stream.config
     context = c.symbol or symbol
 
-    def skip(reason: str, message: str) -> SkippedRead:
+    def skip(reason: SkipReason, message: str) -> SkippedRead:
         return SkippedRead(stream_node_id=stream.id, symbol=symbol, context_symbol=context, source=c.source,
-                           channel=c.channel, reason=reason, message=message)  # type: ignore[arg-type]
+                           channel=c.channel, reason=reason, message=message)
 
     if c.channel not in CHANNELS[c.source]:
         return skip("unknown_channel", f"{c.source} has no channel {c.channel!r}")

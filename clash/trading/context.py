@@ -41,6 +41,7 @@ from clash.trading.packet import (
     AssetContext,
     Bar,
     BlockData,
+    BlockStatus,
     Branch,
     BranchAsset,
     Candidate,
@@ -240,7 +241,7 @@ def build_block(plan: ReadPlan, fetched: Mapping[Key, Any], as_of_ms: int) -> Co
     else:
         data, latest = _macro(got or [], plan)
     points = _points(data)
-    status = "empty" if data is None or points == 0 else "ok"
+    status: BlockStatus = "empty" if data is None or points == 0 else "ok"
     if status == "ok" and plan.max_staleness_sec is not None and latest is not None \
             and as_of_ms - latest > plan.max_staleness_sec * 1000:
         status = "stale"
@@ -254,7 +255,7 @@ def build_block(plan: ReadPlan, fetched: Mapping[Key, Any], as_of_ms: int) -> Co
         channel=plan.channel,
         granularity=plan.granularity,
         include_in_prompt=plan.include_in_prompt,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         latest_ms=latest,
         points=points,
         data=data,

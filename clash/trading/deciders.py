@@ -55,7 +55,8 @@ class ModelDecider:
         self._call: Engine = CachedEngine(engine, cache) if cache is not None else engine
 
     def model_for(self, model_strength: str) -> str:
-        return self.engine.model_for(EngineRequest(system="", user="", asset="", model_strength=model_strength))  # type: ignore[arg-type]
+        request = EngineRequest(system="", user="", asset="", model_strength=model_strength)  # type: ignore[arg-type]
+        return self.engine.model_for(request)
 
     def prompt_version(self) -> str:
         return PROMPT_VERSION

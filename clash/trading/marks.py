@@ -34,6 +34,6 @@ class LatestMarks:
 
     async def _read(self, symbols: tuple[str, ...], now: int) -> dict[str, Decimal]:
         if self.market is not None:
-            return await self.market.latest_marks(list(symbols), max_age_ms=self.max_age_ms)  # type: ignore[no-any-return]
+            return await self.market.latest_marks(list(symbols), max_age_ms=self.max_age_ms)
         prices = await self.memory.latest_prices(list(symbols), now)
         return {s: px for s, (px, at) in prices.items() if now - at <= self.max_age_ms}

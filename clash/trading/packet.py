@@ -34,6 +34,7 @@ SkipReason = Literal[
 ]
 BlockStatus = Literal["ok", "empty", "stale"]
 CandidateReason = Literal["open_position", "universe", "prefilter", "latest_data"]
+PromptSource = Literal["global", "asset_override", "global_with_asset_override", "none"]
 Prefilter = Literal["none", "momentum", "volatility", "volume"]
 
 
@@ -44,7 +45,7 @@ class _S(msgspec.Struct, frozen=True, kw_only=True):
 # ================================================================= A. effective universe
 
 
-class SelectedAsset(_S):
+class SelectedAsset(_S, frozen=True):
     """One symbol of the effective trade universe, why it is there, and what it supports."""
 
     symbol: str
@@ -62,20 +63,20 @@ class SelectedAsset(_S):
 # ================================================================= B. read plans
 
 
-class MemoryRead(_S):
+class MemoryRead(_S, frozen=True):
     """One read of market memory: at most `rows` of `table` about one context symbol."""
 
     table: Table
     rows: int
 
 
-class PolymarketScope(_S):
+class PolymarketScope(_S, frozen=True):
     event_slug: str | None = None
     market_slug: str | None = None
     query: str | None = None
 
 
-class DefiLlamaScope(_S):
+class DefiLlamaScope(_S, frozen=True):
     """`asset`: global rows plus rows linked to the context symbol (seed 004's macro rule);
     `global`: global rows only; otherwise one chain, protocol or stablecoin, read through the
     symbol it links to (`link_symbol`)."""
@@ -85,7 +86,7 @@ class DefiLlamaScope(_S):
     link_symbol: str | None = None
 
 
-class ReadPlan(_S):
+class ReadPlan(_S, frozen=True):
     """One data stream for one traded asset. `symbol` receives the decision; `context_symbol` is
     the memory subject (they differ for cross-asset context)."""
 
@@ -108,7 +109,7 @@ class ReadPlan(_S):
     on_stale: Literal["skip", "include"] = "skip"
 
 
-class SkippedRead(_S):
+class SkippedRead(_S, frozen=True):
     """A stream that does not reach an asset, decided before any retrieval."""
 
     stream_node_id: str
@@ -123,13 +124,13 @@ class SkippedRead(_S):
 # ================================================================= C/D. branches
 
 
-class CandidatePolicyView(_S):
+class CandidatePolicyView(_S, frozen=True):
     max_candidates: int
     include_open_positions: bool
     prefilter: Prefilter
 
 
-class BranchAsset(_S):
+class BranchAsset(_S, frozen=True):
     """One asset of a strategy branch: its prompt, cadence and reads."""
 
     symbol: str
@@ -137,12 +138,12 @@ class BranchAsset(_S):
     """False when the prompt's asset override disables it, or asset_specific_only has no override."""
     decision_cadence_sec: int
     prompt: str
-    prompt_source: Literal["global", "asset_override", "global_with_asset_override", "none"]
+    prompt_source: PromptSource
     reads: list[ReadPlan]
     skipped: list[SkippedRead]
 
 
-class Branch(_S):
+class Branch(_S, frozen=True):
     """One trading prompt: one strategy, expanded across the assets its asset blocks select."""
 
     prompt_node_id: str
@@ -155,7 +156,7 @@ class Branch(_S):
     assets: list[BranchAsset]
 
 
-class CompiledPipeline(_S):
+class CompiledPipeline(_S, frozen=True):
     graph_hash: str
     """sha256 of the canonical executable graph (layout excluded: it never changes behaviour)."""
     universe: list[SelectedAsset]
@@ -169,14 +170,14 @@ class CompiledPipeline(_S):
 # ================================================================= candidates
 
 
-class Candidate(_S):
+class Candidate(_S, frozen=True):
     symbol: str
     rank: int
     reason: CandidateReason
     score: float | None = None
 
 
-class CandidateSet(_S):
+class CandidateSet(_S, frozen=True):
     """A branch's candidates for one decision round (seed 003 "Candidate Policy")."""
 
     prompt_node_id: str
@@ -242,7 +243,7 @@ class MacroData(msgspec.Struct, frozen=True, tag="macro"):
 BlockData = CandleData | IndicatorData | FundingData | MidData | ProfileData | PolymarketData | MacroData
 
 
-class ContextBlock(_S):
+class ContextBlock(_S, frozen=True):
     """What one read plan found in market memory at as_of."""
 
     stream_node_id: str
@@ -259,14 +260,14 @@ class ContextBlock(_S):
     data: BlockData | None
 
 
-class PromptSection(_S):
+class PromptSection(_S, frozen=True):
     id: str
     title: str
     text: str
     estimated_tokens: int
 
 
-class AssetContext(_S):
+class AssetContext(_S, frozen=True):
     """Everything one decision run (one branch, one asset) sees."""
 
     prompt_node_id: str
@@ -282,7 +283,7 @@ class AssetContext(_S):
 # ================================================================= prop account
 
 
-class AccountPosition(_S):
+class AccountPosition(_S, frozen=True):
     symbol: str
     side: str
     size: Decimal
@@ -295,7 +296,7 @@ class AccountPosition(_S):
     opened_at_ms: int
 
 
-class AccountOrder(_S):
+class AccountOrder(_S, frozen=True):
     order_no: int
     symbol: str
     side: str
@@ -306,7 +307,7 @@ class AccountOrder(_S):
     at_ms: int
 
 
-class AccountFill(_S):
+class AccountFill(_S, frozen=True):
     order_no: int
     symbol: str
     side: str
@@ -318,14 +319,14 @@ class AccountFill(_S):
     at_ms: int
 
 
-class LedgerEntry(_S):
+class LedgerEntry(_S, frozen=True):
     kind: str
     amount_micro: int
     symbol: str | None
     at_ms: int
 
 
-class LedgerSummary(_S):
+class LedgerSummary(_S, frozen=True):
     deposits_micro: int
     realized_pnl_micro: int
     fees_paid_micro: int
@@ -335,7 +336,7 @@ class LedgerSummary(_S):
     recent: list[LedgerEntry]
 
 
-class AccountCheck(_S):
+class AccountCheck(_S, frozen=True):
     """One engine-side limit against the account now; values in millionths (ppm)."""
 
     name: Literal["status", "drawdown", "daily_loss", "gross_exposure"]
@@ -345,7 +346,7 @@ class AccountCheck(_S):
     message: str
 
 
-class AccountState(_S):
+class AccountState(_S, frozen=True):
     account_id: str
     kind: str
     status: str
@@ -369,7 +370,7 @@ class AccountState(_S):
 # ================================================================= the packet
 
 
-class CloneRef(_S):
+class CloneRef(_S, frozen=True):
     clone_id: int
     owner_id: str
     name: str
@@ -380,12 +381,12 @@ class CloneRef(_S):
     tier: str
 
 
-class ArtifactRef(_S):
+class ArtifactRef(_S, frozen=True):
     kind: Literal["context", "prompt", "response"]
     key: str
 
 
-class ContextPacket(_S, kw_only=True):
+class ContextPacket(_S, kw_only=True, frozen=True):
     format: str = PACKET_FORMAT
     as_of_ms: int
     clone: CloneRef
@@ -415,14 +416,14 @@ def digest(packet: ContextPacket) -> str:
 # ================================================================= API views
 
 
-class Compilation(_S):
+class Compilation(_S, frozen=True):
     clone: CloneRef
     compiled: CompiledPipeline
     problems: list[Problem]
     """The graph against today's registry and the clone's tier (errors refuse runs, not previews)."""
 
 
-class Preview(_S):
+class Preview(_S, frozen=True):
     """The pipeline preview: the packet (its `compiled` holds the read plans) and its identity."""
 
     problems: list[Problem]
@@ -431,7 +432,7 @@ class Preview(_S):
     packet: ContextPacket
 
 
-class LatestData(_S):
+class LatestData(_S, frozen=True):
     """The Latest Data drawer: what one connected asset receives, in every branch that trades it."""
 
     clone_id: int

@@ -8,7 +8,7 @@ significant figures. Pure: the same inputs give the same `PromptInput`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 
 from clash.prop import AccountBook, Limits
@@ -105,7 +105,7 @@ def block_sections(block: ContextBlock) -> list[PromptTable]:
 
 def _cell(value: object) -> Cell:
     if value is None or isinstance(value, (str, int, bool, Decimal)):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, float):
         return num(value)
     return str(value)
@@ -131,8 +131,8 @@ def prompt_input(
     invalidations: Mapping[str, str] | None = None,
 ) -> PromptInput:
     invalidations = invalidations or {}
-    positions: Sequence = tuple(position_view(p, marks.get(s), invalidations.get(s))
-                                for s, p in sorted(book.positions.items()))
+    positions = tuple(position_view(p, marks.get(s), invalidations.get(s))
+                      for s, p in sorted(book.positions.items()))
     return PromptInput(
         clone_name=clone_name,
         strategy_prompt=strategy_prompt,
@@ -142,6 +142,6 @@ def prompt_input(
         mark_px=mark_px,
         account=account_summary(book, marks),
         limits=prompt_limits(limits, asset_max_leverage),
-        positions=positions,  # type: ignore[arg-type]
+        positions=positions,
         sections=sections(ctx),
     )

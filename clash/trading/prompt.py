@@ -184,7 +184,8 @@ def _user(inp: PromptInput) -> str:
         columns = [n.removesuffix("_ms") for n, _ in _fields(inp.positions[0])]
         lines.append(_csv(columns))
         for p in sorted(inp.positions, key=lambda p: p.symbol):
-            lines.append(_csv(_cell(_time(v) if n == "opened_at_ms" else v) for n, v in _fields(p)))
+            lines.append(_csv(_cell(_time(v) if n == "opened_at_ms" and isinstance(v, int) else v)
+                              for n, v in _fields(p)))
     else:
         lines.append("none")
     lines += ["", f"# Context for {inp.asset} ({len(inp.sections)} sections)"]

@@ -304,7 +304,8 @@ class HistoryQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 async def history(r: Session, q: HistoryQuery) -> list[Decision]:
     """Runs newest first (by `seq`), with their actions."""
-    where, params = ["clone_id = ?"], [q.clone_id]
+    where: list[str] = ["clone_id = ?"]
+    params: list[object] = [q.clone_id]
     for column, value in (("symbol", q.symbol), ("status", q.status), ("account_id", q.account_id)):
         if value is not None:
             where.append(f"{column} = ?")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -16,6 +17,7 @@ from clash.trading.packet import AssetContext, encode
 from clash.trading.prompt import Prompt
 from clash.trading.records import (
     ActionRow,
+    ActionStatus,
     BlockSummary,
     ContextSummary,
     RunRow,
@@ -25,7 +27,7 @@ from clash.trading.run_spec import RunSpec
 
 
 def bare_row(spec: RunSpec, account_id: str | None, status: RunStatus, now_ms: int, *, error_code: str | None = None,
-             error: str | None = None, legal: Sequence[str] = (), engine: str = "none",
+             error: str | None = None, legal: Iterable[str] = (), engine: str = "none",
              summary: ContextSummary | None = None, latency_ms: int = 0) -> RunRow:
     """A run that never reached an engine (hold only, skipped, entitlement denied, failed early)."""
     return RunRow(
@@ -50,32 +52,36 @@ def summarize(ctx: AssetContext | None, as_of_ms: int, mark: Decimal | None, boo
 def action_row(spec: RunSpec, account_id: str | None, parsed: ValidAction | Rejected, proposed_ms: int,
                decided_ms: int, execution: Execution | None) -> ActionRow:
     """The action's final state: rejected by the answer checks, or as the account executed it."""
-    common = dict(run_id=spec.run_id, clone_id=spec.clone.clone_id, account_id=account_id, dry_run=spec.dry_run,
+    common: dict[str, Any] = dict(run_id=spec.run_id, clone_id=spec.clone.clone_id, account_id=account_id, dry_run=spec.dry_run,
                   symbol=spec.asset.symbol, action_id=spec.run_id, proposed_ms=proposed_ms, decided_ms=decided_ms)
     if isinstance(parsed, Rejected):
         return ActionRow(status="rejected", stage="answer", reason_code=parsed.code, reason=parsed.message,
-                         **common)  # type: ignore[arg-type]
+                         **common)
     v = parsed
-    fields = dict(kind=v.kind, confidence=v.confidence, size_usd=v.size_usd, size_fraction=v.size_fraction,
+    fields: dict[str, Any] = dict(kind=v.kind, confidence=v.confidence, size_usd=v.size_usd, size_fraction=v.size_fraction,
                   leverage=v.leverage, take_profit=v.take_profit, stop_loss=v.stop_loss, invalidation=v.invalidation,
                   rationale=v.reason)
     if execution is None:
-        status = "held" if v.kind == "hold" else "validated"
-        return ActionRow(status=status, **common, **fields)  # type: ignore[arg-type]
+        status: ActionStatus = "held" if v.kind == "hold" else "validated"
+        return ActionRow(status=status, **common, **fields)
     if execution.outcome == "rejected":
         return ActionRow(status="rejected", stage="gates", reason_code=execution.reason_code,
-                         reason=execution.message, **common, **fields)  # type: ignore[arg-type]
+                         reason=execution.message, **common, **fields)
     if execution.outcome == "held":
-        return ActionRow(status="held", **common, **fields)  # type: ignore[arg-type]
+        return ActionRow(status="held", **common, **fields)
     f = execution.fill
     assert f is not None
     return ActionRow(status="executed", order_no=execution.order_no, fill_side=f.side, fill_size=f.size, fill_px=f.px,
                      fill_notional_micro=f.notional_micro, fill_fee_micro=f.fee_micro, executed_ms=f.at_ms,
-                     **common, **fields)  # type: ignore[arg-type]
+                     **common, **fields)
+
+
+_RUN_STATUS: dict[ActionStatus, RunStatus] = {
+    "executed": "filled", "held": "held", "rejected": "rejected", "validated": "held"}
 
 
 def run_status(action: ActionRow) -> RunStatus:
-    return {"executed": "filled", "held": "held", "rejected": "rejected", "validated": "held"}[action.status]  # type: ignore[return-value]
+    return _RUN_STATUS[action.status]
 
 
 _enc = msgspec.json.Encoder(decimal_format="string", order="deterministic")

@@ -37,7 +37,7 @@ class NoWork:
 
 
 def work_of(system: Any) -> Work:
-    return system.activity  # type: ignore[no-any-return]
+    return system.activity
 
 
 class Waiter:

@@ -36,7 +36,7 @@ def test_a_bad_value_stops_boot_naming_the_key(tmp_path):
 def test_a_missing_or_broken_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml", environ={})
-    with pytest.raises(ConfigError, match="c.toml"):
+    with pytest.raises(ConfigError, match=r"c\.toml"):
         load_config(write(tmp_path, "[http\n"), environ={})
 
 

@@ -152,7 +152,7 @@ class ArtifactView(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, a: ArtifactRow) -> ArtifactView:
-        return cls(key=a.key, parts=dict(a.parts), stored_bytes=a.stored_bytes, created_ms=a.created_ms,
+        return cls(key=a.key, parts={k: v for k, v in a.parts.items()}, stored_bytes=a.stored_bytes, created_ms=a.created_ms,
                    expires_ms=a.expires_ms, deleted_ms=a.deleted_ms)
 
 

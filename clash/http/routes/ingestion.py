@@ -7,7 +7,7 @@ refreshes itself every 30 s without any script.
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -40,7 +40,7 @@ async def page(request: Request) -> Response:
 def _time(ms: int | None) -> str:
     if ms is None:
         return "never"
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _lag(ms: int | None) -> str:

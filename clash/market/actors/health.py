@@ -106,7 +106,8 @@ async def dashboard(
         grouped.setdefault((snap.source, snap.channel), []).append(snap)
     series = []
     for (source, channel), snaps in grouped.items():
-        points, prev = [], None
+        points: list[DashboardPoint] = []
+        prev: int | None = None
         for s in snaps:
             rows = None if prev is None else max(0, s.rows_total - prev)
             points.append(DashboardPoint(s.t_ms, s.status, rows, s.lag_ms, s.coverage))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 from clash.market.candles import HOUR_MS, Candle
 from clash.market.hyperliquid.wire import AssetCtx
@@ -44,7 +45,7 @@ def liquidity(ctx: AssetCtx) -> LiquidityProfile:
 
 def realised_vol(closes: Sequence[float]) -> float | None:
     """Annualised standard deviation of 1-minute log returns (sample std), None under 2 returns."""
-    rets = [math.log(b / a) for a, b in zip(closes, closes[1:]) if a > 0 and b > 0]
+    rets = [math.log(b / a) for a, b in pairwise(closes) if a > 0 and b > 0]
     if len(rets) < 2:
         return None
     mean = sum(rets) / len(rets)

@@ -8,6 +8,7 @@ health and skipped; the actor keeps running.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from actors import Actor
@@ -198,7 +199,7 @@ class HyperliquidSource(Actor):
         for symbol in wanted:
             result = await attempt(
                 self.db, self.clock.now_ms(), SOURCE, "candles_1m",
-                lambda symbol=symbol: self.feed.backfill(symbol, start_ms),
+                partial(self.feed.backfill, symbol, start_ms),
             )
             if result.error:
                 return result

@@ -15,7 +15,7 @@ from clash.market import memory
 from clash.market.actors.common import attempt
 from clash.market.config import PolymarketSettings
 from clash.market.errors import DecodeError
-from clash.market.memory import PolymarketRow
+from clash.market.memory import PolymarketKind, PolymarketRow
 from clash.market.messages import PolymarketPoll
 from clash.market.polymarket.gamma import GammaClient
 from clash.market.polymarket.summary import (
@@ -60,9 +60,10 @@ def snapshot_rows(
     """(rows, markets skipped as undecodable) for one poll."""
     good, summaries, bad = decodable(markets)
     rows: list[PolymarketRow] = []
+    kind: PolymarketKind
     for kind, market in (("immediate", immediate_market(good, now_ms)), ("later", later_market(good, now_ms))):
         if market is not None:
-            rows.append(PolymarketRow(kind, "", 0, summaries[market.id]))  # type: ignore[arg-type]
+            rows.append(PolymarketRow(kind, "", 0, summaries[market.id]))
     closed = recently_closed(good, now_ms, within_ms=settings.closed_within_h * HOUR_MS,
                              limit=settings.recently_closed)
     rows += [PolymarketRow("recently_closed", "", i, summaries[m.id]) for i, m in enumerate(closed)]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
@@ -55,7 +56,7 @@ def cutoffs(settings: RetentionSettings, now_ms: int) -> dict[str, int]:
 
 
 def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 def append_archive(folder: Path, table: str, time_col: str, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
@@ -95,7 +96,7 @@ async def expire(
             async with db.transaction() as tx:
                 await memory.delete_rows(tx, table, rows)
             removed[table] = removed.get(table, 0) + len(rows)
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
     return removed
 
 

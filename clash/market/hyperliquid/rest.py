@@ -170,7 +170,9 @@ class HyperliquidRest:
     ) -> list[wire.Candle]:
         """At most 5000 candles from `start_ms`; an unknown coin (`null`) gives []."""
         window = wire.CandleWindow(coin=coin, interval=interval, startTime=start_ms, endTime=end_ms)
-        out = await self._info(wire.CandleSnapshotRequest(req=window), wire.CandleSnapshot)
+        out: wire.CandleSnapshot = await self._info(
+            wire.CandleSnapshotRequest(req=window), wire.CandleSnapshot
+        )
         return out or []
 
     async def predicted_fundings(self) -> wire.PredictedFundings:
@@ -184,7 +186,7 @@ class HyperliquidRest:
         return await self._info(req, wire.FundingHistory)
 
     async def _info(self, request: wire.InfoRequest, type_: type[T] | Any) -> T:
-        kind = type(request).__struct_config__.tag
+        kind = str(type(request).__struct_config__.tag)
         body = wire.encode(request)
         raw = await self._post(kind, body)
         try:

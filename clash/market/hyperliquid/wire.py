@@ -24,23 +24,23 @@ class InfoRequest(msgspec.Struct, frozen=True, tag_field="type", omit_defaults=T
     pass
 
 
-class AllMidsRequest(InfoRequest, tag="allMids"):
+class AllMidsRequest(InfoRequest, tag="allMids", frozen=True):
     dex: str | None = None
 
 
-class MetaRequest(InfoRequest, tag="meta"):
+class MetaRequest(InfoRequest, tag="meta", frozen=True):
     dex: str | None = None
 
 
-class SpotMetaRequest(InfoRequest, tag="spotMeta"):
+class SpotMetaRequest(InfoRequest, tag="spotMeta", frozen=True):
     pass
 
 
-class MetaAndAssetCtxsRequest(InfoRequest, tag="metaAndAssetCtxs"):
+class MetaAndAssetCtxsRequest(InfoRequest, tag="metaAndAssetCtxs", frozen=True):
     dex: str | None = None
 
 
-class SpotMetaAndAssetCtxsRequest(InfoRequest, tag="spotMetaAndAssetCtxs"):
+class SpotMetaAndAssetCtxsRequest(InfoRequest, tag="spotMetaAndAssetCtxs", frozen=True):
     pass
 
 
@@ -51,15 +51,15 @@ class CandleWindow(msgspec.Struct, frozen=True, omit_defaults=True):
     endTime: int | None = None
 
 
-class CandleSnapshotRequest(InfoRequest, tag="candleSnapshot"):
+class CandleSnapshotRequest(InfoRequest, tag="candleSnapshot", frozen=True):
     req: CandleWindow
 
 
-class PredictedFundingsRequest(InfoRequest, tag="predictedFundings"):
+class PredictedFundingsRequest(InfoRequest, tag="predictedFundings", frozen=True):
     pass
 
 
-class FundingHistoryRequest(InfoRequest, tag="fundingHistory"):
+class FundingHistoryRequest(InfoRequest, tag="fundingHistory", frozen=True):
     coin: str
     startTime: int
     endTime: int | None = None
@@ -241,15 +241,15 @@ class ClientMessage(msgspec.Struct, frozen=True, tag_field="method"):
     pass
 
 
-class Subscribe(ClientMessage, tag="subscribe"):
+class Subscribe(ClientMessage, tag="subscribe", frozen=True):
     subscription: Subscription
 
 
-class Unsubscribe(ClientMessage, tag="unsubscribe"):
+class Unsubscribe(ClientMessage, tag="unsubscribe", frozen=True):
     subscription: Subscription
 
 
-class Ping(ClientMessage, tag="ping"):
+class Ping(ClientMessage, tag="ping", frozen=True):
     pass
 
 
@@ -265,11 +265,11 @@ class ServerMessage(msgspec.Struct, frozen=True, tag_field="channel"):
     pass
 
 
-class SubscriptionResponse(ServerMessage, tag="subscriptionResponse"):
+class SubscriptionResponse(ServerMessage, tag="subscriptionResponse", frozen=True):
     data: SubscriptionAck
 
 
-class CandlePush(ServerMessage, tag="candle"):
+class CandlePush(ServerMessage, tag="candle", frozen=True):
     """`data` is one candle in practice; the docs type it as a list, so accept both."""
 
     data: Candle | list[Candle]
@@ -279,15 +279,15 @@ class MidsData(msgspec.Struct, frozen=True):
     mids: dict[str, str]
 
 
-class AllMidsPush(ServerMessage, tag="allMids"):
+class AllMidsPush(ServerMessage, tag="allMids", frozen=True):
     data: MidsData
 
 
-class Pong(ServerMessage, tag="pong"):
+class Pong(ServerMessage, tag="pong", frozen=True):
     pass
 
 
-class ErrorFrame(ServerMessage, tag="error"):
+class ErrorFrame(ServerMessage, tag="error", frozen=True):
     data: str
 
 

@@ -172,7 +172,7 @@ class HyperliquidStream:
 
     def _events(self, raw: str | bytes) -> list[StreamEvent]:
         try:
-            msg = wire.decode(raw, wire.AnyServerMessage)
+            msg: wire.AnyServerMessage = wire.decode(raw, wire.AnyServerMessage)
             match msg:
                 case wire.CandlePush(data=list() as candles):
                     events: list[StreamEvent] = [wire.to_bar(c) for c in candles]

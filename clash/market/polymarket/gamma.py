@@ -8,7 +8,7 @@ does not match its wire type is a `DecodeError`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -76,7 +76,7 @@ async def get_json(
 
 def ms_to_iso(ms: int) -> str:
     """Epoch ms → the `YYYY-MM-DDTHH:MM:SSZ` form Gamma's date filters accept."""
-    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PolymarketTarget(msgspec.Struct, frozen=True):

@@ -12,7 +12,7 @@ Quirks kept faithfully here and unpacked by the helpers below:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import msgspec
@@ -44,7 +44,7 @@ class _Wire(msgspec.Struct, rename="camel", frozen=True):
     pass
 
 
-class Tag(_Wire):
+class Tag(_Wire, frozen=True):
     id: str
     label: str | None = None
     slug: str | None = None
@@ -54,7 +54,7 @@ class Tag(_Wire):
     updated_at: str | None = None
 
 
-class Series(_Wire):
+class Series(_Wire, frozen=True):
     id: str
     ticker: str | None = None
     slug: str | None = None
@@ -71,14 +71,14 @@ class Series(_Wire):
     updated_at: str | None = None
 
 
-class FeeSchedule(_Wire):
+class FeeSchedule(_Wire, frozen=True):
     exponent: float | None = None
     rate: float | None = None
     rebate_rate: float | None = None
     taker_only: bool | None = None
 
 
-class EventSummary(_Wire):
+class EventSummary(_Wire, frozen=True):
     """An event as nested in a market's `events[]` (no `markets`)."""
 
     id: str
@@ -115,7 +115,7 @@ class EventSummary(_Wire):
     tags: list[Tag] = []
 
 
-class Market(_Wire):
+class Market(_Wire, frozen=True):
     id: str
     question: str | None = None
     condition_id: str | None = None
@@ -243,7 +243,7 @@ def iso_to_ms(text: str | None) -> int | None:
     except ValueError as e:
         raise DecodeError(f"gamma: bad timestamp {text!r}") from e
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.replace(microsecond=0).timestamp()) * 1000 + dt.microsecond // 1000
 
 

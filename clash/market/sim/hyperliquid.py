@@ -110,10 +110,10 @@ class HyperliquidSim:
 
     async def info(self, request: Request) -> Response:
         try:
-            req = wire.decode(await request.body(), wire.AnyInfoRequest)
+            req: wire.AnyInfoRequest = wire.decode(await request.body(), wire.AnyInfoRequest)
         except DecodeError:
             return PlainTextResponse(BAD_REQUEST, status_code=422)
-        kind = type(req).__struct_config__.tag
+        kind = str(type(req).__struct_config__.tag)
         if self.budget is not None and not self.budget.try_take(request_weight(kind)):
             return PlainTextResponse("rate limited", status_code=429)
         try:
@@ -318,7 +318,7 @@ class HyperliquidSim:
                 return
             raw = message.get("text") or message.get("bytes") or b""
             try:
-                request = wire.decode(raw, wire.AnyClientMessage)
+                request: wire.AnyClientMessage = wire.decode(raw, wire.AnyClientMessage)
             except DecodeError:
                 text = raw if isinstance(raw, str) else raw.decode(errors="replace")
                 await self._send(conn, wire.ErrorFrame(

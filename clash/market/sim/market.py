@@ -19,6 +19,7 @@ import math
 import zlib
 from collections import OrderedDict
 from decimal import Decimal
+from itertools import pairwise
 
 import msgspec
 import numpy as np
@@ -186,7 +187,7 @@ def round_px(px: float, sz_decimals: int, *, spot: bool = False) -> float:
     if px <= 0 or not math.isfinite(px):
         return px
     max_decimals = (8 if spot else 6) - sz_decimals
-    sig = 5 - int(math.floor(math.log10(px))) - 1
+    sig = 5 - math.floor(math.log10(px)) - 1
     return round(px, max(0, min(sig, max_decimals)))
 
 
@@ -531,7 +532,7 @@ def _path_points(row: dict[str, float]) -> list[tuple[float, float]]:
 def _path_at(row: dict[str, float], f: float) -> float:
     """Price at fraction f of the minute on the open → high/low → close path."""
     pts = _path_points(row)
-    for (f0, p0), (f1, p1) in zip(pts, pts[1:]):
+    for (f0, p0), (f1, p1) in pairwise(pts):
         if f <= f1:
             return p0 if f1 == f0 else p0 + (p1 - p0) * (f - f0) / (f1 - f0)
     return row["c"]
@@ -556,7 +557,7 @@ def _partial(row: dict[str, float], f: float) -> dict[str, float]:
 def bucket_start(interval: str, t_ms: int) -> int:
     """Open time of the candle of this interval that contains t_ms."""
     if interval == "1M":
-        d = dt.datetime.fromtimestamp(t_ms / 1000, dt.timezone.utc)
+        d = dt.datetime.fromtimestamp(t_ms / 1000, dt.UTC)
         return calendar.timegm((d.year, d.month, 1, 0, 0, 0)) * 1000
     size = INTERVAL_MINUTES[interval] * MINUTE_MS
     offset = _WEEK_OFFSET_MS if interval == "1w" else 0
@@ -566,7 +567,7 @@ def bucket_start(interval: str, t_ms: int) -> int:
 def bucket_end(interval: str, start_ms: int) -> int:
     """Open time of the next bucket."""
     if interval == "1M":
-        d = dt.datetime.fromtimestamp(start_ms / 1000, dt.timezone.utc)
+        d = dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC)
         y, m = (d.year + 1, 1) if d.month == 12 else (d.year, d.month + 1)
         return calendar.timegm((y, m, 1, 0, 0, 0)) * 1000
     return start_ms + INTERVAL_MINUTES[interval] * MINUTE_MS

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -67,16 +67,16 @@ def _hex(seed: int, *parts: object) -> str:
 
 
 def _iso(ms: int, *, micros: bool = False) -> str:
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micros else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def _pg(ms: int) -> str:
-    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00")
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
 def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 def _dec(d: Decimal) -> str:
@@ -114,8 +114,8 @@ class _EventSpec(msgspec.Struct, frozen=True):
 
 
 def _fmt_window(start_ms: int, end_ms: int) -> str:
-    s = datetime.fromtimestamp(start_ms // 1000, tz=timezone.utc)
-    e = datetime.fromtimestamp(end_ms // 1000, tz=timezone.utc)
+    s = datetime.fromtimestamp(start_ms // 1000, tz=UTC)
+    e = datetime.fromtimestamp(end_ms // 1000, tz=UTC)
     return f"{s.strftime('%B')} {s.day}, {s.strftime('%H:%M')}-{e.strftime('%H:%M')} UTC"
 
 
@@ -147,7 +147,7 @@ def _recurring(seed: int, now: int) -> tuple[list[_Spec], list[_EventSpec]]:
 
 
 def _long_dated(seed: int, now: int) -> tuple[list[_Spec], list[_EventSpec]]:
-    dt = datetime.fromtimestamp(now // 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(now // 1000, tz=UTC)
     month0 = dt.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     month1 = (month0 + timedelta(days=32)).replace(day=1)
     year1 = month0.replace(year=month0.year + 1, month=1)
@@ -436,7 +436,7 @@ def _date_ms(q: Request, key: str) -> int | None:
     except ValueError:
         raise _BadQuery(f"{key} must be an ISO date") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 

@@ -405,7 +405,7 @@ class FakeMessagesApi:
 async def _stalled_out(request: Request, seconds: float) -> bool:
     """Wait ``seconds``; True when the client hung up meanwhile (its timeout fired)."""
     with anyio.move_on_after(seconds):
-        while not await request.is_disconnected():
+        while not await request.is_disconnected():  # noqa: ASYNC110 (starlette offers no event)
             await anyio.sleep(0.01)
         return True
     return False

@@ -1,4 +1,5 @@
 import math
+from itertools import pairwise
 
 import msgspec
 import numpy as np
@@ -73,7 +74,7 @@ def ref_rsi(xs, n=14):
     out = [None] * len(xs)
     if len(xs) <= n:
         return out
-    changes = [b - a for a, b in zip(xs, xs[1:])]
+    changes = [b - a for a, b in pairwise(xs)]
     gains = [max(c, 0.0) for c in changes]
     losses = [max(-c, 0.0) for c in changes]
     g, lo = sum(gains[:n]) / n, sum(losses[:n]) / n

@@ -111,7 +111,7 @@ async def test_the_ledger_pages_newest_first(tmp_path: Path):
 
 
 async def test_reads_need_the_owner_or_an_admin(tmp_path: Path):
-    async with served(tmp_path) as (env, client, account):
+    async with served(tmp_path) as (_env, client, account):
         url = f"/api/v1/prop/accounts/{account}"
         assert (await client.get(url)).status_code == 401
         stranger = await client.get(url, headers={"x-user-id": "u2"})

@@ -2,6 +2,7 @@ import sqlite3
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from clash.store import CheckReport, Database, Reader, Result
@@ -114,7 +115,7 @@ async def test_concurrent_transactions_serialise(db: Database) -> None:
         for _ in range(times):
             async with db.transaction() as tx:
                 n = await tx.fetchval("SELECT n FROM counter")
-                await anyio.sleep(0)  # let every other task try to get in here
+                await anyio.lowlevel.checkpoint()  # let every other task try to get in here
                 await tx.execute("UPDATE counter SET n = ?", (n + 1,))
 
     async def read(times: int) -> None:

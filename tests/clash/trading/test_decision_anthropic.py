@@ -34,8 +34,9 @@ def buy_when_flat(req: ReceivedRequest) -> str:
     asset = asset_of(req.user) or "?"
     legal = req.system.split("# Legal actions for", 1)[1].split("\n")[1]
     if "open_long" in legal:
-        return ('{"action": "open_long", "asset": "%s", "confidence": 0.7, "reason": "trend up", '
-                '"size_usd": 500, "leverage": 2, "invalidation": "a close below the range"}' % asset)
+        return ('{"action": "open_long", "asset": "' + asset + '", "confidence": 0.7, '
+                '"reason": "trend up", "size_usd": 500, "leverage": 2, '
+                '"invalidation": "a close below the range"}')
     return hold_answer(asset, "keep it")
 
 

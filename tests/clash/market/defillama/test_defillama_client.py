@@ -1,5 +1,7 @@
 """DefiLlamaClient against the DefiLlama simulator (ASGI) and against scripted failures."""
 
+from itertools import pairwise
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -44,7 +46,7 @@ async def test_sim_tvl_endpoints_decode_and_agree():
     assert {"Ethereum", "Solana", "Hyperliquid L1", "Bitcoin"} <= names
     assert any(isinstance(ch.chain_id, str) for ch in chains)  # the recorded Evmos quirk
     assert history[-1].date == TODAY_S and len(history) == len(eth) == len(hl) == 120
-    assert all(b.date - a.date == 86_400 for a, b in zip(history, history[1:]))
+    assert all(b.date - a.date == 86_400 for a, b in pairwise(history))
     assert eth == next(h for ch, h in zip(chains, per_chain) if ch.name == "Ethereum")
     assert history[-1].tvl == pytest.approx(sum(h[-1].tvl for h in per_chain))
     assert global_tvl(chains, NOW).usd_micros == sum(r.usd_micros for r in chain_tvls(chains, NOW))

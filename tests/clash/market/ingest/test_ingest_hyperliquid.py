@@ -145,7 +145,6 @@ async def test_restart_resumes_indicators_identically(tmp_path, kit) -> None:
 
 
 async def test_duplicate_and_out_of_order_candles_are_idempotent(tmp_path, kit) -> None:
-    T0_MS = kit.T0_MS
     async with kit.world(tmp_path, autostart=False) as w:
         await w.ask(HYPERLIQUID, HlRefreshRegistry())
         first = await w.ask(HYPERLIQUID, HlSweepCandles())
@@ -173,7 +172,6 @@ async def test_duplicate_and_out_of_order_candles_are_idempotent(tmp_path, kit) 
 
 
 async def test_truncated_payload_is_counted_and_skipped(tmp_path, kit) -> None:
-    T0_MS = kit.T0_MS
     async with kit.world(tmp_path, autostart=False) as w:
         await w.ask(HYPERLIQUID, HlRefreshRegistry())
         w.faults.truncate["/info"] = 1

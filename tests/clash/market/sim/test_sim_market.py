@@ -3,6 +3,7 @@
 import json
 import math
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +99,7 @@ def test_candles_aggregate_consistently() -> None:
     for b in minutes + hours:
         assert b.high >= max(b.open, b.close) >= min(b.open, b.close) >= b.low > 0
         assert b.close_ms == b.open_ms + (HOUR_MS if b.interval == "1h" else MINUTE_MS) - 1
-    assert all(a.close == b.open for a, b in zip(minutes, minutes[1:]))
+    assert all(a.close == b.open for a, b in pairwise(minutes))
 
 
 def test_an_open_candle_only_grows_towards_the_closed_one() -> None:
