@@ -31,7 +31,8 @@ from clash.market.sim.app import create_sim_app
 from clash.market.sim.market import SimMarket
 from clash.store import Database, discover_migrations
 from clash.trading.compiler import compile_pipeline
-from clash.trading.context import MemoryReader, fetch, resolve_packet
+from clash.market import MemoryReader
+from clash.trading.context import fetch, resolve_packet
 from clash.trading.packet import CloneRef, CompiledPipeline, ReadPlan, encode
 
 ASSETS = ["BTC", "ETH", "SOL", "HYPE", "XRP", "DOGE", "AVAX", "LINK", "LTC", "BNB"]

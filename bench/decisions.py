@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
-import httpx
 import msgspec
 
 from actors import VirtualClock
@@ -36,14 +35,12 @@ from clash.clones.basic import BasicChoices, build
 from clash.clones.graph import TradingPromptNode
 from clash.clones.module import ClonesModule
 from clash.config import Config, Secrets, SystemConfig
-from clash.market.actors.health import channel_specs
 from clash.market.config import HyperliquidSettings, MarketConfig, RetrySettings
-from clash.market.module import MarketModule, sim_endpoints, sim_market, spawn_sources
-from clash.market.sim.app import create_sim_app
+from clash.market.module import MarketModule
 from clash.ops.module import OpsModule
 from clash.prop.config import PropConfig
 from clash.prop.module import PropModule
-from clash.runtime import Module, Runtime, boot
+from clash.runtime import Module, Runtime, boot, using
 from clash.trading.config import AnthropicSettings, TradingConfig
 from clash.trading.module import TradingModule
 
@@ -54,16 +51,8 @@ TARGET = 500.0
 FAST = RetrySettings(attempts=2, backoff_s=0.001, backoff_max_s=0.002, timeout_s=5.0)
 
 
-class InProcessMarket(MarketModule):
-    """The market module with its simulator served in-process instead of on a loopback port."""
-
-    async def start(self, rt: Runtime) -> None:
-        cfg = rt.config.market
-        self.db, self.clock, self.config = rt.db, rt.clock, cfg
-        self.specs = channel_specs(cfg)
-        app = create_sim_app(sim_market(cfg, rt.clock.now_ms()), rt.clock.now_ms)
-        self.refs = spawn_sources(rt.system, rt.db, rt.clock, cfg, sim_endpoints("http://sim"),
-                                  artifacts_dir=rt.artifacts_dir, transport=httpx.ASGITransport(app))
+IN_PROCESS_MARKET = using(MarketModule, in_process_sim=True)
+"""The market module with its simulator served in-process instead of on a loopback port."""
 
 
 def config(tmp: Path, trading: TradingConfig) -> Config:
@@ -78,7 +67,7 @@ def config(tmp: Path, trading: TradingConfig) -> Config:
 
 async def publish(rt: Runtime, n: int, assets: list[str], tier: str) -> list[tuple[int, str]]:
     """`n` clones (distinct names, so no two prompts are alike), each with a sandbox account."""
-    clones, prop = rt.module("clones"), rt.module("prop")
+    clones, prop = rt.module(ClonesModule), rt.module(PropModule)
     out = []
     for i in range(n):
         clone = await clones.create_clone(f"u{i}", f"Bench {i}")
@@ -121,11 +110,11 @@ async def rules_bench(clones: int, n_ticks: int) -> None:
         cfg = config(Path(tmp), TradingConfig(engine="rules", demo_clone=False))
         clock = VirtualClock(START)
         modules: list[Module] = [
-            OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
+            OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
         async with boot(cfg, Secrets(), clock, modules) as rt:
             await clock.advance(0)
             await clock.advance(120)
-            trading = rt.module("trading")
+            trading = rt.module(TradingModule)
             pairs = await publish(rt, clones + 1, ASSETS, "pro")
             baseline, rest = pairs[0], pairs[1:]
             await trading.activate(*baseline)
@@ -184,11 +173,11 @@ async def anthropic_bench(latency: float, levels: list[int]) -> None:
             cfg = config(Path(tmp), trading_cfg)
             clock = VirtualClock(START)
             modules: list[Module] = [
-                OpsModule(), InProcessMarket(), ClonesModule(), PropModule(), TradingModule()]
+                OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
             async with boot(cfg, Secrets(anthropic_api_key="sk-bench"), clock, modules) as rt:
                 await clock.advance(0)
                 await clock.advance(120)
-                trading = rt.module("trading")
+                trading = rt.module(TradingModule)
                 pairs = await publish(rt, math.ceil(12 * max(levels) / len(ASSETS)), ASSETS, "pro")
                 print(f"\n2. anthropic engine via the fake Messages API ({latency * 1000:.0f} ms per answer), "
                       "about 12 x concurrency decisions per level")

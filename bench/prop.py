@@ -65,9 +65,8 @@ async def prop_system(
         on_lag = None if lags is None else (lambda name, lag: lags.append(lag))
         async with System(clock, dead_letters=MemoryDeadLetters(), on_timer_lag=on_lag) as system:
             rt = Runtime(Config(prop=config), Secrets(), clock, system, db, folder)
-            module = PropModule(prices)
+            module = await PropModule.start(rt, prices=prices)
             rt.modules["prop"] = module
-            await module.start(rt)
             yield module, system, prices
             report = await db.check()
             if not report.ok:

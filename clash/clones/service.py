@@ -560,9 +560,11 @@ async def get_entitlement(db: Database, user: str, clone_id: int, assets: Mappin
 
 
 async def _entitlement(s: Session, clone_id: int, assets: Mapping[str, CatalogAsset]) -> EntitlementView:
-    tier_id, source, reason, by, at = await s.fetchone(
+    row = await s.fetchone(
         "SELECT tier, source, reason, granted_by, granted_at_ms FROM clone_entitlement_grants WHERE clone_id = ?"
         " ORDER BY id DESC LIMIT 1", (clone_id,))
+    assert row is not None, "every clone has a grant from its creation"
+    tier_id, source, reason, by, at = row
     tier = entitlements.tier(tier_id)
     d = await _draft(s, clone_id)
     p = d.pipeline

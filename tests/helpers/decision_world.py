@@ -96,7 +96,7 @@ async def decision_world(tmp_path: Path, *, trading: TradingConfig | None = None
                          market: MarketConfig | None = None) -> AsyncIterator[World]:
     clock = VirtualClock(start)
     config = Config(system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
-                    market=market or market_config(list(ASSETS) + ["HYPE/USDC"]), trading=trading or trading_config())
+                    market=market or market_config([*ASSETS, "HYPE/USDC"]), trading=trading or trading_config())
     trading = using(TradingModule, decider=decider, artifact_store=store)
     modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, trading]
     async with boot(config, secrets or Secrets(admin_token=ADMIN_TOKEN), clock, modules) as rt:

@@ -189,7 +189,6 @@ async def test_truncated_payload_is_counted_and_skipped(tmp_path, kit) -> None:
 
 
 async def test_server_errors_after_retries_count_as_failures(tmp_path, kit, caplog) -> None:
-    T0_MS = kit.T0_MS
     caplog.set_level(logging.WARNING, "clash.market")
     async with kit.world(tmp_path, autostart=False) as w:
         await w.ask(HYPERLIQUID, HlRefreshRegistry())
