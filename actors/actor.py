@@ -327,12 +327,12 @@ class Cell(Supervised):
     async def _handle(self, actor: Actor, env: Envelope) -> None:
         self._current = env
         result = None
-        if isinstance(env.msg, _Heartbeat):
-            pass
-        else:
+        if not isinstance(env.msg, _Heartbeat):
             try:
                 result = await actor.receive(env.msg)
-            except Unhandled:
+            except Unhandled as exc:
+                if exc.actor not in (None, self.name) or exc.message is not env.msg:
+                    raise  # another actor's answer to this one's ask: a crash
                 self._current = None
                 await self._unhandled(env)
                 return

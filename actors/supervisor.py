@@ -1,9 +1,9 @@
 """One-for-one supervision with backoff and restart intensity.
 
-A child that crashes is restarted after a backoff (slept on the system's clock); one that crashes more
-than `max_restarts` times within `within` seconds (clock time) fails, and its supervisor fails with
-it: the supervisor's own parent then restarts the supervisor, which restarts all of its children
-fresh. At the root, the system fails.
+A child that crashes is restarted, after a backoff if the policy sets one (slept on the system's
+clock); one that crashes more than `max_restarts` times within `within` seconds (clock time) fails,
+and its supervisor fails with it: the supervisor's own parent then restarts the supervisor, which
+restarts all of its children fresh. At the root, the system fails.
 """
 
 from __future__ import annotations
@@ -27,9 +27,16 @@ logger = logging.getLogger(__name__)
 
 
 class RestartPolicy(msgspec.Struct, frozen=True):
+    """Restart intensity as in OTP: a crashed child restarts at once unless `backoff` is set.
+
+    A backoff is slept on the clock: on a VirtualClock the restart waits until the clock is advanced
+    past it, so a test that crashes an actor with a backoff must advance (and cannot while real work,
+    counted as busy, is in flight).
+    """
+
     max_restarts: int = 5
     within: float = 60.0
-    backoff: float = 0.01
+    backoff: float = 0.0
     backoff_max: float = 1.0
 
     def delay(self, recent_restarts: int) -> float:

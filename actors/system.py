@@ -131,19 +131,24 @@ class System:
 
     async def stop(self, name: str, timeout: float = 5.0) -> None:
         """Stop after its queued messages; cancelled if that takes longer than `timeout` seconds of
-        the clock. What it never handled (queued, or interrupted) goes to the dead letters."""
+        the clock (on a VirtualClock: once the clock is advanced past it). An actor down and waiting
+        for a restart is cancelled at once. What it never handled goes to the dead letters."""
         cell = self._cells.get(name)
         if cell is None:
             raise UnknownActor(name)
-        with self.clock.move_on_after(timeout):
-            await cell.stop()
-        if not cell.done.is_set():
-            logger.warning(
-                "%s did not stop within %s s: cancelled", name, timeout,
-                extra={"actor": name, "timeout_ms": to_ms(timeout)},
-            )
+        if cell.state in ("restarting", "failed"):
+            logger.warning("%s stops while down, before its restart", name, extra={"actor": name})
             cell.cancel()
-            await cell.done.wait()
+        else:
+            with self.clock.move_on_after(timeout):
+                await cell.stop()
+            if not cell.done.is_set():
+                logger.warning(
+                    "%s did not stop within %s s: cancelled", name, timeout,
+                    extra={"actor": name, "timeout_ms": to_ms(timeout)},
+                )
+                cell.cancel()
+        await cell.done.wait()
         self._supervisors[cell.supervisor].remove(cell)
         del self._cells[name]
         await cell.drain()

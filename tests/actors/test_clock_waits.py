@@ -224,3 +224,18 @@ async def test_work_started_with_start_work_keeps_the_clock_until_it_is_done():
             gate.set()
         assert steps == [("job", 0)]
         assert clock.now_ms() - T0_MS == 10_000
+
+
+async def test_an_actor_waiting_for_its_restart_stops_at_once_and_its_messages_are_dead_letters():
+    starts, crashes = [], []
+    async with virtual_system(policy=RestartPolicy(backoff=HOUR, backoff_max=HOUR)) as (system, clock):
+        ref = system.spawn("fragile", lambda: Fragile(starts, crashes))
+        await ref.tell(Poke())
+        await ref.tell(Nap(seconds=1))
+        await clock.settle()
+        assert system.stats()[0].state == "restarting"
+        await system.stop("fragile")  # no need to advance the clock through the backoff
+        assert system.names() == [] and clock.now_ms() == T0_MS
+    assert starts == [0]
+    letters = [(d.message, d.reason) for d in system.dead_letters.letters]
+    assert letters == [(Poke(), "stopped"), (Nap(seconds=1), "stopped")]

@@ -76,3 +76,20 @@ async def test_an_actor_without_receive_dead_letters_everything():
     assert [(d.message, d.reason) for d in system.dead_letters.letters] == [
         (Pay(amount=1), "unhandled"), (Sum(), "unhandled"),
     ]
+
+
+class Forwarder(Actor):
+    async def receive(self, msg):
+        return await self.system.ref("mute").ask(msg)
+
+
+async def test_an_unhandled_answer_to_an_ask_is_a_crash_of_the_asker_not_its_own_unhandled():
+    async with virtual_system() as (system, _):
+        system.spawn("mute", Mute)
+        forwarder = system.spawn("forwarder", Forwarder)
+        await forwarder.tell(Pay(amount=1))
+        await system.wait_idle()
+        assert {s.name: s.restarts for s in system.stats()} == {"mute": 0, "forwarder": 2}
+    assert [(d.actor, d.reason) for d in system.dead_letters.letters] == [
+        ("mute", "unhandled"), ("mute", "unhandled"), ("forwarder", "crashed"),
+    ]
