@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import msgspec
 
-from actors import Actor, Clock, Message
+from actors import Actor, Clock, Message, Unhandled
 from clash.clones.catalog import AssetCatalog
 from clash.clones.entitlements import check_entitlement
 from clash.clones.graph import Pipeline, TradingPromptNode, errors, validate
@@ -517,7 +517,9 @@ class DemoSetup(Actor):
         self.after(0, DemoTry())
 
     async def receive(self, msg: Any) -> Any:
-        if isinstance(msg, DemoTry) and not self.done:
+        if not isinstance(msg, DemoTry):
+            raise Unhandled(msg)
+        if not self.done:
             try:
                 await self.module.ensure_demo()
                 self.done = True

@@ -29,7 +29,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from actors import Actor, Message, Ref, Timer
+from actors import Actor, Message, Ref, Timer, Unhandled
 from clash.clones.catalog import AssetCatalog
 from clash.clones.entitlements import check_entitlement
 from clash.clones.graph import errors
@@ -188,9 +188,8 @@ class Scheduler:
     # -- runs ---------------------------------------------------------------------------------------
     def start_run(self, owner: str, account_id: str, spec: RunSpec) -> None:
         """Run `spec` as a task of the system; the VirtualClock waits for it like for a message."""
-        self.system.activity.enter()
         self.running[spec.run_id] = account_id
-        self.system.start_soon(self._run, owner, account_id, spec, name=f"decision {spec.run_id}")
+        self.system.start_work(self._run, owner, account_id, spec, name=f"decision {spec.run_id}")
 
     async def _run(self, owner: str, account_id: str, spec: RunSpec) -> None:
         key = (account_id, spec.asset.symbol)
@@ -210,7 +209,6 @@ class Scheduler:
             self._maybe_drained(account_id)
         finally:
             self.running.pop(spec.run_id, None)
-            self.system.activity.leave()
 
     async def subscribe(self, pilot: str, cadences: set[int]) -> None:
         new = cadences - {c for subs in self.subscriptions.values() for c in subs}
@@ -347,6 +345,8 @@ class Pilot(Actor):
                                   running=sorted(self.svc.in_flight(self.account_id)),
                                   pending=sum(len(q) for q in self.pending.values()), retrying=len(self.retrying),
                                   dropped_ticks=self.dropped_ticks, ticks=self.ticks)
+            case _:
+                raise Unhandled(msg)
         return None
 
     # -- plan and cadences --------------------------------------------------------------------------
@@ -513,6 +513,8 @@ class Metronome(Actor):
                 due = round(last_tick(self.clock.now(), cadence, self.svc.config.align_offset_s) * 1000)
                 for ref in pilots:
                     await ref.tell(PilotTick(cadence_s=cadence, due_ms=due))
+            case _:
+                raise Unhandled(msg)
         return None
 
     def _ensure(self, cadence: int) -> None:

@@ -18,7 +18,7 @@ import anyio
 import anyio.to_thread
 import msgspec
 
-from actors import Actor
+from actors import Actor, Unhandled
 from clash.market import memory
 from clash.market.candles import DAY_MS, HOUR_MS, MINUTE_MS
 from clash.market.config import RetentionSettings
@@ -109,4 +109,5 @@ class MarketRetention(Actor):
         match msg:
             case MarketRetentionRun():
                 return await expire(self.db, self.settings, self.clock.now_ms(), self.archive_dir)
-        return None
+            case _:
+                raise Unhandled(msg)
