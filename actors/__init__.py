@@ -12,7 +12,8 @@ from .system import DeadLetter, DeadLetterSink, MemoryDeadLetters, System
 __all__ = [
     "Actor", "ActorStats", "Ref", "Timer",
     "Clock", "LiveClock", "VirtualClock", "to_ms",
-    "ActorCrashed", "ActorError", "ActorStopped", "AskTimeout", "Escalation", "Unhandled", "UnknownActor",
+    "ActorCrashed", "ActorError", "ActorStopped", "AskTimeout", "Escalation", "Unhandled",
+    "UnknownActor",
     "Message", "decode_message", "encode_message", "message_types",
     "RestartPolicy",
     "DeadLetter", "DeadLetterSink", "MemoryDeadLetters", "System",

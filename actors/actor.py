@@ -1,9 +1,9 @@
 """Actors, their refs, and the cells that run them.
 
-A `Ref` points at a cell, not at an actor instance: the cell owns the mailbox and the statistics and
-outlives restarts, while each restart builds a fresh actor from its factory (whose `on_start` reloads
-state from storage). A message that crashes the actor is handed once more to the restarted actor; if it
-crashes that one too, it goes to the dead letters and an asker gets `ActorCrashed`.
+A `Ref` points at a cell, not at an actor instance: the cell owns the mailbox and the statistics
+and outlives restarts, while each restart builds a fresh actor from its factory (whose `on_start`
+reloads state from storage). A message that crashes the actor is handed once more to the restarted
+actor; if it crashes that one too, it goes to the dead letters and an asker gets `ActorCrashed`.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ class Actor:
         return self._cell.system
 
     def every(self, interval: float, msg: Any, *, first: float | None = None) -> Timer:
-        """Send `msg` to this actor every `interval` seconds, first at `first` (default now + interval)."""
+        """Send `msg` every `interval` seconds, first at `first` (default: now + interval)."""
         interval_ms = to_ms(interval)
         if interval_ms <= 0:
             raise ValueError("a timer interval must be at least 1 ms")
@@ -160,7 +160,7 @@ class Actor:
 
 
 class Timer:
-    """A timer owned by one incarnation of an actor; it delivers `msg` to the actor's own mailbox."""
+    """A timer owned by one incarnation of an actor; it delivers `msg` to the actor's mailbox."""
 
     __slots__ = ("_cell", "due_ms", "msg", "interval_ms", "_handle")
 
@@ -169,7 +169,8 @@ class Timer:
         self.due_ms = due_ms
         self.msg = msg
         self.interval_ms = interval_ms
-        self._handle: TimerHandle | None = cell.system.clock.call_at_ms(due_ms, self._fire, cell.rank)
+        clock = cell.system.clock
+        self._handle: TimerHandle | None = clock.call_at_ms(due_ms, self._fire, cell.rank)
         cell.timers.add(self)
 
     @property
@@ -317,7 +318,7 @@ class Cell(Supervised):
             current, self._current = self._current, None
             if current is not None:
                 if not isinstance(current.msg, _Stop):
-                    self._retry = current  # crashed or interrupted mid-message: the next incarnation retries it
+                    self._retry = current  # cut mid-message: the next incarnation retries it
                 if self._starting:
                     self.work.release()
                 else:
@@ -363,9 +364,7 @@ class Cell(Supervised):
             return
         self._retry = None
         if env.reply is not None:
-            crash = ActorCrashed(self.name, env.msg, error)
-            crash.__cause__ = error
-            env.reply.fail(crash)
+            env.reply.fail(ActorCrashed(self.name, env.msg, error))
         await self.system.dead_letter(self.name, env.msg, error, "crashed")
 
     def _cancel_timers(self) -> None:

@@ -3,21 +3,23 @@
 Time inside the kernel is integer milliseconds since the Unix epoch. Seconds given as floats (an
 instant, a delay, an interval, a timeout) are converted once by `to_ms`, the one rounding rule of
 both clocks: the nearest millisecond, an exact half rounding up (to the later instant). All later
-arithmetic is on integers, and `now()` is exactly `now_ms() / 1000`. `LiveClock` applies the same rule
-to the wall time it reads.
+arithmetic is on integers, and `now()` is exactly `now_ms() / 1000`. `LiveClock` applies the same
+rule to the wall time it reads.
 
 `LiveClock` reads wall time and fires timers from one scheduler task; its sleeps and timeouts are
-anyio's. `VirtualClock` only moves when told: `advance(dt)` and `run_until(t)` fire due timers one at
-a time in time order and, after each, wait until every actor of the attached systems is idle. Its
-sleeps and timeouts are timers on the same heap, so a test reaches a deadline by advancing to it, and
-a day of timers runs in as long as its messages take to handle.
+anyio's. `VirtualClock` only moves when told: `advance(dt)` and `run_until(t)` fire due timers one
+at a time in time order and, after each, wait until every actor of the attached systems is idle.
+Its sleeps and timeouts are timers on the same heap, so a test reaches a deadline by advancing to
+it, and a day of timers runs in as long as its messages take to handle.
 
-A task waiting in `sleep`, or on a reply inside `move_on_after`/`fail_after`, does not keep its system
-busy (see `actors.activity`): the VirtualClock can move to the deadline it waits for.
+A task waiting in `sleep`, or on a reply inside `move_on_after`/`fail_after`, does not keep its
+system busy (see `actors.activity`): the VirtualClock can move to the deadline it waits for. Real
+work (a database call, a socket) does keep it busy, so a deadline cannot pass while it runs.
 
 Timers due at the same instant fire in `rank` order (an actor's timers carry its spawn order; the
 kernel's own sleeps and timeouts rank 0), then in the order they were scheduled. Spawn order is
-program order, so ties never depend on how a backend happened to schedule the actors' start-up tasks.
+program order, so ties never depend on how a backend happened to schedule the actors' start-up
+tasks.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class Clock(Protocol):
         """A cancel scope cancelled once `seconds` of this clock's time have passed."""
 
     def fail_after(self, seconds: float) -> AbstractContextManager[anyio.CancelScope]:
-        """As `move_on_after`, but leaving the block raises `TimeoutError` if the deadline cut it."""
+        """As `move_on_after`, but leaving raises `TimeoutError` if the deadline cut the block."""
 
 
 class _TimerHeap:

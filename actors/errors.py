@@ -25,6 +25,7 @@ class ActorCrashed(ActorError):
         super().__init__(f"{actor} crashed on {type(message).__name__}: {error!r}")
         self.actor = actor
         self.message = message
+        self.__cause__ = error
 
 
 class Escalation(ActorError):

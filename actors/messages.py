@@ -26,7 +26,8 @@ def message_types() -> dict[str, type[Message]]:
 
 
 def decode_message(data: bytes | str, types: dict[str, type[Message]] | None = None) -> Message:
-    """Decode tagged JSON into the message type its tag names (msgspec.ValidationError if it fits none)."""
+    """Decode tagged JSON into the message type its tag names (`msgspec.ValidationError` if none
+    fits)."""
     known = list((types or message_types()).values())
     if not known:
         raise msgspec.ValidationError("no message types are registered")

@@ -30,8 +30,8 @@ class RestartPolicy(msgspec.Struct, frozen=True):
     """Restart intensity as in OTP: a crashed child restarts at once unless `backoff` is set.
 
     A backoff is slept on the clock: on a VirtualClock the restart waits until the clock is advanced
-    past it, so a test that crashes an actor with a backoff must advance (and cannot while real work,
-    counted as busy, is in flight).
+    past it, so a test that crashes an actor with a backoff must advance (which it cannot while real
+    work, counted as busy, is in flight).
     """
 
     max_restarts: int = 5
@@ -88,7 +88,7 @@ class Supervised:
             self.work.release()
 
     def _let_go(self) -> None:
-        """The task that ran this child ends abnormally: until a restart, nothing it holds can move."""
+        """The task that ran this child ends abnormally: nothing it holds moves until a restart."""
         self._started()
         self.work.park()
 
@@ -116,7 +116,9 @@ class Supervised:
                         error = root_cause(exc)
                         assert isinstance(error, Exception)
                         context = {"actor": self.name, "error": repr(error)}
-                        logger.error("%s crashed: %r", self.name, error, exc_info=error, extra=context)
+                        logger.error(
+                            "%s crashed: %r", self.name, error, exc_info=error, extra=context
+                        )
                         await self.crashed(error)
                         now = clock.now_ms()
                         recent.append(now)

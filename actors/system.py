@@ -46,7 +46,8 @@ class MemoryDeadLetters:
 
 
 class System:
-    """Use as `async with System(clock) as system:`; leaving the block stops every actor, newest first."""
+    """Use as `async with System(clock) as system:`; leaving the block stops every actor, newest
+    first."""
 
     def __init__(
         self,
@@ -87,7 +88,9 @@ class System:
             self._tg = None
 
     # -- the tree ----------------------------------------------------------------------------------
-    def supervisor(self, name: str, *, policy: RestartPolicy | None = None, parent: str = "root") -> str:
+    def supervisor(
+        self, name: str, *, policy: RestartPolicy | None = None, parent: str = "root"
+    ) -> str:
         """Add a supervisor node; actors spawned under it are restarted by its policy."""
         if name in self._supervisors or name in self._cells:
             raise ValueError(f"the name {name!r} is taken")
@@ -166,13 +169,17 @@ class System:
         raise RuntimeError("signal receiver closed")  # pragma: no cover
 
     # -- services of the kernel --------------------------------------------------------------------
-    def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None) -> None:
+    def start_soon(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None
+    ) -> None:
         """Run a task that is not an actor (a server, a socket reader) in the system's task group.
 
         It does not count as work: the system can be idle while it runs (see `start_work`)."""
         self._task_group().start_soon(self._task, None, fn, args, name=name or _name_of(fn))
 
-    def start_work(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None) -> None:
+    def start_work(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None
+    ) -> None:
         """Run `fn(*args)` as a task that counts as work from this call until it returns.
 
         The system is not idle (a VirtualClock does not move, `wait_idle` waits) until it is done,
@@ -191,7 +198,9 @@ class System:
         return self._tg
 
     @staticmethod
-    async def _task(work: Work | None, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+    async def _task(
+        work: Work | None, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
         hold(work)
         try:
             await fn(*args)
@@ -210,7 +219,9 @@ class System:
         )
         context = {"actor": actor, "reason": reason, "message_type": type(msg).__name__,
                    "error": letter.error}
-        logger.warning("dead letter for %s (%s): %s", actor, reason, type(msg).__name__, extra=context)
+        logger.warning(
+            "dead letter for %s (%s): %s", actor, reason, type(msg).__name__, extra=context
+        )
         try:
             await self.dead_letters.record(letter)
         except Exception:  # the sink failing must not take the actor down with it

@@ -7,7 +7,13 @@ import anyio
 import pytest
 
 from actors import (
-    Actor, AskTimeout, LiveClock, Message, RestartPolicy, VirtualClock, to_ms,
+    Actor,
+    AskTimeout,
+    LiveClock,
+    Message,
+    RestartPolicy,
+    VirtualClock,
+    to_ms,
 )
 from actors.testkit import EPOCH_2026, virtual_system
 
@@ -194,9 +200,8 @@ async def test_clock_fail_after_raises_when_the_clock_passes_the_deadline():
         seen: list = []
 
         async def slow() -> None:
-            with pytest.raises(TimeoutError):
-                with clock.fail_after(5):
-                    await clock.sleep(HOUR)
+            with pytest.raises(TimeoutError), clock.fail_after(5):
+                await clock.sleep(HOUR)
             seen.append(clock.now_ms() - T0_MS)
             with clock.move_on_after(5) as scope:
                 await clock.sleep(4)
@@ -228,7 +233,8 @@ async def test_work_started_with_start_work_keeps_the_clock_until_it_is_done():
 
 async def test_an_actor_waiting_for_its_restart_stops_at_once_and_its_messages_are_dead_letters():
     starts, crashes = [], []
-    async with virtual_system(policy=RestartPolicy(backoff=HOUR, backoff_max=HOUR)) as (system, clock):
+    policy = RestartPolicy(backoff=HOUR, backoff_max=HOUR)
+    async with virtual_system(policy=policy) as (system, clock):
         ref = system.spawn("fragile", lambda: Fragile(starts, crashes))
         await ref.tell(Poke())
         await ref.tell(Nap(seconds=1))

@@ -20,8 +20,9 @@ class Fine(Message, frozen=True):
 
 class Brittle(Actor):
     async def receive(self, msg):
-        if isinstance(msg, Shatter):
-            raise RuntimeError("boom")
+        match msg:
+            case Shatter():
+                raise RuntimeError("boom")
 
 
 def records(caplog, name: str) -> list[tuple[str, str, str]]:
@@ -62,10 +63,11 @@ async def test_an_escalation_is_logged_for_the_child_and_the_supervisor(caplog):
         ref = system.spawn("brittle", Brittle, supervisor="desk")
         await ref.tell(Shatter())
         await clock.settle()
-    assert ("actors.supervisor", "ERROR", "brittle exceeded its restart intensity (1 in 60.0 s): escalating") in (
-        records(caplog, "brittle")
-    )
+    escalating = "brittle exceeded its restart intensity (1 in 60.0 s): escalating"
+    assert ("actors.supervisor", "ERROR", escalating) in records(caplog, "brittle")
+    last = "last error: RuntimeError('boom')"
+    escalation = f"Escalation(\"brittle exceeded its restart intensity; {last}\")"
     assert [m for _, _, m in records(caplog, "desk")][:2] == [
-        "desk crashed: Escalation(\"brittle exceeded its restart intensity; last error: RuntimeError('boom')\")",
+        f"desk crashed: {escalation}",
         "desk restarts in 0.0 s (restart 1)",
     ]
