@@ -1,9 +1,9 @@
 """Actors, their refs, and the cells that run them.
 
-A `Ref` points at a cell, not at an actor instance: the cell owns the mailbox and the statistics and
-outlives restarts, while each restart builds a fresh actor from its factory (whose `on_start` reloads
-state from storage). A message that crashes the actor is handed once more to the restarted actor; if it
-crashes that one too, it goes to the dead letters and an asker gets `ActorCrashed`.
+A `Ref` points at a cell, not at an actor instance: the cell owns the mailbox and the statistics
+and outlives restarts, while each restart builds a fresh actor from its factory (whose `on_start`
+reloads state from storage). A message that crashes the actor is handed once more to the restarted
+actor; if it crashes that one too, it goes to the dead letters and an asker gets `ActorCrashed`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 import anyio
 import msgspec
 
-from .clock import Clock, TimerHandle
-from .errors import ActorCrashed, ActorStopped, AskTimeout
+from .activity import Activity, Latch
+from .clock import Clock, TimerHandle, to_ms
+from .errors import ActorCrashed, ActorStopped, AskTimeout, Unhandled
+from .supervisor import Supervised
 
 if TYPE_CHECKING:
     from .system import System
@@ -35,20 +37,20 @@ class ActorStats(msgspec.Struct, frozen=True):
 
 
 class _Reply:
-    __slots__ = ("event", "value", "error")
+    __slots__ = ("done", "value", "error")
 
     def __init__(self) -> None:
-        self.event = anyio.Event()
+        self.done = Latch()
         self.value: Any = None
         self.error: BaseException | None = None
 
     def resolve(self, value: Any) -> None:
         self.value = value
-        self.event.set()
+        self.done.set()
 
     def fail(self, error: BaseException) -> None:
         self.error = error
-        self.event.set()
+        self.done.set()
 
 
 class Envelope:
@@ -85,12 +87,16 @@ class Ref(Generic[R]):
         await self._cell.deliver(Envelope(msg))
 
     async def ask(self, msg: Any, timeout: float = 5.0) -> Any:
-        """Queue `msg` and return what the actor's `receive` returns for it."""
+        """Queue `msg` and return what the actor's `receive` returns for it.
+
+        `timeout` is in seconds of the system's clock: on a VirtualClock it passes when the clock
+        is advanced past it, while the asker waits without keeping the system busy.
+        """
         reply = _Reply()
-        with anyio.move_on_after(timeout) as scope:
+        with self._cell.system.clock.move_on_after(timeout) as scope:
             await self._cell.deliver(Envelope(msg, reply))
-            await reply.event.wait()
-        if scope.cancelled_caught:
+            await reply.done.wait()
+        if scope.cancelled_caught and not reply.done.is_set():
             raise AskTimeout(self.name, msg, timeout)
         if reply.error is not None:
             raise reply.error
@@ -101,9 +107,17 @@ class Ref(Generic[R]):
 
 
 class Actor:
-    """Subclass and implement `receive`; keep state in attributes, reload it in `on_start`."""
+    """Subclass and implement `receive`; keep state in attributes, reload it in `on_start`.
+
+    A message `receive` does not handle should end in `raise Unhandled(msg)` (for instance under
+    `case _:`): the kernel sends it to the dead letters and the actor goes on.
+    """
 
     _cell: Cell
+
+    def bind(self, cell: Cell) -> None:
+        """Called by the kernel when this instance becomes the cell's incarnation."""
+        self._cell = cell
 
     async def on_start(self) -> None:
         """Called before the first message of each incarnation (after every restart too)."""
@@ -112,14 +126,14 @@ class Actor:
         """Called after a graceful stop, once the queued messages are handled."""
 
     async def receive(self, msg: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} does not handle {type(msg).__name__}")
+        raise Unhandled(msg)
 
     @property
     def name(self) -> str:
         return self._cell.name
 
     @property
-    def ref(self) -> Ref:
+    def ref(self) -> Ref[Any]:
         return self._cell.ref
 
     @property
@@ -131,30 +145,32 @@ class Actor:
         return self._cell.system
 
     def every(self, interval: float, msg: Any, *, first: float | None = None) -> Timer:
-        """Send `msg` to this actor every `interval` seconds, first at `first` (default now + interval)."""
-        if interval <= 0:
-            raise ValueError("a timer interval must be positive")
-        start = self.clock.now() + interval if first is None else first
-        return Timer(self._cell, start, msg, interval)
+        """Send `msg` every `interval` seconds, first at `first` (default: now + interval)."""
+        interval_ms = to_ms(interval)
+        if interval_ms <= 0:
+            raise ValueError("a timer interval must be at least 1 ms")
+        start = self.clock.now_ms() + interval_ms if first is None else to_ms(first)
+        return Timer(self._cell, start, msg, interval_ms)
 
     def after(self, delay: float, msg: Any) -> Timer:
-        return Timer(self._cell, self.clock.now() + max(delay, 0.0), msg, None)
+        return Timer(self._cell, self.clock.now_ms() + max(to_ms(delay), 0), msg, None)
 
     def at(self, t: float, msg: Any) -> Timer:
-        return Timer(self._cell, t, msg, None)
+        return Timer(self._cell, to_ms(t), msg, None)
 
 
 class Timer:
-    """A timer owned by one incarnation of an actor; it delivers `msg` to the actor's own mailbox."""
+    """A timer owned by one incarnation of an actor; it delivers `msg` to the actor's mailbox."""
 
-    __slots__ = ("_cell", "due", "msg", "interval", "_handle")
+    __slots__ = ("_cell", "due_ms", "msg", "interval_ms", "_handle")
 
-    def __init__(self, cell: Cell, due: float, msg: Any, interval: float | None) -> None:
+    def __init__(self, cell: Cell, due_ms: int, msg: Any, interval_ms: int | None) -> None:
         self._cell = cell
-        self.due = due
+        self.due_ms = due_ms
         self.msg = msg
-        self.interval = interval
-        self._handle: TimerHandle | None = cell.system.clock.call_at(due, self._fire, cell.rank)
+        self.interval_ms = interval_ms
+        clock = cell.system.clock
+        self._handle: TimerHandle | None = clock.call_at_ms(due_ms, self._fire, cell.rank)
         cell.timers.add(self)
 
     @property
@@ -171,21 +187,27 @@ class Timer:
         if self._handle is None:
             return
         clock = self._cell.system.clock
-        now = clock.now()
-        self._cell.system.timer_fired(self._cell.name, now - self.due)
+        now = clock.now_ms()
+        self._cell.system.timer_fired(self._cell.name, (now - self.due_ms) / 1000)
         self._cell.deliver_nowait(Envelope(self.msg))
-        if self.interval is None:
+        if self.interval_ms is None:
             self._handle = None
             self._cell.timers.discard(self)
             return
-        self.due += self.interval
-        if self.due <= now:  # a live clock fell behind: skip the missed ticks rather than burst
-            self.due += (now - self.due) // self.interval * self.interval + self.interval
-        self._handle = clock.call_at(self.due, self._fire, self._cell.rank)
+        self.due_ms += self.interval_ms
+        if self.due_ms <= now:  # a live clock fell behind: skip the missed ticks rather than burst
+            behind = now - self.due_ms
+            self.due_ms += behind // self.interval_ms * self.interval_ms + self.interval_ms
+        self._handle = clock.call_at_ms(self.due_ms, self._fire, self._cell.rank)
 
 
-class Cell:
-    """Runs one named actor: its mailbox, its incarnations, its timers and its statistics."""
+class Cell(Supervised):
+    """Runs one named actor: its mailbox, its incarnations, its timers and its statistics.
+
+    Activity: the cell's `work` holds a unit for each message from its delivery until it is handled
+    and, while (re)starting, one for the start. A message that crashes the actor hands its unit to
+    the restart, which carries it back to the message when it is retried.
+    """
 
     def __init__(
         self,
@@ -195,62 +217,59 @@ class Cell:
         supervisor: str,
         mailbox_size: int,
         rank: int,
+        activity: Activity,
     ) -> None:
+        super().__init__(name, activity)
         self.system = system
-        self.name = name
         self.rank = rank
         self.supervisor = supervisor
         self._factory = factory
         self._send, self._recv = anyio.create_memory_object_stream[Envelope](mailbox_size)
-        self.ref: Ref = Ref(self)
+        self.ref: Ref[Any] = Ref(self)
         self.actor: Actor | None = None
-        self.state: ActorState = "starting"
-        self.restarts = 0
         self.processed = 0
         self.last_heartbeat_ms: int | None = None
         self.timers: set[Timer] = set()
-        self.done = anyio.Event()
+        self.done = Latch()
         self._current: Envelope | None = None
         self._retry: Envelope | None = None
-        self._starting = True
-        self._scope: anyio.CancelScope | None = None
-        system.activity.enter()  # the first on_start counts as work, so a VirtualClock waits for it
+        self.prepare()  # the first on_start counts as work, so a VirtualClock waits for it
 
     # -- delivery ----------------------------------------------------------------------------------
     async def deliver(self, env: Envelope) -> None:
-        self.system.activity.enter()
+        self.work.take()
         try:
             await self._send.send(env)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self.system.activity.leave()
+            self.work.release()
             await self._refuse(env)
         except BaseException:  # cancelled while waiting for room: the message was never queued
-            self.system.activity.leave()
+            self.work.release()
             raise
 
     def deliver_nowait(self, env: Envelope) -> None:
-        self.system.activity.enter()
+        self.work.take()
         try:
             self._send.send_nowait(env)
         except anyio.WouldBlock:
             self.system.start_soon(self._send_later, env)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self.system.activity.leave()
+            self.work.release()
 
     async def _send_later(self, env: Envelope) -> None:
         try:
             await self._send.send(env)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self.system.activity.leave()
+            self.work.release()
         except BaseException:
-            self.system.activity.leave()
+            self.work.release()
             raise
 
     async def _refuse(self, env: Envelope) -> None:
         if env.reply is not None:
             raise ActorStopped(self.name)
         if not isinstance(env.msg, (_Stop, _Heartbeat)):
-            await self.system.dead_letter(self.name, env.msg, ActorStopped(self.name))
+            await self.system.dead_letter(self.name, env.msg, ActorStopped(self.name), "stopped")
 
     @property
     def mailbox_depth(self) -> int:
@@ -272,47 +291,71 @@ class Cell:
         """One incarnation: build the actor, start it, handle messages until a graceful stop."""
         try:
             actor = self._factory()
-            actor._cell = self
+            actor.bind(self)
             self.actor = actor
             await actor.on_start()
-            self._started()
             self.state = "running"
             self.last_heartbeat_ms = self.system.clock.now_ms()
             if self.system.heartbeat_interval:
                 actor.every(self.system.heartbeat_interval, _Heartbeat())
             if self._retry is not None:
                 env, self._retry = self._retry, None
+                self._starting = False  # the start's unit is the retried message's again
                 await self._handle(actor, env)
+            else:
+                self._started()
             async for env in self._recv:
                 if isinstance(env.msg, _Stop):
+                    self._current = env
                     self.state = "stopping"
                     await actor.on_stop()
-                    self.system.activity.leave()
+                    self._current = None
+                    self.work.release()
                     return
                 await self._handle(actor, env)
         except BaseException:
             self._cancel_timers()
-            if self._current is not None and not isinstance(self._current.msg, _Stop):
-                # Interrupted or crashed mid-message: hand it to the next incarnation.
-                self._retry, self._current = self._current, None
+            current, self._current = self._current, None
+            if current is not None:
+                if not isinstance(current.msg, _Stop):
+                    self._retry = current  # cut mid-message: the next incarnation retries it
+                if self._starting:
+                    self.work.release()
+                else:
+                    self._starting = True  # the message's unit now stands for the restart
             raise
 
     async def _handle(self, actor: Actor, env: Envelope) -> None:
         self._current = env
-        if isinstance(env.msg, _Heartbeat):
-            result = None
-        else:
-            result = await actor.receive(env.msg)
+        result = None
+        if not isinstance(env.msg, _Heartbeat):
+            try:
+                result = await actor.receive(env.msg)
+            except Unhandled as exc:
+                if exc.actor not in (None, self.name) or exc.message is not env.msg:
+                    raise  # another actor's answer to this one's ask: a crash
+                self._current = None
+                await self._unhandled(env)
+                return
         self._current = None
         self.processed += 1
         self.last_heartbeat_ms = self.system.clock.now_ms()
         if env.reply is not None:
             env.reply.resolve(result)
-        self.system.activity.leave()
+        self.work.release()
+
+    async def _unhandled(self, env: Envelope) -> None:
+        error = Unhandled(env.msg, self.name)
+        self.processed += 1
+        if env.reply is not None:
+            env.reply.fail(error)
+        try:
+            await self.system.dead_letter(self.name, env.msg, error, "unhandled")
+        finally:
+            self.work.release()
 
     async def crashed(self, error: Exception) -> None:
-        """Called by the supervisor after `run_once` raised: settle the message that caused it."""
-        self._started()
+        """Settle the message that crashed the actor: retried once, then a dead letter."""
         env = self._retry
         if env is None:
             return
@@ -320,17 +363,9 @@ class Cell:
         if env.attempts < 2:
             return
         self._retry = None
-        await self.system.dead_letter(self.name, env.msg, error)
         if env.reply is not None:
-            crash = ActorCrashed(self.name, env.msg, error)
-            crash.__cause__ = error
-            env.reply.fail(crash)
-        self.system.activity.leave()
-
-    def _started(self) -> None:
-        if self._starting:
-            self._starting = False
-            self.system.activity.leave()
+            env.reply.fail(ActorCrashed(self.name, env.msg, error))
+        await self.system.dead_letter(self.name, env.msg, error, "crashed")
 
     def _cancel_timers(self) -> None:
         for timer in list(self.timers):
@@ -338,17 +373,34 @@ class Cell:
 
     async def stop(self) -> None:
         """Stop after the messages already queued; returns once the actor has stopped."""
-        if self.state in ("stopped", "failed"):
+        if self.state == "stopped":
             return
         await self.deliver(Envelope(_Stop()))
         await self.done.wait()
-
-    def cancel(self) -> None:
-        if self._scope is not None:
-            self._scope.cancel()
 
     def finished(self, state: ActorState) -> None:
         self._cancel_timers()
         self.state = state
         self._send.close()
         self.done.set()
+
+    async def drain(self) -> None:
+        """After the actor has finished: what it will never handle goes to the dead letters."""
+        left: list[Envelope] = []
+        if self._retry is not None:
+            left.append(self._retry)
+            self._retry = None
+        while True:
+            try:
+                env = self._recv.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+            self.work.release()
+            left.append(env)
+        for env in left:
+            if isinstance(env.msg, (_Stop, _Heartbeat)):
+                continue
+            error = ActorStopped(self.name)
+            if env.reply is not None:
+                env.reply.fail(error)
+            await self.system.dead_letter(self.name, env.msg, error, "stopped")

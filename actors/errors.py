@@ -25,6 +25,7 @@ class ActorCrashed(ActorError):
         super().__init__(f"{actor} crashed on {type(message).__name__}: {error!r}")
         self.actor = actor
         self.message = message
+        self.__cause__ = error
 
 
 class Escalation(ActorError):
@@ -34,6 +35,19 @@ class Escalation(ActorError):
         super().__init__(f"{child} exceeded its restart intensity; last error: {error!r}")
         self.child = child
         self.error = error
+
+
+class Unhandled(ActorError):
+    """Raised from `receive` for a message the actor does not handle (the base `receive` raises it).
+
+    The kernel sends the message to the dead letters with the reason `unhandled` and fails an asker
+    with this error; the actor is not restarted and goes on with its next message.
+    """
+
+    def __init__(self, message: object, actor: str | None = None) -> None:
+        super().__init__(f"{actor or 'the actor'} does not handle {type(message).__name__}")
+        self.actor = actor
+        self.message = message
 
 
 class UnknownActor(ActorError, LookupError):

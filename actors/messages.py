@@ -18,7 +18,7 @@ def message_types() -> dict[str, type[Message]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        tag = cls.__struct_config__.tag
+        tag = str(cls.__struct_config__.tag)
         if tag in found and found[tag] is not cls:
             raise TypeError(f"two message types share the tag {tag!r}: {found[tag]} and {cls}")
         found[tag] = cls
@@ -26,11 +26,13 @@ def message_types() -> dict[str, type[Message]]:
 
 
 def decode_message(data: bytes | str, types: dict[str, type[Message]] | None = None) -> Message:
-    """Decode tagged JSON into the message type its tag names (msgspec.ValidationError if it fits none)."""
+    """Decode tagged JSON into the message type its tag names (`msgspec.ValidationError` if none
+    fits)."""
     known = list((types or message_types()).values())
     if not known:
         raise msgspec.ValidationError("no message types are registered")
-    return msgspec.json.decode(data, type=Union[tuple(known)])  # type: ignore[arg-type]
+    decoded: Message = msgspec.json.decode(data, type=Union[tuple(known)])
+    return decoded
 
 
 def encode_message(msg: Any) -> bytes:

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 import msgspec
 
+from .activity import Activity, Work, hold
 from .actor import Actor, ActorStats, Cell, Ref
-from .clock import Clock, LiveClock
+from .clock import Clock, LiveClock, to_ms
 from .errors import UnknownActor
-from .supervisor import RestartPolicy, Supervisor, supervise
+from .supervisor import RestartPolicy, Supervisor
+
+logger = logging.getLogger(__name__)
+
+DeadLetterReason = Literal["crashed", "unhandled", "stopped"]
 
 
 class DeadLetter(msgspec.Struct, frozen=True):
+    """A message no actor handled: it crashed the actor twice, was not handled, or came too late."""
+
     actor: str
     message: Any
     error: str
     at_ms: int
+    reason: DeadLetterReason
 
 
 class DeadLetterSink(Protocol):
@@ -38,32 +45,9 @@ class MemoryDeadLetters:
         self.letters.append(letter)
 
 
-class Activity:
-    """Counts work told and not yet done, so a VirtualClock can wait until the system is idle."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._idle: anyio.Event | None = None
-
-    def enter(self) -> None:
-        self.count += 1
-
-    def leave(self) -> None:
-        self.count -= 1
-        if self.count == 0 and self._idle is not None:
-            self._idle.set()
-            self._idle = None
-
-    async def wait_idle(self) -> None:
-        await anyio.lowlevel.checkpoint()
-        while self.count:
-            if self._idle is None:
-                self._idle = anyio.Event()
-            await self._idle.wait()
-
-
 class System:
-    """Use as `async with System(clock) as system:`; leaving the block stops every actor, newest first."""
+    """Use as `async with System(clock) as system:`; leaving the block stops every actor, newest
+    first."""
 
     def __init__(
         self,
@@ -75,14 +59,14 @@ class System:
         on_timer_lag: Callable[[str, float], None] | None = None,
     ) -> None:
         self.clock: Clock = clock or LiveClock()
-        self.activity = Activity()
-        self.clock.attach(self.activity.wait_idle)
+        self._activity = Activity()
+        self.clock.attach(self._activity.wait_idle)
         self.dead_letters: DeadLetterSink = dead_letters or MemoryDeadLetters()
         self.heartbeat_interval = heartbeat_interval
         self._on_timer_lag = on_timer_lag
         self._cells: dict[str, Cell] = {}
         self._spawned = 0
-        self._supervisors = {"root": Supervisor(self, "root", policy, None)}
+        self._supervisors = {"root": Supervisor("root", policy, None, self.clock, self._activity)}
         self._stack: AsyncExitStack | None = None
         self._tg: anyio.abc.TaskGroup | None = None
 
@@ -104,12 +88,14 @@ class System:
             self._tg = None
 
     # -- the tree ----------------------------------------------------------------------------------
-    def supervisor(self, name: str, *, policy: RestartPolicy | None = None, parent: str = "root") -> str:
+    def supervisor(
+        self, name: str, *, policy: RestartPolicy | None = None, parent: str = "root"
+    ) -> str:
         """Add a supervisor node; actors spawned under it are restarted by its policy."""
         if name in self._supervisors or name in self._cells:
             raise ValueError(f"the name {name!r} is taken")
         up = self._supervisors[parent]
-        node = Supervisor(self, name, policy or up.policy, parent)
+        node = Supervisor(name, policy or up.policy, parent, self.clock, self._activity)
         self._supervisors[name] = node
         up.add(node)
         return name
@@ -121,16 +107,16 @@ class System:
         *,
         supervisor: str = "root",
         mailbox_size: int = 1024,
-    ) -> Ref:
+    ) -> Ref[Any]:
         if name in self._cells or name in self._supervisors:
             raise ValueError(f"an actor named {name!r} already exists")
         self._spawned += 1
-        cell = Cell(self, name, factory, supervisor, mailbox_size, self._spawned)
+        cell = Cell(self, name, factory, supervisor, mailbox_size, self._spawned, self._activity)
         self._cells[name] = cell
         self._supervisors[supervisor].add(cell)
         return cell.ref
 
-    def ref(self, name: str) -> Ref:
+    def ref(self, name: str) -> Ref[Any]:
         try:
             return self._cells[name].ref
         except KeyError:
@@ -147,17 +133,29 @@ class System:
         return [cell.stats() for cell in self._cells.values()]
 
     async def stop(self, name: str, timeout: float = 5.0) -> None:
-        """Stop after its queued messages (cancelled if that takes longer than `timeout`)."""
+        """Stop after its queued messages; cancelled if that takes longer than `timeout` seconds of
+        the clock (on a VirtualClock: once the clock is advanced past it). An actor down and waiting
+        for a restart is cancelled at once. What it never handled goes to the dead letters."""
         cell = self._cells.get(name)
         if cell is None:
             raise UnknownActor(name)
-        with anyio.move_on_after(timeout):
-            await cell.stop()
-        if not cell.done.is_set():
+        if cell.state in ("restarting", "failed"):
+            logger.warning("%s stops while down, before its restart", name, extra={"actor": name})
             cell.cancel()
-            await cell.done.wait()
+        else:
+            with self.clock.move_on_after(timeout):
+                await cell.stop()
+            if not cell.done.is_set():
+                logger.warning(
+                    "%s did not stop within %s s: cancelled", name, timeout,
+                    extra={"actor": name, "timeout_ms": to_ms(timeout)},
+                )
+                cell.cancel()
+        await cell.done.wait()
         self._supervisors[cell.supervisor].remove(cell)
         del self._cells[name]
+        await cell.drain()
+        logger.info("%s stopped", name, extra={"actor": name, "processed": cell.processed})
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         for name in reversed(list(self._cells)):
@@ -171,25 +169,71 @@ class System:
         raise RuntimeError("signal receiver closed")  # pragma: no cover
 
     # -- services of the kernel --------------------------------------------------------------------
-    def start_soon(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None) -> None:
-        """Run a task that is not an actor (a server, a socket reader) in the system's task group."""
+    def start_soon(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None
+    ) -> None:
+        """Run a task that is not an actor (a server, a socket reader) in the system's task group.
+
+        It does not count as work: the system can be idle while it runs (see `start_work`)."""
+        self._task_group().start_soon(self._task, None, fn, args, name=name or _name_of(fn))
+
+    def start_work(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str | None = None
+    ) -> None:
+        """Run `fn(*args)` as a task that counts as work from this call until it returns.
+
+        The system is not idle (a VirtualClock does not move, `wait_idle` waits) until it is done,
+        except while it waits on the clock or on a reply, like an actor handling a message."""
+        work = Work(self._activity)
+        work.take()
+        try:
+            self._task_group().start_soon(self._task, work, fn, args, name=name or _name_of(fn))
+        except BaseException:
+            work.release()
+            raise
+
+    def _task_group(self) -> anyio.abc.TaskGroup:
         if self._tg is None:
             raise RuntimeError("the system is not running")
-        self._tg.start_soon(fn, *args, name=name)
+        return self._tg
+
+    @staticmethod
+    async def _task(
+        work: Work | None, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
+        hold(work)
+        try:
+            await fn(*args)
+        finally:
+            if work is not None:
+                work.release()
 
     async def wait_idle(self) -> None:
-        await self.activity.wait_idle()
+        await self._activity.wait_idle()
 
-    async def dead_letter(self, actor: str, msg: Any, error: BaseException) -> None:
-        letter = DeadLetter(actor=actor, message=msg, error=repr(error), at_ms=self.clock.now_ms())
+    async def dead_letter(
+        self, actor: str, msg: Any, error: BaseException, reason: DeadLetterReason
+    ) -> None:
+        letter = DeadLetter(
+            actor=actor, message=msg, error=repr(error), at_ms=self.clock.now_ms(), reason=reason
+        )
+        context = {"actor": actor, "reason": reason, "message_type": type(msg).__name__,
+                   "error": letter.error}
+        logger.warning(
+            "dead letter for %s (%s): %s", actor, reason, type(msg).__name__, extra=context
+        )
         try:
             await self.dead_letters.record(letter)
-        except Exception as exc:  # the sink failing must not take the actor down with it
-            print(f"dead letter for {actor} not recorded ({exc!r}): {letter}", file=sys.stderr)
+        except Exception:  # the sink failing must not take the actor down with it
+            logger.exception("dead letter for %s not recorded: %r", actor, letter, extra=context)
 
     def timer_fired(self, name: str, lag: float) -> None:
         if self._on_timer_lag is not None:
             self._on_timer_lag(name, lag)
 
 
-__all__ = ["System", "DeadLetter", "DeadLetterSink", "MemoryDeadLetters", "supervise"]
+def _name_of(fn: Callable[..., Any]) -> str:
+    return str(getattr(fn, "__qualname__", repr(fn)))
+
+
+__all__ = ["System", "DeadLetter", "DeadLetterSink", "MemoryDeadLetters"]

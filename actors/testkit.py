@@ -16,9 +16,9 @@ EPOCH_2026 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 @asynccontextmanager
 async def virtual_system(
-    start: float = EPOCH_2026, *, policy: RestartPolicy = RestartPolicy(backoff=0.0), **kwargs: Any
+    start: float = EPOCH_2026, *, policy: RestartPolicy = RestartPolicy(), **kwargs: Any
 ) -> AsyncIterator[tuple[System, VirtualClock]]:
-    """A running System on a fresh VirtualClock, with in-memory dead letters and no restart backoff."""
+    """A running System on a fresh VirtualClock, with in-memory dead letters."""
     clock = VirtualClock(start)
     kwargs.setdefault("dead_letters", MemoryDeadLetters())
     async with System(clock, policy=policy, **kwargs) as system:

@@ -123,28 +123,36 @@ def _policy(r: RetrySettings) -> RetryPolicy:
 
 
 def hyperliquid_rest(
-    cfg: MarketConfig, url: str, transport: httpx.AsyncBaseTransport | None = None
+    cfg: MarketConfig, url: str, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
 ) -> HyperliquidRest:
+    """The REST client; its weight budget and retry backoff wait on `clock`."""
     hl = cfg.hyperliquid
-    budget = WeightBudget(anyio.current_time, anyio.sleep, capacity=hl.weight_per_minute,
+    budget = WeightBudget(clock.now, clock.sleep, capacity=hl.weight_per_minute,
                           per_minute=hl.weight_per_minute)
     return HyperliquidRest(
-        url, transport=transport, budget=budget, attempts=hl.retry.attempts,
+        url, transport=transport, budget=budget, sleep=clock.sleep, attempts=hl.retry.attempts,
         backoff_base=hl.retry.backoff_s, backoff_max=hl.retry.backoff_max_s, timeout=hl.retry.timeout_s,
     )
 
 
-def gamma_client(cfg: MarketConfig, url: str, transport: httpx.AsyncBaseTransport | None = None) -> GammaClient:
+def gamma_client(
+    cfg: MarketConfig, url: str, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
+) -> GammaClient:
     pm = cfg.polymarket
-    return GammaClient(url, transport=transport, timeout_s=pm.retry.timeout_s, retry=_policy(pm.retry))
+    return GammaClient(url, transport=transport, timeout_s=pm.retry.timeout_s, retry=_policy(pm.retry),
+                       sleep=clock.sleep)
 
 
 def llama_client(
-    cfg: MarketConfig, api: str, stable: str, transport: httpx.AsyncBaseTransport | None = None
+    cfg: MarketConfig,
+    api: str,
+    stable: str,
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> DefiLlamaClient:
     ll = cfg.defillama
     return DefiLlamaClient(api, stable, transport=transport, timeout_s=ll.retry.timeout_s,
-                           retry=_policy(ll.retry))
+                           retry=_policy(ll.retry), sleep=clock.sleep)
 
 
 def spawn_sources(
@@ -163,10 +171,10 @@ def spawn_sources(
     system.supervisor(SUPERVISOR)
     refs: dict[str, Ref] = {}
     if cfg.hyperliquid.enabled:
-        rest = hyperliquid_rest(cfg, endpoints.hyperliquid_rest, transport)
+        rest = hyperliquid_rest(cfg, endpoints.hyperliquid_rest, clock, transport)
 
         def stream(coins: list[str]) -> HyperliquidStream:
-            return HyperliquidStream(endpoints.hyperliquid_ws, coins, now_ms=clock.now_ms)
+            return HyperliquidStream(endpoints.hyperliquid_ws, coins, now_ms=clock.now_ms, sleep=clock.sleep)
 
         slot = StreamSlot()
         factory = stream if transport is None else None
@@ -177,14 +185,15 @@ def spawn_sources(
             supervisor=SUPERVISOR,
         )
     if cfg.polymarket.enabled:
-        gamma = gamma_client(cfg, endpoints.polymarket, transport)
+        gamma = gamma_client(cfg, endpoints.polymarket, clock, transport)
         refs[POLYMARKET] = system.spawn(
             POLYMARKET,
             lambda: PolymarketSource(db, cfg.polymarket, gamma, cfg.hyperliquid.assets, autostart=autostart),
             supervisor=SUPERVISOR,
         )
     if cfg.defillama.enabled:
-        llama = llama_client(cfg, endpoints.defillama_api, endpoints.defillama_stablecoins, transport)
+        llama = llama_client(cfg, endpoints.defillama_api, endpoints.defillama_stablecoins, clock,
+                             transport)
         refs[DEFILLAMA] = system.spawn(
             DEFILLAMA, lambda: DefiLlamaSource(db, cfg.defillama, llama, autostart=autostart),
             supervisor=SUPERVISOR,

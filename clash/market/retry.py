@@ -21,9 +21,11 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from clash.market.errors import SourceError
 
-__all__ = ["RetryPolicy", "Retryable", "raise_for_status", "retry_after", "with_retries"]
+__all__ = ["RetryPolicy", "Retryable", "Sleep", "raise_for_status", "retry_after", "with_retries"]
 
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[Any]]
+"""Waits a number of seconds: `anyio.sleep`, or an actor clock's `sleep`."""
 
 _RNG = random.Random()
 
@@ -67,7 +69,7 @@ async def with_retries(
     policy: RetryPolicy,
     *,
     what: str,
-    sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+    sleep: Sleep = anyio.sleep,
     rng: random.Random | None = None,
     on_retry: Callable[[Retryable], object] | None = None,
 ) -> T:

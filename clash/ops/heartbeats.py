@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors import Actor, ActorStats
+from actors import Actor, ActorStats, Unhandled
 from clash.ops.messages import OpsPing, OpsPong, RecordHeartbeats, WorkerStats
 from clash.store import Database
 
@@ -25,6 +25,8 @@ class HeartbeatRecorder(Actor):
                 return self.system.stats()
             case RecordHeartbeats():
                 await self.persist(self.system.stats())
+            case _:
+                raise Unhandled(msg)
 
     async def persist(self, stats: list[ActorStats]) -> None:
         now = self.clock.now_ms()

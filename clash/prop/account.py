@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from actors import Actor, Timer
+from actors import Actor, Timer, Unhandled
 from clash.prop import tables
 from clash.prop.book import HOUR_MS, AccountBook, Outcome
 from clash.prop.config import PropConfig
@@ -143,7 +143,7 @@ class PropAccount(Actor):
             case PropFinalize():
                 return await self._finalize()
             case _:
-                raise TypeError(f"a prop account does not handle {type(msg).__name__}")
+                raise Unhandled(msg)
         return None
 
     # -- messages ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Protocol
 import anyio
 import msgspec
 
+from actors import Clock
 from clash.trading.cache import CachedEngine, ResponseCache
 from clash.trading.config import TradingConfig
 from clash.trading.engines.base import Engine, EngineAnswer, EngineRequest
@@ -70,9 +71,12 @@ class EngineNotConfigured(Exception):
     """The configured engine cannot be built (a missing key)."""
 
 
-async def build_decider(cfg: TradingConfig, api_key: str | None, cache: ResponseCache) -> Decider:
+async def build_decider(
+    cfg: TradingConfig, api_key: str | None, cache: ResponseCache, clock: Clock
+) -> Decider:
     """`auto`: Anthropic when a key is configured, else the rules engine. With a key, the provider's
-    model list is read once and a routed id it lacks is logged as a warning."""
+    model list is read once and a routed id it lacks is logged as a warning. Retry backoff waits on
+    `clock`."""
     from clash.trading.engines.hold import HoldEngine
 
     choice = cfg.engine
@@ -89,7 +93,7 @@ async def build_decider(cfg: TradingConfig, api_key: str | None, cache: Response
     a = cfg.anthropic
     engine = AnthropicEngine(api_key=api_key, now=MONOTONIC, base_url=a.base_url, timeout=a.timeout_s,
                              attempts=a.attempts, backoff_base=a.backoff_base_s, backoff_max=a.backoff_max_s,
-                             retry_after_max=a.retry_after_max_s, models=cfg.models,
+                             retry_after_max=a.retry_after_max_s, sleep=clock.sleep, models=cfg.models,
                              models_check_timeout=a.models_check_timeout_s)
     await engine.check_models()
     return ModelDecider(engine, cache)

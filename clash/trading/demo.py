@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from actors import Actor, Message
+from actors import Actor, Message, Unhandled
 from clash.clones import (
     ASSETS_ID,
     HYPERLIQUID_CHANNELS,
@@ -100,7 +100,9 @@ class DemoSetup(Actor):
         self.after(0, DemoTry())
 
     async def receive(self, msg: Any) -> Any:
-        if isinstance(msg, DemoTry) and not self.done:
+        if not isinstance(msg, DemoTry):
+            raise Unhandled(msg)
+        if not self.done:
             try:
                 await ensure_demo(self.module, self.settings)
                 self.done = True

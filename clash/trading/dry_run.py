@@ -19,7 +19,6 @@ from clash.trading.run_rows import bare_row
 from clash.trading.run_spec import RunSpec
 from clash.trading.scheduler import Scheduler
 from clash.trading.tick_order import TickOrder
-from clash.trading.waits import NoWork
 
 
 async def dry_run(c: Compilation, ref: str, denied: list[str], scheduler: Scheduler, limits: Limits,
@@ -47,7 +46,7 @@ async def dry_run(c: Compilation, ref: str, denied: list[str], scheduler: Schedu
                      engine=scheduler.deps.decider.name) for s in specs)
     else:
         side = SyntheticSide(limits, {s: f.spec() for s, f in facts.items()}, now)
-        order = TickOrder([s.run_id for s in sorted(specs, key=lambda s: (s.asset.symbol, s.run_id))], NoWork())
+        order = TickOrder([s.run_id for s in sorted(specs, key=lambda s: (s.asset.symbol, s.run_id))])
         async with anyio.create_task_group() as tg:
             for spec in specs:
                 tg.start_soon(runner.execute, spec, side, scheduler.deps, order)

@@ -64,7 +64,6 @@ from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, buil
 from clash.trading.demo import DemoSetup, check_settings
 from clash.trading.runner import RunDeps
 from clash.trading.shared_reads import SharedReads
-from clash.trading.waits import work_of
 from clash.trading.scheduler import (
     SUPERVISOR,
     Metronome,
@@ -111,7 +110,7 @@ class TradingModule:
         marks = LatestMarks(clock, market, memory, listed, round(config.mark_max_age_s * 1000))
         deps = RunDeps(clock=clock, memory=SharedReads(memory), marks=marks, decider=decider,
                        limiter=anyio.CapacityLimiter(config.max_concurrent_model_calls), writer=writer, db=db,
-                       work=work_of(system), config=config, artifacts=artifacts, monotonic=MONOTONIC)
+                       config=config, artifacts=artifacts, monotonic=MONOTONIC)
         self.scheduler = Scheduler(system=system, writer=writer, clones=clones, prop=prop, market=market,
                                    catalog=catalog, config=config, deps=deps, pauses=pauses)
 
@@ -132,7 +131,7 @@ class TradingModule:
         answers = SqliteAnswerStore(rt.db, writer, rt.clock.now_ms)
         cache = ResponseCache(cfg.cache_max_entries, answers)
         try:
-            decider = decider or await build_decider(cfg, rt.secrets.anthropic_api_key, cache)
+            decider = decider or await build_decider(cfg, rt.secrets.anthropic_api_key, cache, rt.clock)
         except EngineNotConfigured as exc:
             raise TradingError("engine_not_configured", str(exc)) from None
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir

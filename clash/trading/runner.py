@@ -61,7 +61,6 @@ from clash.trading.run_rows import (
 from clash.trading.run_spec import RunResult, RunSpec
 from clash.trading.shared_reads import resolve_context
 from clash.trading.tick_order import UNORDERED, TickOrder
-from clash.trading.waits import NoWork, Work, deadline
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +79,6 @@ class RunDeps:
     writer: RecordWriter
     db: Database
     config: TradingConfig
-    work: Work = field(default_factory=NoWork)
-    """The system's work count: a run waiting on the clock is idle (see `waits`)."""
     artifacts: Artifacts | None = None
     monotonic: Callable[[], float] = MONOTONIC
 
@@ -95,7 +92,7 @@ async def execute(spec: RunSpec, side: AccountSide, deps: RunDeps, order: TickOr
     try:
         failure: tuple[str, str, int, bool]
         try:
-            with deadline(deps.clock, deps.work, deps.config.run_timeout_s):
+            with deps.clock.fail_after(deps.config.run_timeout_s):
                 decided = await _decide(spec, side, deps, started)
         except EngineError as exc:
             failure = (exc.code, exc.message, exc.attempts, True)

@@ -30,7 +30,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from actors import Actor, Message, Ref, System, Timer
+from actors import Actor, Message, Ref, System, Timer, Unhandled
 from clash.clones import AssetCatalog, CloneError, ClonesModule, check_entitlement, graph_errors
 from clash.market import MarketModule
 from clash.prop import AccountSnapshot, PropError, PropModule
@@ -192,10 +192,9 @@ class Scheduler:
     def start_run(self, owner: str, account_id: str, spec: RunSpec, order: TickOrder = UNORDERED,
                   at_tick: AccountSnapshot | None = None) -> None:
         """Run `spec` as a task of the system; the VirtualClock waits for it like for a message."""
-        self.deps.work.enter()
         self.running[spec.run_id] = account_id
         side = PropSide(self.prop, account_id, at_tick)
-        self.system.start_soon(self._run, owner, account_id, spec, side, order, name=f"decision {spec.run_id}")
+        self.system.start_work(self._run, owner, account_id, spec, side, order, name=f"decision {spec.run_id}")
 
     async def _run(self, owner: str, account_id: str, spec: RunSpec, side: PropSide, order: TickOrder) -> None:
         key = (account_id, spec.asset.symbol)
@@ -217,7 +216,6 @@ class Scheduler:
             self._maybe_drained(account_id)
         finally:
             self.running.pop(spec.run_id, None)
-            self.deps.work.leave()
 
     async def subscribe(self, pilot: str, cadences: set[int]) -> None:
         new = cadences - {c for subs in self.subscriptions.values() for c in subs}
@@ -356,6 +354,8 @@ class Pilot(Actor):
                                   running=sorted(self.svc.in_flight(self.account_id)),
                                   pending=sum(len(q) for q in self.pending.values()), retrying=len(self.retrying),
                                   dropped_ticks=self.dropped_ticks, ticks=self.ticks)
+            case _:
+                raise Unhandled(msg)
         return None
 
     # -- plan and cadences --------------------------------------------------------------------------
@@ -437,7 +437,7 @@ class Pilot(Actor):
                 to_start.append(self._spec(plan, branch, asset, candidate, now, cadence, facts))
         await self.svc.record(refused)
         starting = [s for s in sorted(to_start, key=lambda s: (s.asset.symbol, s.run_id)) if self._claim(s)]
-        order = TickOrder([s.run_id for s in starting], self.svc.deps.work)
+        order = TickOrder([s.run_id for s in starting])
         for spec in starting:
             self.svc.start_run(self.name, self.account_id, spec, order, snapshot)
 
@@ -533,6 +533,8 @@ class Metronome(Actor):
                 due = round(last_tick(self.clock.now(), cadence, self.svc.config.align_offset_s) * 1000)
                 for ref in pilots:
                     await ref.tell(PilotTick(cadence_s=cadence, due_ms=due))
+            case _:
+                raise Unhandled(msg)
         return None
 
     def _ensure(self, cadence: int) -> None:

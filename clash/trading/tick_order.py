@@ -11,30 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from clash.trading.waits import NoWork, Waiter, Work
+from actors import Latch
 
 
 class TickOrder:
-    def __init__(self, run_ids: Iterable[str], work: Work) -> None:
+    def __init__(self, run_ids: Iterable[str]) -> None:
         self._order = list(run_ids)
         self._next = 0
         self._done: set[str] = set()
-        self._waiting: dict[str, Waiter] = {}
-        self._work = work
+        self._turns: dict[str, Latch] = {}
 
     def ready(self, run_id: str) -> bool:
         """Every run before `run_id` has committed (a run not in the order is always ready)."""
         return run_id not in self._order or self._order.index(run_id) <= self._next
 
     async def turn(self, run_id: str) -> None:
-        """Wait, idle, for `run_id`'s turn to commit."""
+        """Wait for `run_id`'s turn to commit; the waiting run is idle meanwhile (a VirtualClock
+        may move), and counts as work again from the moment its turn comes."""
         if self.ready(run_id):
             return
-        waiter = self._waiting[run_id] = Waiter(self._work)
+        latch = self._turns[run_id] = Latch()
         try:
-            await waiter.wait()
+            await latch.wait()
         finally:
-            self._waiting.pop(run_id, None)
+            self._turns.pop(run_id, None)
 
     def done(self, run_id: str) -> None:
         """`run_id` committed or gave up (idempotent): the next run in the order may go."""
@@ -43,9 +43,9 @@ class TickOrder:
         self._done.add(run_id)
         while self._next < len(self._order) and self._order[self._next] in self._done:
             self._next += 1
-        if self._next < len(self._order) and (waiter := self._waiting.get(self._order[self._next])):
-            waiter.wake()
+        if self._next < len(self._order) and (latch := self._turns.get(self._order[self._next])):
+            latch.set()
 
 
-UNORDERED = TickOrder((), NoWork())
+UNORDERED = TickOrder(())
 """A run alone (a retry, a run that waited for its asset's lease, a dry run): always ready."""

@@ -84,7 +84,10 @@ async def test_virtual_time_only_moves_when_told():
 
 async def test_timer_lag_is_reported_to_the_system_hook():
     lags: list = []
-    async with virtual_system(on_timer_lag=lambda name, lag: lags.append((name, lag))) as (system, clock):
+    def on_lag(name: str, lag: float) -> None:
+        lags.append((name, lag))
+
+    async with virtual_system(on_timer_lag=on_lag) as (system, clock):
         system.spawn("ticker", lambda: Ticker([]))
         await clock.advance(180)
     assert ("ticker", 0.0) in lags

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors import Actor
+from actors import Actor, Unhandled
 from clash.market import memory
 from clash.market.actors.common import record_failure
 from clash.market.config import DefiLlamaSettings
@@ -53,7 +53,8 @@ class DefiLlamaSource(Actor):
         match msg:
             case DefiLlamaPoll():
                 return await self._poll()
-        return None
+            case _:
+                raise Unhandled(msg)
 
     async def _poll(self) -> MarketPollResult:
         """Each target on its own: one failing scope is counted, the others are still stored."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from actors import Actor
+from actors import Actor, Unhandled
 from clash.market import memory
 from clash.market.config import HealthSettings, MarketConfig
 from clash.market.health import ChannelSpec, IngestionHealth, Status, channel_health, summarize
@@ -135,7 +135,8 @@ class MarketHealthMonitor(Actor):
         match msg:
             case MarketHealthSnapshot():
                 return await self.snapshot()
-        return None
+            case _:
+                raise Unhandled(msg)
 
     async def snapshot(self) -> Status:
         now = self.clock.now_ms()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from actors import Actor
+from actors import Actor, Unhandled
 from clash.market import memory, registry
 from clash.market.actors.candle_feed import SOURCE, CandleFeed, Progress
 from clash.market.actors.common import attempt, record_failure
@@ -127,6 +127,8 @@ class HyperliquidSource(Actor):
                 return await self._boot()
             case HlBackfill(start_ms=start, symbols=symbols):
                 return await self._backfill(start, symbols)
+            case _:
+                raise Unhandled(msg)
         return None
 
     async def _boot(self) -> list[MarketPollResult]:

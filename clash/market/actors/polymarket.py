@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from actors import Actor
+from actors import Actor, Unhandled
 from clash.market import memory
 from clash.market.actors.common import attempt
 from clash.market.config import PolymarketSettings
@@ -103,7 +103,8 @@ class PolymarketSource(Actor):
         match msg:
             case PolymarketPoll():
                 return await attempt(self.db, self.clock.now_ms(), SOURCE, CHANNEL, self._poll)
-        return None
+            case _:
+                raise Unhandled(msg)
 
     async def _poll(self) -> int:
         s = self.settings

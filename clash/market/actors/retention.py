@@ -19,7 +19,7 @@ import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
-from actors import Actor
+from actors import Actor, Unhandled
 from clash.market import memory
 from clash.market.candles import DAY_MS, HOUR_MS, MINUTE_MS
 from clash.market.config import RetentionSettings
@@ -117,4 +117,5 @@ class MarketRetention(Actor):
         match msg:
             case MarketRetentionRun():
                 return await expire(self.db, self.settings, self.clock.now_ms(), self.archive_dir)
-        return None
+            case _:
+                raise Unhandled(msg)

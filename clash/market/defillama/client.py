@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import quote
 
+import anyio
 import httpx
 
 from clash.market.polymarket.gamma import get_json
-from clash.market.retry import RetryPolicy
+from clash.market.retry import RetryPolicy, Sleep
 
 from . import metrics as mx
 from .metrics import MacroMetric, MacroTarget
@@ -50,7 +51,10 @@ class DefiLlamaClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_s: float = 20.0,
         retry: RetryPolicy = RetryPolicy(),
+        sleep: Sleep = anyio.sleep,
     ) -> None:
+        """`sleep` waits out retry backoff (the actor clock's in the product)."""
+        self._sleep = sleep
         self._api = api_base.rstrip("/")
         self._stable = stablecoins_base.rstrip("/")
         self._http = httpx.AsyncClient(
@@ -68,7 +72,8 @@ class DefiLlamaClient:
         await self._http.aclose()
 
     async def _get(self, url: str, params: dict[str, str] | None = None) -> bytes:
-        return await get_json(self._http, url, params=params, policy=self._retry, source="defillama")
+        return await get_json(self._http, url, params=params, policy=self._retry, source="defillama",
+                              sleep=self._sleep)
 
     async def chains(self) -> list[Chain]:
         return decode(await self._get(f"{self._api}/v2/chains"), list[Chain], "/v2/chains")

@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import anyio
 import httpx
 import msgspec
 
-from clash.market.retry import RetryPolicy, raise_for_status, with_retries
+from clash.market.retry import RetryPolicy, Sleep, raise_for_status, with_retries
 
 from .wire import (
     DecodeError,
@@ -61,6 +62,7 @@ async def get_json(
     params: Params | None = None,
     policy: RetryPolicy = RetryPolicy(),
     source: str = "http",
+    sleep: Sleep = anyio.sleep,
 ) -> bytes:
     """GET `url` and return the raw body of a 2xx answer, retrying per `policy`."""
     query = _clean(params)
@@ -71,7 +73,7 @@ async def get_json(
         raise_for_status(resp, what)
         return resp.content
 
-    return await with_retries(once, policy, what=what)
+    return await with_retries(once, policy, what=what, sleep=sleep)
 
 
 def ms_to_iso(ms: int) -> str:
@@ -110,7 +112,10 @@ class GammaClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_s: float = 10.0,
         retry: RetryPolicy = RetryPolicy(),
+        sleep: Sleep = anyio.sleep,
     ) -> None:
+        """`sleep` waits out retry backoff (the actor clock's in the product)."""
+        self._sleep = sleep
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             transport=transport,
@@ -129,7 +134,8 @@ class GammaClient:
         await self._http.aclose()
 
     async def _get(self, path: str, params: Params | None = None) -> bytes:
-        return await get_json(self._http, path, params=params, policy=self._retry, source="gamma")
+        return await get_json(self._http, path, params=params, policy=self._retry, source="gamma",
+                              sleep=self._sleep)
 
     async def markets(
         self,

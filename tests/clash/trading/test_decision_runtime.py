@@ -17,7 +17,6 @@ from clash.trading.engines import EngineError, ScriptedEngine
 from clash.trading.rules import RulesDecider
 from clash.trading.deciders import DecisionJob, ModelDecider
 from clash.trading.scheduler import PilotTick, first_tick, pilot_name
-from clash.trading.waits import sleep, work_of
 
 from tests.helpers.decision_world import ASSETS, Intercept, decision_world, trading_config
 
@@ -318,7 +317,6 @@ class SlowOnTheClock:
         self.slow = slow
         self.calls: list[int] = []
         self.clock = None
-        self.work = None
 
     def model_for(self, model_strength: str) -> str:
         return "slow-on-the-clock"
@@ -331,7 +329,7 @@ class SlowOnTheClock:
 
         self.calls.append(self.clock.now_ms())
         if len(self.calls) <= self.slow:
-            await sleep(self.clock, self.work, self.seconds)
+            await self.clock.sleep(self.seconds)
         return EngineAnswer(text=hold_answer(job.context.symbol, "slow"), engine=self.name, model="slow")
 
 
@@ -339,7 +337,7 @@ async def test_run_timeouts_and_retry_backoff_elapse_on_the_virtual_clock(tmp_pa
     slow = SlowOnTheClock(seconds=3600, slow=2)
     cfg = trading_config(run_timeout_s=60.0, run_attempts=2, retry_backoff_s=30.0)
     async with decision_world(tmp_path, decider=slow, trading=cfg) as w:
-        slow.clock, slow.work = w.clock, work_of(w.rt.system)
+        slow.clock = w.clock
         cid = await w.publish(assets=["BTC"])
         await w.activate(cid, universe=["BTC"])
         wall = time.monotonic()

@@ -13,7 +13,6 @@ import msgspec
 import pytest
 
 from clash.trading.tick_order import TickOrder
-from clash.trading.waits import NoWork
 
 SCENARIO = "tests.helpers.same_fills_scenario"
 REPO = Path(__file__).parents[3]
@@ -36,7 +35,7 @@ def test_one_scenario_gives_one_hash_in_processes_with_different_hash_seeds() ->
 
 @pytest.mark.anyio
 async def test_a_tick_commits_in_its_order_whatever_order_its_runs_finish_deciding() -> None:
-    order = TickOrder(["a", "b", "c", "d"], NoWork())
+    order = TickOrder(["a", "b", "c", "d"])
     committed: list[str] = []
 
     async def run(run_id: str, decide_s: float, gives_up: bool = False) -> None:

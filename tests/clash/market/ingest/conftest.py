@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import httpx
 import msgspec
 import pytest
@@ -105,14 +107,36 @@ class World:
 
     def respawn_hyperliquid(self) -> Ref:
         """A fresh Hyperliquid actor under the old name (after `system.stop`): a process restart."""
-        rest = hyperliquid_rest(self.cfg, "http://sim", self.transport)
+        rest = hyperliquid_rest(self.cfg, "http://sim", self.clock, self.transport)
         ref = self.system.spawn(HYPERLIQUID, lambda: HyperliquidSource(self.db, self.cfg.hyperliquid, rest),
                                 supervisor="market")
         self.refs[HYPERLIQUID] = ref
         return ref
 
     async def ask(self, name: str, msg: Any, timeout: float = 30.0) -> Any:
-        return await self.refs[name].ask(msg, timeout=timeout)
+        """Ask a source actor. Its retry backoff waits on the VirtualClock, so while the answer is
+        pending and the system idle (the source asleep in a backoff), clock time passes in 1 ms
+        steps; an answer that needs no wait leaves the clock where it was."""
+        outcome: list[tuple[bool, Any]] = []
+
+        async def asking() -> None:
+            try:
+                outcome.append((True, await self.refs[name].ask(msg, timeout=timeout)))
+            except Exception as exc:
+                outcome.append((False, exc))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(asking)
+            while True:
+                await anyio.lowlevel.checkpoint()
+                await self.clock.settle()
+                if outcome:
+                    break
+                await self.clock.advance(0.001)
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
 
 
 async def open_db(path: Path, now_ms: int) -> Database:

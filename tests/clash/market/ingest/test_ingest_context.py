@@ -83,7 +83,7 @@ async def test_health_goes_failing_then_stale(tmp_path, kit) -> None:
         pm = lambda h: next(s for s in h.sources if s.source == "polymarket")  # noqa: E731
 
         w.faults.status["/polymarket"] = 500
-        await w.clock.advance(300)  # the next poll fails after its retries
+        await w.clock.advance(301)  # the poll at 300 s fails after its retries (backoff on the clock)
         assert pm(await module_health()).status == "failing"
         del w.faults.status["/polymarket"]
         await w.clock.advance(300)
