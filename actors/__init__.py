@@ -4,18 +4,42 @@ from .activity import Latch
 from .actor import Actor, ActorStats, Ref, Timer
 from .clock import Clock, LiveClock, VirtualClock, to_ms
 from .errors import (
-    ActorCrashed, ActorError, ActorStopped, AskTimeout, Escalation, Unhandled, UnknownActor,
+    ActorCrashed,
+    ActorError,
+    ActorStopped,
+    AskTimeout,
+    Escalation,
+    Unhandled,
+    UnknownActor,
 )
 from .messages import Message, decode_message, encode_message, message_types
 from .supervisor import RestartPolicy
 from .system import DeadLetter, DeadLetterSink, MemoryDeadLetters, System
 
 __all__ = [
-    "Actor", "ActorStats", "Latch", "Ref", "Timer",
-    "Clock", "LiveClock", "VirtualClock", "to_ms",
-    "ActorCrashed", "ActorError", "ActorStopped", "AskTimeout", "Escalation", "Unhandled",
+    "Actor",
+    "ActorStats",
+    "Latch",
+    "Ref",
+    "Timer",
+    "Clock",
+    "LiveClock",
+    "VirtualClock",
+    "to_ms",
+    "ActorCrashed",
+    "ActorError",
+    "ActorStopped",
+    "AskTimeout",
+    "Escalation",
+    "Unhandled",
     "UnknownActor",
-    "Message", "decode_message", "encode_message", "message_types",
+    "Message",
+    "decode_message",
+    "encode_message",
+    "message_types",
     "RestartPolicy",
-    "DeadLetter", "DeadLetterSink", "MemoryDeadLetters", "System",
+    "DeadLetter",
+    "DeadLetterSink",
+    "MemoryDeadLetters",
+    "System",
 ]

@@ -128,7 +128,10 @@ class Supervised:
                             self.state = "failed"
                             logger.error(
                                 "%s exceeded its restart intensity (%d in %s s): escalating",
-                                self.name, len(recent), policy.within, extra=context,
+                                self.name,
+                                len(recent),
+                                policy.within,
+                                extra=context,
                             )
                             if parent is not None:
                                 parent.prepare()  # busy from now until the parent has restarted
@@ -137,7 +140,10 @@ class Supervised:
                         self.state = "restarting"
                         delay = policy.delay(len(recent))
                         logger.warning(
-                            "%s restarts in %s s (restart %d)", self.name, delay, self.restarts,
+                            "%s restarts in %s s (restart %d)",
+                            self.name,
+                            delay,
+                            self.restarts,
                             extra={**context, "restarts": self.restarts, "delay_ms": to_ms(delay)},
                         )
                         self.prepare()

@@ -147,7 +147,9 @@ class System:
                 await cell.stop()
             if not cell.done.is_set():
                 logger.warning(
-                    "%s did not stop within %s s: cancelled", name, timeout,
+                    "%s did not stop within %s s: cancelled",
+                    name,
+                    timeout,
                     extra={"actor": name, "timeout_ms": to_ms(timeout)},
                 )
                 cell.cancel()
@@ -217,8 +219,12 @@ class System:
         letter = DeadLetter(
             actor=actor, message=msg, error=repr(error), at_ms=self.clock.now_ms(), reason=reason
         )
-        context = {"actor": actor, "reason": reason, "message_type": type(msg).__name__,
-                   "error": letter.error}
+        context = {
+            "actor": actor,
+            "reason": reason,
+            "message_type": type(msg).__name__,
+            "error": letter.error,
+        }
         logger.warning(
             "dead letter for %s (%s): %s", actor, reason, type(msg).__name__, extra=context
         )

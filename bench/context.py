@@ -23,7 +23,7 @@ import msgspec
 from actors.testkit import EPOCH_2026, virtual_system
 from clash.clones.catalog import MarketCatalog
 from clash.clones.graph import GRANULARITY_MINUTES, decode_pipeline
-from clash.market import memory
+from clash.market import MemoryReader, memory
 from clash.market.candles import DAY_MS, MINUTE_MS
 from clash.market.config import HyperliquidSettings, MarketConfig, RetrySettings
 from clash.market.module import sim_endpoints, spawn_sources
@@ -31,21 +31,33 @@ from clash.market.sim.app import create_sim_app
 from clash.market.sim.market import SimMarket
 from clash.store import Database, discover_migrations
 from clash.trading.compiler import compile_pipeline
-from clash.market import MemoryReader
 from clash.trading.context import fetch, resolve_packet
 from clash.trading.packet import CloneRef, CompiledPipeline, ReadPlan, encode
 
 ASSETS = ["BTC", "ETH", "SOL", "HYPE", "XRP", "DOGE", "AVAX", "LINK", "LTC", "BNB"]
 TARGET_MS = 5.0
 FAST = RetrySettings(attempts=2, backoff_s=0.001, backoff_max_s=0.002, timeout_s=5.0)
-CLONE = CloneRef(clone_id=1, owner_id="bench", name="Bench", ref="draft", version=None, revision=1,
-                 model_strength="light", tier="pro")
+CLONE = CloneRef(
+    clone_id=1,
+    owner_id="bench",
+    name="Bench",
+    ref="draft",
+    version=None,
+    revision=1,
+    model_strength="light",
+    tier="pro",
+)
 
 
 def pipeline_doc() -> dict:
     streams = {
         "candles": {"source": "hyperliquid", "channel": "ohlcv"},
-        "eth-context": {"source": "hyperliquid", "channel": "ohlcv", "symbol": "ETH", "profile": "deep"},
+        "eth-context": {
+            "source": "hyperliquid",
+            "channel": "ohlcv",
+            "symbol": "ETH",
+            "profile": "deep",
+        },
         "rsi": {"source": "hyperliquid", "channel": "rsi"},
         "macd": {"source": "hyperliquid", "channel": "macd"},
         "bands": {"source": "hyperliquid", "channel": "bollinger_bands"},
@@ -59,9 +71,17 @@ def pipeline_doc() -> dict:
         "macro": {"source": "defillama", "channel": "capital_flows"},
     }
     nodes = [{"type": "data_stream", "id": k, "config": v} for k, v in streams.items()]
-    nodes += [{"type": "asset_selection", "id": "assets", "config": {"explicitlyEnabledSymbols": ASSETS}},
-              {"type": "trading_prompt", "id": "p", "config": {"customBehaviorPrompt": "Trade the trend."}}]
-    edges = [{"source": k, "target": "assets"} for k in streams] + [{"source": "assets", "target": "p"}]
+    nodes += [
+        {"type": "asset_selection", "id": "assets", "config": {"explicitlyEnabledSymbols": ASSETS}},
+        {
+            "type": "trading_prompt",
+            "id": "p",
+            "config": {"customBehaviorPrompt": "Trade the trend."},
+        },
+    ]
+    edges = [{"source": k, "target": "assets"} for k in streams] + [
+        {"source": "assets", "target": "p"}
+    ]
     return {"nodes": nodes, "edges": edges}
 
 
@@ -70,14 +90,31 @@ async def ingest(path: Path, warm_hours: float) -> tuple[Database, int]:
     start = EPOCH_2026 + 3 * 86_400
     db = await Database.open(path)
     await db.migrate(discover_migrations(["clash.market"]), now_ms=int(start * 1000))
-    cfg = MarketConfig(hyperliquid=HyperliquidSettings(assets=ASSETS, websocket=False, boot_backfill_minutes=1440,
-                                                       weight_per_minute=10**9, retry=FAST))
-    cfg = msgspec.structs.replace(cfg, polymarket=msgspec.structs.replace(cfg.polymarket, retry=FAST),
-                                  defillama=msgspec.structs.replace(cfg.defillama, retry=FAST))
+    cfg = MarketConfig(
+        hyperliquid=HyperliquidSettings(
+            assets=ASSETS,
+            websocket=False,
+            boot_backfill_minutes=1440,
+            weight_per_minute=10**9,
+            retry=FAST,
+        )
+    )
+    cfg = msgspec.structs.replace(
+        cfg,
+        polymarket=msgspec.structs.replace(cfg.polymarket, retry=FAST),
+        defillama=msgspec.structs.replace(cfg.defillama, retry=FAST),
+    )
     async with virtual_system(start) as (system, clock):
         app = create_sim_app(SimMarket(cfg.sim_seed, int(start * 1000) - 3 * DAY_MS), clock.now_ms)
-        spawn_sources(system, db, clock, cfg, sim_endpoints("http://sim"), artifacts_dir=path.parent / "artifacts",
-                      transport=httpx.ASGITransport(app))
+        spawn_sources(
+            system,
+            db,
+            clock,
+            cfg,
+            sim_endpoints("http://sim"),
+            artifacts_dir=path.parent / "artifacts",
+            transport=httpx.ASGITransport(app),
+        )
         await clock.settle()
         await clock.advance(0)
         await clock.advance(warm_hours * 3600)
@@ -109,7 +146,11 @@ async def _naive_plan(reader: MemoryReader, plan: ReadPlan, as_of: int) -> int:
     points = range(plan.max_datapoints)
     s = plan.context_symbol
     if table in ("candles_1m", "candles_1h"):
-        interval, per = ("1m", step // MINUTE_MS) if table == "candles_1m" else ("1h", max(1, step // 3_600_000))
+        interval, per = (
+            ("1m", step // MINUTE_MS)
+            if table == "candles_1m"
+            else ("1h", max(1, step // 3_600_000))
+        )
         for i in points:
             await reader.candles(s, interval, as_of - i * step, per)  # type: ignore[arg-type]
     elif table == "indicators_1m":
@@ -144,8 +185,10 @@ async def main(runs: int, warm_hours: float) -> None:
         t = time.perf_counter()
         db, as_of = await ingest(Path(tmp) / "market.db", warm_hours)
         counts = await memory.row_counts(db)
-        print(f"market memory: {len(ASSETS)} assets, a day of 1m candles + {warm_hours:g} h of polls, "
-              f"ingested in {time.perf_counter() - t:.1f} s")
+        print(
+            f"market memory: {len(ASSETS)} assets, a day of 1m candles + {warm_hours:g} h of polls, "
+            f"ingested in {time.perf_counter() - t:.1f} s"
+        )
         print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
         try:
             assets = await MarketCatalog(lambda: memory.assets(db)).assets()
@@ -172,18 +215,42 @@ async def main(runs: int, warm_hours: float) -> None:
             per_asset = [x / n for x in t_packet]
             t_naive = await timed(lambda: naive(reader, compiled, as_of), max(1, runs // 5))
             queries = await naive(reader, compiled, as_of)
-            fetched = await fetch(reader, [p for a in compiled.branches[0].assets for p in a.reads], as_of)
-            planned = len({k for k in fetched if k[0] != "mids"}) + 1  # the mids of every symbol: one read
-            print(f"\ncontext packet as of the end: {n} assets, {size:,} bytes, "
-                  f"{packet.estimated_prompt_tokens:,} estimated prompt tokens, byte-identical on repeat: {same}")
-            row("packet, per asset (median)", f"{statistics.median(per_asset):.3f} ms", f"target < {TARGET_MS:g} ms")
-            row("packet, per asset (best, p95)", f"{min(per_asset):.3f} ms",
-                f"p95 {sorted(per_asset)[int(0.95 * (len(per_asset) - 1))]:.3f} ms")
-            row("packet, whole round (median)", f"{statistics.median(t_packet):.2f} ms",
-                f"{runs} runs, {planned} queries per round")
+            fetched = await fetch(
+                reader, [p for a in compiled.branches[0].assets for p in a.reads], as_of
+            )
+            planned = (
+                len({k for k in fetched if k[0] != "mids"}) + 1
+            )  # the mids of every symbol: one read
+            print(
+                f"\ncontext packet as of the end: {n} assets, {size:,} bytes, "
+                f"{packet.estimated_prompt_tokens:,} estimated prompt tokens, byte-identical on repeat: {same}"
+            )
+            row(
+                "packet, per asset (median)",
+                f"{statistics.median(per_asset):.3f} ms",
+                f"target < {TARGET_MS:g} ms",
+            )
+            row(
+                "packet, per asset (best, p95)",
+                f"{min(per_asset):.3f} ms",
+                f"p95 {sorted(per_asset)[int(0.95 * (len(per_asset) - 1))]:.3f} ms",
+            )
+            row(
+                "packet, whole round (median)",
+                f"{statistics.median(t_packet):.2f} ms",
+                f"{runs} runs, {planned} queries per round",
+            )
             naive_asset = statistics.median(t_naive) / n
-            row("naive query-per-datapoint, per asset", f"{naive_asset:.3f} ms", f"{queries:,} queries per round")
-            row("ratio", f"{naive_asset / statistics.median(per_asset):.1f}x", "planned reads faster")
+            row(
+                "naive query-per-datapoint, per asset",
+                f"{naive_asset:.3f} ms",
+                f"{queries:,} queries per round",
+            )
+            row(
+                "ratio",
+                f"{naive_asset / statistics.median(per_asset):.1f}x",
+                "planned reads faster",
+            )
         finally:
             await db.close()
 

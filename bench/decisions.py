@@ -56,13 +56,27 @@ IN_PROCESS_MARKET = using(MarketModule, in_process_sim=True)
 
 
 def config(tmp: Path, trading: TradingConfig) -> Config:
-    market = MarketConfig(hyperliquid=HyperliquidSettings(assets=ASSETS, websocket=False, weight_per_minute=10**9,
-                                                          boot_backfill_minutes=240, retry=FAST))
-    market = msgspec.structs.replace(market, sim_history_days=2,
-                                     polymarket=msgspec.structs.replace(market.polymarket, retry=FAST),
-                                     defillama=msgspec.structs.replace(market.defillama, retry=FAST))
-    return Config(system=SystemConfig(data_dir=str(tmp / "var"), heartbeat_interval_s=0), market=market,
-                  prop=PropConfig(mark_interval_s=600.0, snapshot_interval_s=600.0), trading=trading)
+    market = MarketConfig(
+        hyperliquid=HyperliquidSettings(
+            assets=ASSETS,
+            websocket=False,
+            weight_per_minute=10**9,
+            boot_backfill_minutes=240,
+            retry=FAST,
+        )
+    )
+    market = msgspec.structs.replace(
+        market,
+        sim_history_days=2,
+        polymarket=msgspec.structs.replace(market.polymarket, retry=FAST),
+        defillama=msgspec.structs.replace(market.defillama, retry=FAST),
+    )
+    return Config(
+        system=SystemConfig(data_dir=str(tmp / "var"), heartbeat_interval_s=0),
+        market=market,
+        prop=PropConfig(mark_interval_s=600.0, snapshot_interval_s=600.0),
+        trading=trading,
+    )
 
 
 async def publish(rt: Runtime, n: int, assets: list[str], tier: str) -> list[tuple[int, str]]:
@@ -72,12 +86,24 @@ async def publish(rt: Runtime, n: int, assets: list[str], tier: str) -> list[tup
     for i in range(n):
         clone = await clones.create_clone(f"u{i}", f"Bench {i}")
         await clones.grant_tier(clone.id, tier, source="admin", granted_by="bench")
-        pipeline = build(BasicChoices(assets=assets, profile="balanced", prompt=f"Trend follower #{i}."))
-        nodes = [msgspec.structs.replace(x, config=msgspec.structs.replace(x.config, decision_cadence_sec=CADENCE))
-                 if isinstance(x, TradingPromptNode) else x for x in pipeline.nodes]
-        await clones.save_pipeline(f"u{i}", clone.id, msgspec.structs.replace(pipeline, nodes=nodes))
+        pipeline = build(
+            BasicChoices(assets=assets, profile="balanced", prompt=f"Trend follower #{i}.")
+        )
+        nodes = [
+            msgspec.structs.replace(
+                x, config=msgspec.structs.replace(x.config, decision_cadence_sec=CADENCE)
+            )
+            if isinstance(x, TradingPromptNode)
+            else x
+            for x in pipeline.nodes
+        ]
+        await clones.save_pipeline(
+            f"u{i}", clone.id, msgspec.structs.replace(pipeline, nodes=nodes)
+        )
         await clones.publish(f"u{i}", clone.id)
-        account = await prop.open_account(clone.id, "sandbox", universe=assets, owner_user_id=f"u{i}")
+        account = await prop.open_account(
+            clone.id, "sandbox", universe=assets, owner_user_id=f"u{i}"
+        )
         out.append((clone.id, account))
     return out
 
@@ -98,7 +124,9 @@ async def ticks(rt: Runtime, clock: VirtualClock, n: int) -> tuple[int, float]:
 
 async def count_calls(rt: Runtime) -> int:
     async with rt.db.read() as r:
-        return await r.fetchval("SELECT COALESCE(SUM(attempts), 0) FROM decision_runs WHERE cached = 0")
+        return await r.fetchval(
+            "SELECT COALESCE(SUM(attempts), 0) FROM decision_runs WHERE cached = 0"
+        )
 
 
 def line(label: str, value: str, note: str = "") -> None:
@@ -110,7 +138,12 @@ async def rules_bench(clones: int, n_ticks: int) -> None:
         cfg = config(Path(tmp), TradingConfig(engine="rules", demo_clone=False))
         clock = VirtualClock(START)
         modules: list[Module] = [
-            OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
+            OpsModule,
+            IN_PROCESS_MARKET,
+            ClonesModule,
+            PropModule,
+            TradingModule,
+        ]
         async with boot(cfg, Secrets(), clock, modules) as rt:
             await clock.advance(0)
             await clock.advance(120)
@@ -126,15 +159,26 @@ async def rules_bench(clones: int, n_ticks: int) -> None:
             await clock.advance(CADENCE)
             many_n, many_s = await ticks(rt, clock, n_ticks)
             async with rt.db.read() as r:
-                statuses = dict(await r.fetchall("SELECT status, COUNT(*) FROM decision_runs GROUP BY status"))
+                statuses = dict(
+                    await r.fetchall("SELECT status, COUNT(*) FROM decision_runs GROUP BY status")
+                )
                 artifacts = await r.fetchval("SELECT COUNT(*) FROM decision_artifacts")
             report = await rt.db.check()
-        print(f"\n1. rules engine, end to end with persistence ({len(ASSETS)} assets per clone, cadence {CADENCE} s, "
-              f"{n_ticks} ticks)")
-        line("baseline: 1 clone", f"{base_n / base_s:,.0f} /s", f"{base_n} decisions in {base_s:.2f} s")
-        line(f"{clones} clones x {len(ASSETS)} assets", f"{many_n / many_s:,.0f} /s",
-             f"{many_n} decisions in {many_s:.2f} s; target >= {TARGET:.0f}/s: "
-             f"{'met' if many_n / many_s >= TARGET else 'MISSED'}")
+        print(
+            f"\n1. rules engine, end to end with persistence ({len(ASSETS)} assets per clone, cadence {CADENCE} s, "
+            f"{n_ticks} ticks)"
+        )
+        line(
+            "baseline: 1 clone",
+            f"{base_n / base_s:,.0f} /s",
+            f"{base_n} decisions in {base_s:.2f} s",
+        )
+        line(
+            f"{clones} clones x {len(ASSETS)} assets",
+            f"{many_n / many_s:,.0f} /s",
+            f"{many_n} decisions in {many_s:.2f} s; target >= {TARGET:.0f}/s: "
+            f"{'met' if many_n / many_s >= TARGET else 'MISSED'}",
+        )
         line("statuses (all runs)", "", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
         line("artifact objects written", f"{artifacts:,}", f"ledger check ok: {report.ok}")
 
@@ -155,8 +199,12 @@ anyio.run(main)
 @contextmanager
 def fake_api(latency: float) -> Iterator[str]:
     """The fake Messages API in its own process; yields its base URL."""
-    proc = subprocess.Popen([sys.executable, "-c", FAKE_API, str(latency)], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FAKE_API, str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()
@@ -168,23 +216,34 @@ def fake_api(latency: float) -> Iterator[str]:
 async def anthropic_bench(latency: float, levels: list[int]) -> None:
     with fake_api(latency) as url:
         with tempfile.TemporaryDirectory() as tmp:
-            trading_cfg = TradingConfig(engine="anthropic", demo_clone=False, max_concurrent_model_calls=1,
-                                        anthropic=AnthropicSettings(base_url=url, timeout_s=30.0))
+            trading_cfg = TradingConfig(
+                engine="anthropic",
+                demo_clone=False,
+                max_concurrent_model_calls=1,
+                anthropic=AnthropicSettings(base_url=url, timeout_s=30.0),
+            )
             cfg = config(Path(tmp), trading_cfg)
             clock = VirtualClock(START)
             modules: list[Module] = [
-                OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
+                OpsModule,
+                IN_PROCESS_MARKET,
+                ClonesModule,
+                PropModule,
+                TradingModule,
+            ]
             async with boot(cfg, Secrets(anthropic_api_key="sk-bench"), clock, modules) as rt:
                 await clock.advance(0)
                 await clock.advance(120)
                 trading = rt.module(TradingModule)
                 pairs = await publish(rt, math.ceil(12 * max(levels) / len(ASSETS)), ASSETS, "pro")
-                print(f"\n2. anthropic engine via the fake Messages API ({latency * 1000:.0f} ms per answer), "
-                      "about 12 x concurrency decisions per level")
+                print(
+                    f"\n2. anthropic engine via the fake Messages API ({latency * 1000:.0f} ms per answer), "
+                    "about 12 x concurrency decisions per level"
+                )
                 first = None
                 for level in levels:
                     trading.scheduler.deps.limiter.total_tokens = level
-                    active = pairs[:math.ceil(12 * level / len(ASSETS))]
+                    active = pairs[: math.ceil(12 * level / len(ASSETS))]
                     for pair in active:
                         await trading.activate(*pair)
                     calls = await count_calls(rt)
@@ -193,9 +252,12 @@ async def anthropic_bench(latency: float, levels: list[int]) -> None:
                         await trading.deactivate(*pair)
                     rate = n / s
                     first = first or rate
-                    line(f"concurrency {level:>2}", f"{rate:,.1f} /s",
-                         f"{n} decisions ({await count_calls(rt) - calls} calls) in {s:.2f} s; latency bound "
-                         f"{level / latency:,.0f}/s; x{rate / first:.1f} vs concurrency 1")
+                    line(
+                        f"concurrency {level:>2}",
+                        f"{rate:,.1f} /s",
+                        f"{n} decisions ({await count_calls(rt) - calls} calls) in {s:.2f} s; latency bound "
+                        f"{level / latency:,.0f}/s; x{rate / first:.1f} vs concurrency 1",
+                    )
 
 
 async def main(clones: int, n_ticks: int, latency: float) -> None:

@@ -124,7 +124,9 @@ async def _persistence(w: Workload, backfill: int, live: int) -> None:
         c = float(w.closes[a, i])
         return Candle(t0 + i * MINUTE_MS, c, c * 1.001, c * 0.999, c, 1.0, 1)
 
-    print(f"persistence: {w.assets} assets, {backfill} minutes backfilled, then {live} live minutes")
+    print(
+        f"persistence: {w.assets} assets, {backfill} minutes backfilled, then {live} live minutes"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(Path(tmp) / "bench.db")
         await db.migrate(discover_migrations(["clash.market"]), now_ms=t0)
@@ -136,7 +138,11 @@ async def _persistence(w: Workload, backfill: int, live: int) -> None:
                 await memory.write_closed(tx, symbol, rows, states[a], t0 + backfill * MINUTE_MS)
         took = time.perf_counter() - started
         n = w.assets * backfill
-        row("backfill write (candle+indicators+1h)", f"{n / took:,.0f} rows/s", f"{n:,} candles in {took:.2f} s")
+        row(
+            "backfill write (candle+indicators+1h)",
+            f"{n / took:,.0f} rows/s",
+            f"{n:,} candles in {took:.2f} s",
+        )
         batched = n / took
 
         base_n = 2_000
@@ -145,8 +151,11 @@ async def _persistence(w: Workload, backfill: int, live: int) -> None:
             async with db.transaction() as tx:
                 await memory.upsert_candle(tx, "BASELINE", candle(0, i % w.minutes), t0)
         took = time.perf_counter() - started
-        row("baseline: one candle per transaction", f"{base_n / took:,.0f} rows/s",
-            f"candle only, no indicators; {base_n:,} rows in {took:.2f} s")
+        row(
+            "baseline: one candle per transaction",
+            f"{base_n / took:,.0f} rows/s",
+            f"candle only, no indicators; {base_n:,} rows in {took:.2f} s",
+        )
         row("ratio", f"{batched / (base_n / took):.1f}x", "batched backfill faster")
 
         bank = IndicatorBank.from_states(states)
@@ -157,12 +166,24 @@ async def _persistence(w: Workload, backfill: int, live: int) -> None:
             series = bank.update_many(w.closes[:, i])
             for a, symbol in enumerate(symbols):
                 async with db.transaction() as tx:
-                    await memory.write_closed(tx, symbol, [(candle(a, i), series.point(a))], bank.state(a), now)
-                    await memory.record_success(tx, "hyperliquid", "candles_1m", now, rows=1, data_ms=now,
-                                                symbols={symbol: now})
+                    await memory.write_closed(
+                        tx, symbol, [(candle(a, i), series.point(a))], bank.state(a), now
+                    )
+                    await memory.record_success(
+                        tx,
+                        "hyperliquid",
+                        "candles_1m",
+                        now,
+                        rows=1,
+                        data_ms=now,
+                        symbols={symbol: now},
+                    )
             minute_ms.append(1e3 * (time.perf_counter() - started))
-        row("one closed minute, all assets", f"{statistics.median(minute_ms):.0f} ms",
-            f"median of {live}; {statistics.median(minute_ms) / w.assets:.2f} ms per asset tx; budget 60 s")
+        row(
+            "one closed minute, all assets",
+            f"{statistics.median(minute_ms):.0f} ms",
+            f"median of {live}; {statistics.median(minute_ms) / w.assets:.2f} ms per asset tx; budget 60 s",
+        )
 
         now = t0 + (backfill + live) * MINUTE_MS
         reads = []
@@ -171,24 +192,43 @@ async def _persistence(w: Workload, backfill: int, live: int) -> None:
             await memory.candles(db, symbol, "1m", now - 30 * MINUTE_MS, limit=500)
             await memory.indicators(db, symbol, now - 30 * MINUTE_MS, limit=500)
             reads.append(1e3 * (time.perf_counter() - started))
-        row("as-of read: 500 candles + indicators", f"{statistics.median(reads):.2f} ms", "median of 50 symbols")
+        row(
+            "as-of read: 500 candles + indicators",
+            f"{statistics.median(reads):.2f} ms",
+            "median of 50 symbols",
+        )
         async with db.transaction() as tx:
-            await memory.upsert_mids(tx, {s: float(w.closes[a, -1]) for a, s in enumerate(symbols)}, now)
-        for label, as_of in (("latest prices (mids), all assets", None), ("as-of prices (closes), all assets", now)):
+            await memory.upsert_mids(
+                tx, {s: float(w.closes[a, -1]) for a, s in enumerate(symbols)}, now
+            )
+        for label, as_of in (
+            ("latest prices (mids), all assets", None),
+            ("as-of prices (closes), all assets", now),
+        ):
             started = time.perf_counter()
             await memory.latest_prices(db, symbols, as_of)
             row(label, f"{1e3 * (time.perf_counter() - started):.1f} ms")
 
         started = time.perf_counter()
-        removed = await expire(db, RetentionSettings(), now, Path(tmp) / "archive", max_batches=10**6)
+        removed = await expire(
+            db, RetentionSettings(), now, Path(tmp) / "archive", max_batches=10**6
+        )
         took = time.perf_counter() - started
         gone = sum(removed.values())
-        row("retention pass (archive + delete)", f"{gone / took:,.0f} rows/s", f"{gone:,} rows in {took:.2f} s")
+        row(
+            "retention pass (archive + delete)",
+            f"{gone / took:,.0f} rows/s",
+            f"{gone:,} rows in {took:.2f} s",
+        )
         await db.close()
     print()
 
 
-SECTIONS: list[Callable[[Workload], None]] = [bench_full_derivation, bench_incremental_update, bench_persistence]
+SECTIONS: list[Callable[[Workload], None]] = [
+    bench_full_derivation,
+    bench_incremental_update,
+    bench_persistence,
+]
 
 
 def main() -> None:

@@ -78,7 +78,9 @@ async def prop_system(
 def round_trip(i: int) -> Action:
     if i % 2:
         return Action(action_id=f"a{i}", kind="close", symbol="BTC")
-    return Action(action_id=f"a{i}", kind="open_long", symbol="BTC", size_usd=usd(1_000), leverage=2)
+    return Action(
+        action_id=f"a{i}", kind="open_long", symbol="BTC", size_usd=usd(1_000), leverage=2
+    )
 
 
 # -- 1. fills per second ---------------------------------------------------------------------------
@@ -103,8 +105,7 @@ async def actor_fills(n: int, accounts: int) -> tuple[float, int]:
         clock = VirtualClock()
         async with prop_system(Path(folder), clock, PropConfig()) as (module, _, _):
             ids = [
-                await module.open_account(1, "sandbox", universe=UNIVERSE)
-                for _ in range(accounts)
+                await module.open_account(1, "sandbox", universe=UNIVERSE) for _ in range(accounts)
             ]
             per = n // accounts
 
@@ -240,11 +241,15 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--fills", type=int, default=5_000)
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the live run")
     parser.add_argument("--mark-s", type=float, default=1.0, help="mark interval of the live run")
-    parser.add_argument("--snapshot-s", type=float, default=10.0, help="snapshot cadence per account")
+    parser.add_argument(
+        "--snapshot-s", type=float, default=10.0, help="snapshot cadence per account"
+    )
     parser.add_argument("--skip-fills", action="store_true")
     anyio.run(main, parser.parse_args())

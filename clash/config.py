@@ -87,8 +87,12 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.
     return apply_environment(config, environ)
 
 
-_BOUNDS = {"gt": (lambda v, b: v > b, ">"), "ge": (lambda v, b: v >= b, ">="),
-           "lt": (lambda v, b: v < b, "<"), "le": (lambda v, b: v <= b, "<=")}
+_BOUNDS = {
+    "gt": (lambda v, b: v > b, ">"),
+    "ge": (lambda v, b: v >= b, ">="),
+    "lt": (lambda v, b: v < b, "<"),
+    "le": (lambda v, b: v <= b, "<="),
+}
 
 
 def _bounds(field_type: Any) -> dict[str, Any]:
@@ -133,7 +137,9 @@ def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
         try:
             http = msgspec.structs.replace(http, port=int(environ["CLASH_PORT"]))
         except ValueError:
-            raise ConfigError(f"CLASH_PORT must be a port number, got {environ['CLASH_PORT']!r}") from None
+            raise ConfigError(
+                f"CLASH_PORT must be a port number, got {environ['CLASH_PORT']!r}"
+            ) from None
     if "CLASH_DATA_DIR" in environ:
         system = msgspec.structs.replace(system, data_dir=environ["CLASH_DATA_DIR"])
     return msgspec.structs.replace(config, http=http, system=system)
@@ -150,6 +156,10 @@ def validate(config: Config, secrets: Secrets) -> None:
     """Checks that span sections; boot calls this before starting anything."""
     if config.system.env == "production":
         if config.http.dev_identity_header:
-            raise ConfigError("http.dev_identity_header must be false when system.env = \"production\"")
+            raise ConfigError(
+                'http.dev_identity_header must be false when system.env = "production"'
+            )
         if not secrets.admin_token:
-            raise ConfigError("CLASH_ADMIN_TOKEN must be set in the environment when system.env = \"production\"")
+            raise ConfigError(
+                'CLASH_ADMIN_TOKEN must be set in the environment when system.env = "production"'
+            )

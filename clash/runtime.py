@@ -66,7 +66,13 @@ def using(kind: Module, **options: Any) -> Using:
 
 class Runtime:
     def __init__(
-        self, config: Config, secrets: Secrets, clock: Clock, system: System, db: Database, data_dir: Path
+        self,
+        config: Config,
+        secrets: Secrets,
+        clock: Clock,
+        system: System,
+        db: Database,
+        data_dir: Path,
     ) -> None:
         self.config = config
         self.secrets = secrets

@@ -105,7 +105,9 @@ def pointer(path: str) -> str:
 
 
 def fragments(directory: Path = FRAGMENTS) -> list[Path]:
-    found = {p.stem: p for p in directory.glob("*.yaml")} | {p.stem: p for p in directory.glob("*.json")}
+    found = {p.stem: p for p in directory.glob("*.yaml")} | {
+        p.stem: p for p in directory.glob("*.json")
+    }
     first = [found.pop(stem) for stem in ORDER if stem in found]
     return first + [found[stem] for stem in sorted(found)]
 

@@ -35,14 +35,24 @@ from clash.clones.graph import (
 PROFILE_CHANNELS: dict[str, tuple[tuple[Source, str], ...]] = {
     "fast": (("hyperliquid", "ohlcv"), ("hyperliquid", "rsi"), ("hyperliquid", "funding_rates")),
     "balanced": (
-        ("hyperliquid", "ohlcv"), ("hyperliquid", "rsi"), ("hyperliquid", "macd"),
-        ("hyperliquid", "bollinger_bands"), ("hyperliquid", "funding_rates"),
+        ("hyperliquid", "ohlcv"),
+        ("hyperliquid", "rsi"),
+        ("hyperliquid", "macd"),
+        ("hyperliquid", "bollinger_bands"),
+        ("hyperliquid", "funding_rates"),
     ),
     "deep": (
-        ("hyperliquid", "ohlcv"), ("hyperliquid", "rsi"), ("hyperliquid", "macd"),
-        ("hyperliquid", "bollinger_bands"), ("hyperliquid", "moving_averages"), ("hyperliquid", "funding_rates"),
-        ("hyperliquid", "volatility"), ("hyperliquid", "liquidity"), ("hyperliquid", "positioning"),
-        ("polymarket", "market_discovery"), ("defillama", "capital_flows"),
+        ("hyperliquid", "ohlcv"),
+        ("hyperliquid", "rsi"),
+        ("hyperliquid", "macd"),
+        ("hyperliquid", "bollinger_bands"),
+        ("hyperliquid", "moving_averages"),
+        ("hyperliquid", "funding_rates"),
+        ("hyperliquid", "volatility"),
+        ("hyperliquid", "liquidity"),
+        ("hyperliquid", "positioning"),
+        ("polymarket", "market_discovery"),
+        ("defillama", "capital_flows"),
     ),
 }
 """Which same-asset context blocks each profile reads."""
@@ -83,22 +93,32 @@ def build(choices: BasicChoices) -> Pipeline:
     )
     channels = PROFILE_CHANNELS[choices.profile]
     streams = [
-        DataStreamNode(id=stream_id(source, channel), position=Position(x=_COLUMN_X[0], y=i * _ROW_Y),
-                       config=DataStreamConfig(source=source, channel=channel, profile=choices.profile))
+        DataStreamNode(
+            id=stream_id(source, channel),
+            position=Position(x=_COLUMN_X[0], y=i * _ROW_Y),
+            config=DataStreamConfig(source=source, channel=channel, profile=choices.profile),
+        )
         for i, (source, channel) in enumerate(channels)
     ]
     middle = (len(channels) - 1) * _ROW_Y / 2
-    assets = AssetSelectionNode(id=ASSETS_ID, position=Position(x=_COLUMN_X[1], y=middle), config=selection)
+    assets = AssetSelectionNode(
+        id=ASSETS_ID, position=Position(x=_COLUMN_X[1], y=middle), config=selection
+    )
     prompt = TradingPromptNode(
         id=PROMPT_ID,
         position=Position(x=_COLUMN_X[2], y=middle),
-        config=TradingPromptConfig(custom_behavior_prompt=choices.prompt,
-                                   decision_cadence_sec=PROFILE_CADENCE_SEC[choices.profile]),
+        config=TradingPromptConfig(
+            custom_behavior_prompt=choices.prompt,
+            decision_cadence_sec=PROFILE_CADENCE_SEC[choices.profile],
+        ),
     )
-    edges = [Edge(source=s.id, target=ASSETS_ID) for s in streams] + [Edge(source=ASSETS_ID, target=PROMPT_ID)]
+    edges = [Edge(source=s.id, target=ASSETS_ID) for s in streams] + [
+        Edge(source=ASSETS_ID, target=PROMPT_ID)
+    ]
     layout = Layout(
-        strategy_clone=StrategyClonePlacement(position=Position(x=_COLUMN_X[3], y=middle),
-                                              connected_prompt_node_ids=[PROMPT_ID]),
+        strategy_clone=StrategyClonePlacement(
+            position=Position(x=_COLUMN_X[3], y=middle), connected_prompt_node_ids=[PROMPT_ID]
+        ),
         control_mode="basic",
     )
     return Pipeline(nodes=[*streams, assets, prompt], edges=edges, layout=layout)
@@ -116,10 +136,12 @@ def read(p: Pipeline) -> BasicChoices | None:
     if len(categories) > 1 or not streams:
         return None
     try:
-        choices = BasicChoices(assets=list(sel.explicitly_enabled_symbols),
-                               category=categories[0] if categories else None,
-                               profile=streams[0].config.profile,
-                               prompt=prompt.config.custom_behavior_prompt)
+        choices = BasicChoices(
+            assets=list(sel.explicitly_enabled_symbols),
+            category=categories[0] if categories else None,
+            profile=streams[0].config.profile,
+            prompt=prompt.config.custom_behavior_prompt,
+        )
         rebuilt = build(choices)
     except NotBasic:
         return None
@@ -131,7 +153,9 @@ def _same_graph(a: Pipeline, b: Pipeline) -> bool:
 
     def strip(p: Pipeline) -> Pipeline:
         nodes = [msgspec.structs.replace(n, position=None) for n in p.nodes]
-        edges = [Edge(source=s, target=t) for s, t in sorted({(e.source, e.target) for e in p.edges})]
+        edges = [
+            Edge(source=s, target=t) for s, t in sorted({(e.source, e.target) for e in p.edges})
+        ]
         return Pipeline(nodes=sorted(nodes, key=lambda n: n.id), edges=edges)
 
     return encode_graph(strip(a)) == encode_graph(strip(b))

@@ -20,9 +20,13 @@ import msgspec
 
 from clash.market import sim_universe
 
-Capability = Literal["candles", "indicators", "funding", "mids", "profiles", "polymarket", "defillama"]
+Capability = Literal[
+    "candles", "indicators", "funding", "mids", "profiles", "polymarket", "defillama"
+]
 
-SPOT_CAPABILITIES: frozenset[str] = frozenset({"candles", "indicators", "mids", "polymarket", "defillama"})
+SPOT_CAPABILITIES: frozenset[str] = frozenset(
+    {"candles", "indicators", "mids", "polymarket", "defillama"}
+)
 PERP_CAPABILITIES: frozenset[str] = SPOT_CAPABILITIES | {"funding", "profiles"}
 
 _REGISTRY_CHANNELS = {"candles_1m": "candles", "candles_1h": "candles"}
@@ -56,11 +60,15 @@ class AssetCatalog(Protocol):
 
 
 def perp(symbol: str, **kw: Any) -> CatalogAsset:
-    return CatalogAsset(symbol=symbol, is_spot=False, channels=kw.pop("channels", PERP_CAPABILITIES), **kw)
+    return CatalogAsset(
+        symbol=symbol, is_spot=False, channels=kw.pop("channels", PERP_CAPABILITIES), **kw
+    )
 
 
 def spot(symbol: str, **kw: Any) -> CatalogAsset:
-    return CatalogAsset(symbol=symbol, is_spot=True, channels=kw.pop("channels", SPOT_CAPABILITIES), **kw)
+    return CatalogAsset(
+        symbol=symbol, is_spot=True, channels=kw.pop("channels", SPOT_CAPABILITIES), **kw
+    )
 
 
 class StaticCatalog:

@@ -84,7 +84,11 @@ def _node_fields(n: Node) -> dict[str, Any]:
 
 def _node_change(a: Node, b: Node) -> NodeChange | None:
     fa, fb = _node_fields(a), _node_fields(b)
-    changes = [FieldChange(k, fa.get(k), fb.get(k)) for k in sorted(fa.keys() | fb.keys()) if fa.get(k) != fb.get(k)]
+    changes = [
+        FieldChange(k, fa.get(k), fb.get(k))
+        for k in sorted(fa.keys() | fb.keys())
+        if fa.get(k) != fb.get(k)
+    ]
     return NodeChange(a.id, node_type(b), changes) if changes else None
 
 
@@ -95,8 +99,13 @@ def _prompt_changes(a: Pipeline, b: Pipeline, from_ref: str, to_ref: str) -> lis
         before, after = ta.get(path), tb.get(path)
         if before == after:
             continue
-        lines = difflib.unified_diff((before or "").splitlines(), (after or "").splitlines(),
-                                     f"{from_ref}:{path}", f"{to_ref}:{path}", lineterm="")
+        lines = difflib.unified_diff(
+            (before or "").splitlines(),
+            (after or "").splitlines(),
+            f"{from_ref}:{path}",
+            f"{to_ref}:{path}",
+            lineterm="",
+        )
         out.append(PromptChange(path, before, after, list(lines)))
     return out
 
@@ -107,10 +116,14 @@ def diff(a: Snapshot, b: Snapshot) -> StrategyDiff:
     changed = [c for i in na if i in nb and (c := _node_change(na[i], nb[i])) is not None]
     ea = {(e.source, e.target) for e in a.pipeline.edges}
     eb = {(e.source, e.target) for e in b.pipeline.edges}
-    strength = (FieldChange("modelStrength", a.model_strength, b.model_strength)
-                if a.model_strength != b.model_strength else None)
+    strength = (
+        FieldChange("modelStrength", a.model_strength, b.model_strength)
+        if a.model_strength != b.model_strength
+        else None
+    )
     layout_changed = a.pipeline.layout != b.pipeline.layout or (
-        {i: n.position for i, n in na.items()} != {i: n.position for i, n in nb.items()})
+        {i: n.position for i, n in na.items()} != {i: n.position for i, n in nb.items()}
+    )
     result = StrategyDiff(
         from_ref=a.ref,
         to_ref=b.ref,
@@ -124,6 +137,13 @@ def diff(a: Snapshot, b: Snapshot) -> StrategyDiff:
         model_strength=strength,
         layout_changed=layout_changed,
     )
-    same = not (result.nodes_added or result.nodes_removed or changed or result.edges_added
-                or result.edges_removed or strength or layout_changed)
+    same = not (
+        result.nodes_added
+        or result.nodes_removed
+        or changed
+        or result.edges_added
+        or result.edges_removed
+        or strength
+        or layout_changed
+    )
     return msgspec.structs.replace(result, identical=same)

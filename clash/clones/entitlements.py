@@ -58,7 +58,9 @@ def tier(tier_id: str) -> Tier:
     try:
         return tiers()[tier_id]
     except KeyError:
-        raise ValueError(f"unknown tier {tier_id!r}; expected one of {', '.join(TIER_IDS)}") from None
+        raise ValueError(
+            f"unknown tier {tier_id!r}; expected one of {', '.join(TIER_IDS)}"
+        ) from None
 
 
 def _resolve(t: Tier | str) -> Tier:
@@ -72,9 +74,15 @@ def check_model_strength(t: Tier | str, model_strength: str) -> list[Problem]:
     if model_strength not in MODEL_STRENGTHS:
         message = f"unknown model strength {model_strength!r}; expected one of {', '.join(MODEL_STRENGTHS)}"
     else:
-        message = (f"model strength {model_strength!r} is not in the {t.name} tier "
-                   f"(allowed: {', '.join(t.model_strengths)})")
-    return [Problem(node_id=None, field="model_strength", code="model_strength_not_allowed", message=message)]
+        message = (
+            f"model strength {model_strength!r} is not in the {t.name} tier "
+            f"(allowed: {', '.join(t.model_strengths)})"
+        )
+    return [
+        Problem(
+            node_id=None, field="model_strength", code="model_strength_not_allowed", message=message
+        )
+    ]
 
 
 def check_active_assets(t: Tier | str, symbols: list[str]) -> list[Problem]:
@@ -82,9 +90,15 @@ def check_active_assets(t: Tier | str, symbols: list[str]) -> list[Problem]:
     if len(symbols) <= t.max_active_assets:
         return []
     shown = ", ".join(symbols[:12]) + (", ..." if len(symbols) > 12 else "")
-    return [Problem(node_id=None, field="active_assets", code="too_many_active_assets",
-                    message=f"{len(symbols)} active assets ({shown}); the {t.name} tier allows "
-                            f"{t.max_active_assets}")]
+    return [
+        Problem(
+            node_id=None,
+            field="active_assets",
+            code="too_many_active_assets",
+            message=f"{len(symbols)} active assets ({shown}); the {t.name} tier allows "
+            f"{t.max_active_assets}",
+        )
+    ]
 
 
 def check_entitlement(
@@ -95,11 +109,19 @@ def check_entitlement(
     `assets` is the registry snapshot that expands category selections into symbols; callers
     pass the same catalog they validate with.
     """
-    return [*check_active_assets(t, active_assets(pipeline, assets)), *check_model_strength(t, model_strength)]
+    return [
+        *check_active_assets(t, active_assets(pipeline, assets)),
+        *check_model_strength(t, model_strength),
+    ]
 
 
 def check_backtest(
-    t: Tier | str, *, runs_today: int, decision_calls: int, active_assets: int, estimated_tokens: int
+    t: Tier | str,
+    *,
+    runs_today: int,
+    decision_calls: int,
+    active_assets: int,
+    estimated_tokens: int,
 ) -> list[Problem]:
     """A backtest run against seed 000's per-tier guardrails; `runs_today` counts accepted runs
     before this one (clone × user × UTC day)."""
@@ -107,14 +129,37 @@ def check_backtest(
     b = t.backtest
     checks = (
         ("runs_today", runs_today + 1, b.daily_runs, "daily_runs_exceeded", "accepted runs today"),
-        ("decision_calls", decision_calls, b.max_decision_calls, "too_many_decision_calls", "decision calls"),
-        ("active_assets", active_assets, b.max_active_assets, "too_many_active_assets", "active assets"),
-        ("estimated_tokens", estimated_tokens, b.max_estimated_tokens, "too_many_tokens", "estimated tokens"),
+        (
+            "decision_calls",
+            decision_calls,
+            b.max_decision_calls,
+            "too_many_decision_calls",
+            "decision calls",
+        ),
+        (
+            "active_assets",
+            active_assets,
+            b.max_active_assets,
+            "too_many_active_assets",
+            "active assets",
+        ),
+        (
+            "estimated_tokens",
+            estimated_tokens,
+            b.max_estimated_tokens,
+            "too_many_tokens",
+            "estimated tokens",
+        ),
     )
     return [
-        Problem(node_id=None, field=field, code=code,
-                message=f"{value} {what}; the {t.name} tier allows {limit} per backtest"
-                if field != "runs_today" else f"this would be run {value} today; the {t.name} tier allows {limit}")
+        Problem(
+            node_id=None,
+            field=field,
+            code=code,
+            message=f"{value} {what}; the {t.name} tier allows {limit} per backtest"
+            if field != "runs_today"
+            else f"this would be run {value} today; the {t.name} tier allows {limit}",
+        )
         for field, value, limit, code, what in checks
         if value > limit
     ]

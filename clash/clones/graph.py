@@ -48,7 +48,12 @@ HYPERLIQUID_CHANNELS: dict[str, str] = {
     "positioning": "profiles",
 }
 """Hyperliquid graph channel → the asset capability it needs (funding and profiles: perps only)."""
-POLYMARKET_CHANNELS: tuple[str, ...] = ("market_discovery", "immediate_market", "later_market", "recently_closed")
+POLYMARKET_CHANNELS: tuple[str, ...] = (
+    "market_discovery",
+    "immediate_market",
+    "later_market",
+    "recently_closed",
+)
 DEFILLAMA_CHANNELS: tuple[str, ...] = ("capital_base", "capital_flows", "economic_throughput")
 CHANNELS: dict[str, tuple[str, ...]] = {
     "hyperliquid": tuple(HYPERLIQUID_CHANNELS),
@@ -65,10 +70,19 @@ ALLOWED_EDGES: frozenset[tuple[str, str]] = frozenset(
 MAX_NODES = 100
 MAX_EDGES = 400
 GRANULARITY_MINUTES: dict[str, int] = {"1m": 1, "5m": 5, "15m": 15, "1h": 60, "4h": 240, "1d": 1440}
-RETENTION_MINUTES: dict[str, int] = {"1m": 1440, "5m": 1440, "15m": 1440, "1h": 10080, "4h": 10080, "1d": 10080}
+RETENTION_MINUTES: dict[str, int] = {
+    "1m": 1440,
+    "5m": 1440,
+    "15m": 1440,
+    "1h": 10080,
+    "4h": 10080,
+    "1d": 10080,
+}
 """How far back market memory reaches per granularity: 1-minute rows for 24 h, hourly rows for 7 days."""
 
-NodeId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+NodeId = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+]
 Symbol = Annotated[str, Meta(min_length=1, max_length=40)]
 SymbolList = Annotated[list[Symbol], Meta(max_length=500)]
 PromptText = Annotated[str, Meta(max_length=8000)]
@@ -94,7 +108,9 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
 
 
-class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"):
+class _Config(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"
+):
     pass
 
 
@@ -214,13 +230,20 @@ class TradingPromptConfig(_Config, frozen=True):
     market_momentum_sensitivity: Any | UnsetType = UNSET
 
 
-LEGACY_PROMPT_FIELDS = ("max_assets_per_run", "trader_type", "analysis_timeframe", "market_momentum_sensitivity")
+LEGACY_PROMPT_FIELDS = (
+    "max_assets_per_run",
+    "trader_type",
+    "analysis_timeframe",
+    "market_momentum_sensitivity",
+)
 
 
 # ---------------------------------------------------------------- C. nodes, edges, layout
 
 
-class _Node(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
+class _Node(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"
+):
     id: NodeId
     label: Label | None = None
     position: Position | None = None
@@ -239,10 +262,16 @@ class TradingPromptNode(_Node, tag="trading_prompt", frozen=True):
 
 
 Node: TypeAlias = DataStreamNode | AssetSelectionNode | TradingPromptNode
-NODE_TYPES: dict[str, type[Node]] = {"data_stream": DataStreamNode, "asset_selection": AssetSelectionNode,
-                                      "trading_prompt": TradingPromptNode}
-CONFIG_TYPES: dict[str, type[_Config]] = {"data_stream": DataStreamConfig, "asset_selection": AssetSelectionConfig,
-                                          "trading_prompt": TradingPromptConfig}
+NODE_TYPES: dict[str, type[Node]] = {
+    "data_stream": DataStreamNode,
+    "asset_selection": AssetSelectionNode,
+    "trading_prompt": TradingPromptNode,
+}
+CONFIG_TYPES: dict[str, type[_Config]] = {
+    "data_stream": DataStreamConfig,
+    "asset_selection": AssetSelectionConfig,
+    "trading_prompt": TradingPromptConfig,
+}
 
 
 def node_type(node: Node) -> NodeType:
@@ -376,14 +405,28 @@ def decode_pipeline(raw: bytes) -> tuple[Pipeline | None, list[Problem]]:
         return None, [Problem(node_id=None, field="$", code="malformed_json", message=str(exc))]
     problems: list[Problem] = []
     if len(env.nodes) > MAX_NODES:
-        problems.append(Problem(node_id=None, field="nodes", code="too_many_nodes",
-                                message=f"{len(env.nodes)} nodes; a pipeline holds at most {MAX_NODES}"))
+        problems.append(
+            Problem(
+                node_id=None,
+                field="nodes",
+                code="too_many_nodes",
+                message=f"{len(env.nodes)} nodes; a pipeline holds at most {MAX_NODES}",
+            )
+        )
     if len(env.edges) > MAX_EDGES:
-        problems.append(Problem(node_id=None, field="edges", code="too_many_edges",
-                                message=f"{len(env.edges)} edges; a pipeline holds at most {MAX_EDGES}"))
+        problems.append(
+            Problem(
+                node_id=None,
+                field="edges",
+                code="too_many_edges",
+                message=f"{len(env.edges)} edges; a pipeline holds at most {MAX_EDGES}",
+            )
+        )
     if problems:
         return None, problems
-    nodes = [n for i, raw_node in enumerate(env.nodes) if (n := _decode_node(raw_node, i, problems))]
+    nodes = [
+        n for i, raw_node in enumerate(env.nodes) if (n := _decode_node(raw_node, i, problems))
+    ]
     edges: list[Edge] = []
     for i, raw_edge in enumerate(env.edges):
         try:
@@ -413,11 +456,20 @@ def _decode_node(raw: msgspec.Raw, index: int, problems: list[Problem]) -> Node 
         problems.append(_from_validation(exc, node_id, f"nodes[{index}]"))
         return None
     if head.type not in NODE_TYPES:
-        hint = (" The Trading Clone Block is layout metadata (layout.strategyClone), not a graph node."
-                if "clone" in head.type else "")
-        problems.append(Problem(node_id=head.id, field="type", code="unknown_node_type",
-                                message=f"unknown node type {head.type!r}; expected one of "
-                                        f"{', '.join(NODE_TYPES)}.{hint}"))
+        hint = (
+            " The Trading Clone Block is layout metadata (layout.strategyClone), not a graph node."
+            if "clone" in head.type
+            else ""
+        )
+        problems.append(
+            Problem(
+                node_id=head.id,
+                field="type",
+                code="unknown_node_type",
+                message=f"unknown node type {head.type!r}; expected one of "
+                f"{', '.join(NODE_TYPES)}.{hint}",
+            )
+        )
         return None
     try:
         config = msgspec.json.decode(head.config, type=CONFIG_TYPES[head.type], strict=True)
@@ -427,7 +479,9 @@ def _decode_node(raw: msgspec.Raw, index: int, problems: list[Problem]) -> Node 
     if isinstance(config, DataStreamConfig):
         return DataStreamNode(id=head.id, label=head.label, position=head.position, config=config)
     if isinstance(config, AssetSelectionConfig):
-        return AssetSelectionNode(id=head.id, label=head.label, position=head.position, config=config)
+        return AssetSelectionNode(
+            id=head.id, label=head.label, position=head.position, config=config
+        )
     assert isinstance(config, TradingPromptConfig)  # CONFIG_TYPES and NODE_TYPES share their keys
     config = msgspec.structs.replace(config, **dict.fromkeys(LEGACY_PROMPT_FIELDS, UNSET))
     return TradingPromptNode(id=head.id, label=head.label, position=head.position, config=config)
@@ -436,13 +490,22 @@ def _decode_node(raw: msgspec.Raw, index: int, problems: list[Problem]) -> Node 
 # ---------------------------------------------------------------- asset universe
 
 
-def selection_symbols(config: AssetSelectionConfig, assets: Mapping[str, CatalogAsset]) -> list[str]:
+def selection_symbols(
+    config: AssetSelectionConfig, assets: Mapping[str, CatalogAsset]
+) -> list[str]:
     """Format A's effective trade universe of one asset block: tradable symbols only."""
     universe = [s for s, a in assets.items() if a.tradable]
-    categories = [c for c in (*config.high_level_categories, *config.subcategories) if c in CATEGORIES]
+    categories = [
+        c for c in (*config.high_level_categories, *config.subcategories) if c in CATEGORIES
+    ]
     hot = [s for s, a in assets.items() if a.trending]
-    picked = select(universe, categories, config.explicitly_enabled_symbols, config.explicitly_disabled_symbols,
-                    trending_symbols=hot)
+    picked = select(
+        universe,
+        categories,
+        config.explicitly_enabled_symbols,
+        config.explicitly_disabled_symbols,
+        trending_symbols=hot,
+    )
     return [p.symbol for p in picked]
 
 
@@ -451,7 +514,11 @@ def active_assets(p: Pipeline, assets: Mapping[str, CatalogAsset]) -> list[str]:
     prompts = {n.id for n in p.nodes if isinstance(n, TradingPromptNode) and n.config.enabled}
     out: dict[str, None] = {}
     for n in p.nodes:
-        if isinstance(n, AssetSelectionNode) and n.config.enabled and prompts & set(p.targets_of(n.id)):
+        if (
+            isinstance(n, AssetSelectionNode)
+            and n.config.enabled
+            and prompts & set(p.targets_of(n.id))
+        ):
             out.update(dict.fromkeys(selection_symbols(n.config, assets)))
     return list(out)
 
@@ -482,7 +549,9 @@ def profile_definition(stream: DataStreamConfig, name: Profile) -> ProfileDefini
     )
 
 
-def resolve_retrieval(stream: DataStreamConfig, selection: AssetSelectionConfig | None, symbol: str) -> Retrieval:
+def resolve_retrieval(
+    stream: DataStreamConfig, selection: AssetSelectionConfig | None, symbol: str
+) -> Retrieval:
     """Seed 003's precedence: per-asset configuration > asset/group profile assignment > data
     stream default > built-in profile definition. The block's own lookback/granularity belong to
     the data stream default level, so an assigned profile replaces them."""
@@ -503,7 +572,8 @@ def resolve_retrieval(stream: DataStreamConfig, selection: AssetSelectionConfig 
         lookback_minutes=lookback,
         granularity=granularity,
         max_datapoints=points,
-        include_in_prompt=override.include_in_prompt if override.include_in_prompt is not None
+        include_in_prompt=override.include_in_prompt
+        if override.include_in_prompt is not None
         else stream.include_in_prompt,
     )
 
@@ -514,8 +584,14 @@ def _assigned_profile(selection: AssetSelectionConfig | None, symbol: str) -> Pr
     if symbol in selection.profile_assignments:
         return selection.profile_assignments[symbol]
     member = {"All", *categorize(symbol)}
-    return next((selection.profile_assignments[c] for c in CATEGORIES
-                 if c in member and c in selection.profile_assignments), None)
+    return next(
+        (
+            selection.profile_assignments[c]
+            for c in CATEGORIES
+            if c in member and c in selection.profile_assignments
+        ),
+        None,
+    )
 
 
 # ---------------------------------------------------------------- validation
@@ -541,43 +617,91 @@ def _check_structure(p: Pipeline) -> list[Problem]:
     kinds: dict[str, str] = {}
     for n in p.nodes:
         if n.id in kinds:
-            out.append(Problem(node_id=n.id, field="id", code="duplicate_node_id",
-                               message=f"two nodes have the id {n.id!r}"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field="id",
+                    code="duplicate_node_id",
+                    message=f"two nodes have the id {n.id!r}",
+                )
+            )
         kinds.setdefault(n.id, node_type(n))
     seen_pairs: set[tuple[str, str]] = set()
     seen_ids: set[str] = set()
     for e in p.edges:
         eid = e.key
         if e.id is not None and e.id in seen_ids:
-            out.append(Problem(node_id=None, edge_id=eid, field="id", code="duplicate_edge_id",
-                               message=f"two edges have the id {e.id!r}"))
+            out.append(
+                Problem(
+                    node_id=None,
+                    edge_id=eid,
+                    field="id",
+                    code="duplicate_edge_id",
+                    message=f"two edges have the id {e.id!r}",
+                )
+            )
         seen_ids.add(eid)
-        missing = [(f, nid) for f, nid in (("source", e.source), ("target", e.target)) if nid not in kinds]
+        missing = [
+            (f, nid) for f, nid in (("source", e.source), ("target", e.target)) if nid not in kinds
+        ]
         for f, nid in missing:
-            out.append(Problem(node_id=None, edge_id=eid, field=f, code="edge_unknown_node",
-                               message=f"edge {f} {nid!r} is not a node of this pipeline"))
+            out.append(
+                Problem(
+                    node_id=None,
+                    edge_id=eid,
+                    field=f,
+                    code="edge_unknown_node",
+                    message=f"edge {f} {nid!r} is not a node of this pipeline",
+                )
+            )
         if missing:
             continue
         pair = (kinds[e.source], kinds[e.target])
         if pair not in ALLOWED_EDGES:
-            out.append(Problem(node_id=e.target, edge_id=eid, field="edges", code="edge_not_allowed",
-                               message=f"{pair[0]} → {pair[1]} ({e.source} → {e.target}) is not an allowed "
-                                       "path; allowed: data_stream → asset_selection, asset_selection → "
-                                       "trading_prompt"))
+            out.append(
+                Problem(
+                    node_id=e.target,
+                    edge_id=eid,
+                    field="edges",
+                    code="edge_not_allowed",
+                    message=f"{pair[0]} → {pair[1]} ({e.source} → {e.target}) is not an allowed "
+                    "path; allowed: data_stream → asset_selection, asset_selection → "
+                    "trading_prompt",
+                )
+            )
         elif (e.source, e.target) in seen_pairs:
-            out.append(Problem(node_id=e.target, edge_id=eid, field="edges", code="duplicate_edge",
-                               message=f"{e.source} → {e.target} is connected twice"))
+            out.append(
+                Problem(
+                    node_id=e.target,
+                    edge_id=eid,
+                    field="edges",
+                    code="duplicate_edge",
+                    message=f"{e.source} → {e.target} is connected twice",
+                )
+            )
         seen_pairs.add((e.source, e.target))
     clone = p.layout.strategy_clone
     for i, nid in enumerate(clone.connected_prompt_node_ids if clone else ()):
         field = f"layout.strategyClone.connectedPromptNodeIds[{i}]"
         if nid not in kinds:
-            out.append(Problem(node_id=nid, field=field, code="layout_unknown_node",
-                               message=f"{nid!r} is not a node of this pipeline"))
+            out.append(
+                Problem(
+                    node_id=nid,
+                    field=field,
+                    code="layout_unknown_node",
+                    message=f"{nid!r} is not a node of this pipeline",
+                )
+            )
         elif kinds[nid] != "trading_prompt":
-            out.append(Problem(node_id=nid, field=field, code="layout_not_a_prompt",
-                               message=f"only trading prompts connect to the Trading Clone Block; "
-                                       f"{nid!r} is a {kinds[nid]}"))
+            out.append(
+                Problem(
+                    node_id=nid,
+                    field=field,
+                    code="layout_not_a_prompt",
+                    message=f"only trading prompts connect to the Trading Clone Block; "
+                    f"{nid!r} is a {kinds[nid]}",
+                )
+            )
     for n in p.nodes:
         kind = node_type(n)
         if kind == "data_stream" and not _linked(p, n.id, "asset_selection", outgoing=True):
@@ -585,7 +709,9 @@ def _check_structure(p: Pipeline) -> list[Problem]:
         elif kind == "asset_selection" and not _linked(p, n.id, "trading_prompt", outgoing=True):
             out.append(_unconnected(n.id, "this asset block feeds no trading prompt"))
         elif kind == "trading_prompt" and not _linked(p, n.id, "asset_selection", outgoing=False):
-            out.append(_unconnected(n.id, "no asset block feeds this trading prompt, so it never runs"))
+            out.append(
+                _unconnected(n.id, "no asset block feeds this trading prompt, so it never runs")
+            )
     return out
 
 
@@ -595,54 +721,102 @@ def _linked(p: Pipeline, node_id: str, kind: str, *, outgoing: bool) -> bool:
 
 
 def _unconnected(node_id: str, message: str) -> Problem:
-    return Problem(node_id=node_id, field="edges", code="unconnected_node", message=message, severity="warning")
+    return Problem(
+        node_id=node_id, field="edges", code="unconnected_node", message=message, severity="warning"
+    )
 
 
-def _symbol_problem(node_id: str, field: str, symbol: str, assets: Mapping[str, CatalogAsset],
-                    *, must_trade: bool = True) -> Problem | None:
+def _symbol_problem(
+    node_id: str,
+    field: str,
+    symbol: str,
+    assets: Mapping[str, CatalogAsset],
+    *,
+    must_trade: bool = True,
+) -> Problem | None:
     info = assets.get(symbol)
     if info is None:
         close = next((s for s in assets if s.lower() == symbol.lower()), None)
         hint = f" (did you mean {close!r}?)" if close else ""
-        return Problem(node_id=node_id, field=field, code="unknown_symbol",
-                       message=f"{symbol!r} is not in the asset registry{hint}")
+        return Problem(
+            node_id=node_id,
+            field=field,
+            code="unknown_symbol",
+            message=f"{symbol!r} is not in the asset registry{hint}",
+        )
     if not must_trade:
         return None
     if info.delisted:
-        return Problem(node_id=node_id, field=field, code="symbol_delisted", message=f"{symbol} is delisted")
+        return Problem(
+            node_id=node_id, field=field, code="symbol_delisted", message=f"{symbol} is delisted"
+        )
     if not info.enabled:
-        return Problem(node_id=node_id, field=field, code="symbol_not_enabled",
-                       message=f"{symbol} is not in the ingestion universe (no market memory, not tradable)")
+        return Problem(
+            node_id=node_id,
+            field=field,
+            code="symbol_not_enabled",
+            message=f"{symbol} is not in the ingestion universe (no market memory, not tradable)",
+        )
     return None
 
 
 def _check_selection(n: AssetSelectionNode, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
     c, out = n.config, []
-    for field, values, allowed in (("config.highLevelCategories", c.high_level_categories, HIGH_LEVEL_CATEGORIES),
-                                   ("config.subcategories", c.subcategories, SUBCATEGORIES)):
+    for field, values, allowed in (
+        ("config.highLevelCategories", c.high_level_categories, HIGH_LEVEL_CATEGORIES),
+        ("config.subcategories", c.subcategories, SUBCATEGORIES),
+    ):
         for i, v in enumerate(values):
             if v not in allowed:
-                out.append(Problem(node_id=n.id, field=f"{field}[{i}]", code="unknown_category",
-                                   message=f"{v!r} is not one of {', '.join(allowed)}"))
+                out.append(
+                    Problem(
+                        node_id=n.id,
+                        field=f"{field}[{i}]",
+                        code="unknown_category",
+                        message=f"{v!r} is not one of {', '.join(allowed)}",
+                    )
+                )
     for i, s in enumerate(c.explicitly_enabled_symbols):
-        if (bad := _symbol_problem(n.id, f"config.explicitlyEnabledSymbols[{i}]", s, assets)) is not None:
+        if (
+            bad := _symbol_problem(n.id, f"config.explicitlyEnabledSymbols[{i}]", s, assets)
+        ) is not None:
             out.append(bad)
     disabled = set(c.explicitly_disabled_symbols)
     for i, s in enumerate(c.explicitly_disabled_symbols):
-        if (bad := _symbol_problem(n.id, f"config.explicitlyDisabledSymbols[{i}]", s, assets, must_trade=False)):
+        if bad := _symbol_problem(
+            n.id, f"config.explicitlyDisabledSymbols[{i}]", s, assets, must_trade=False
+        ):
             out.append(bad)
     for i, s in enumerate(c.explicitly_enabled_symbols):
         if s in disabled:
-            out.append(Problem(node_id=n.id, field=f"config.explicitlyEnabledSymbols[{i}]",
-                               code="symbol_enabled_and_disabled",
-                               message=f"{s} is both explicitly enabled and explicitly disabled"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field=f"config.explicitlyEnabledSymbols[{i}]",
+                    code="symbol_enabled_and_disabled",
+                    message=f"{s} is both explicitly enabled and explicitly disabled",
+                )
+            )
     for key in c.profile_assignments:
         if key not in CATEGORIES and key not in assets:
-            out.append(Problem(node_id=n.id, field=f"config.profileAssignments.{key}", code="unknown_symbol",
-                               message=f"{key!r} is neither a symbol in the registry nor a category"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field=f"config.profileAssignments.{key}",
+                    code="unknown_symbol",
+                    message=f"{key!r} is neither a symbol in the registry nor a category",
+                )
+            )
     if not out and not selection_symbols(c, assets):
-        out.append(Problem(node_id=n.id, field="config", code="empty_selection", severity="warning",
-                           message="this asset block selects no tradable asset"))
+        out.append(
+            Problem(
+                node_id=n.id,
+                field="config",
+                code="empty_selection",
+                severity="warning",
+                message="this asset block selects no tradable asset",
+            )
+        )
     return out
 
 
@@ -659,16 +833,30 @@ def _capability(c: DataStreamConfig) -> str:
     return HYPERLIQUID_CHANNELS[c.channel] if c.source == "hyperliquid" else c.source
 
 
-def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
+def _check_stream(
+    p: Pipeline, n: DataStreamNode, assets: Mapping[str, CatalogAsset]
+) -> list[Problem]:
     c, out = n.config, []
     if c.channel not in CHANNELS[c.source]:
-        return [Problem(node_id=n.id, field="config.channel", code="unknown_channel",
-                        message=f"{c.source} has no channel {c.channel!r}; expected one of "
-                                f"{', '.join(CHANNELS[c.source])}")]
+        return [
+            Problem(
+                node_id=n.id,
+                field="config.channel",
+                code="unknown_channel",
+                message=f"{c.source} has no channel {c.channel!r}; expected one of "
+                f"{', '.join(CHANNELS[c.source])}",
+            )
+        ]
     for name in ("polymarket", "defillama"):
         if getattr(c, name) is not None and c.source != name:
-            out.append(Problem(node_id=n.id, field=f"config.{name}", code="target_not_allowed",
-                               message=f"a {c.source} block takes no {name} target"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field=f"config.{name}",
+                    code="target_not_allowed",
+                    message=f"a {c.source} block takes no {name} target",
+                )
+            )
     need = _capability(c)
     if c.symbol is not None:
         bad = _symbol_problem(n.id, "config.symbol", c.symbol, assets)
@@ -676,50 +864,107 @@ def _check_stream(p: Pipeline, n: DataStreamNode, assets: Mapping[str, CatalogAs
             out.append(bad)
         elif not assets[c.symbol].supports(need):
             kind = "spot pair" if assets[c.symbol].is_spot else "asset"
-            out.append(Problem(node_id=n.id, field="config.channel", code="unsupported_channel",
-                               message=f"{c.channel} is not available for {c.symbol} (a {kind} without "
-                                       f"{need} data)"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field="config.channel",
+                    code="unsupported_channel",
+                    message=f"{c.channel} is not available for {c.symbol} (a {kind} without "
+                    f"{need} data)",
+                )
+            )
     elif c.source == "hyperliquid" or (c.source == "polymarket" and c.polymarket is None):
         skipped = [s for s in _connected_assets(p, n.id, assets) if not assets[s].supports(need)]
         if skipped:
-            out.append(Problem(node_id=n.id, field="config.channel", code="unsupported_channel_asset",
-                               severity="warning",
-                               message=f"{c.channel} is not available for {', '.join(skipped)}; "
-                                       "those assets will not receive this block"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field="config.channel",
+                    code="unsupported_channel_asset",
+                    severity="warning",
+                    message=f"{c.channel} is not available for {', '.join(skipped)}; "
+                    "those assets will not receive this block",
+                )
+            )
     if c.source == "polymarket" and c.channel != "market_discovery":
         t = c.polymarket
-        if c.symbol is None and (t is None or not (t.event_slug or t.market_slug)) and not _connected_assets(
-                p, n.id, assets):
-            out.append(Problem(node_id=n.id, field="config.polymarket", code="target_required",
-                               message=f"{c.channel} needs polymarket.eventSlug or polymarket.marketSlug "
-                                       "(or a symbol, or an asset block to link markets to)"))
-    if c.source == "defillama" and c.defillama is not None and c.defillama.scope != "global" \
-            and not c.defillama.subject:
-        out.append(Problem(node_id=n.id, field="config.defillama.subject", code="target_required",
-                           message=f"a {c.defillama.scope} scope needs a subject (e.g. a chain name)"))
+        if (
+            c.symbol is None
+            and (t is None or not (t.event_slug or t.market_slug))
+            and not _connected_assets(p, n.id, assets)
+        ):
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field="config.polymarket",
+                    code="target_required",
+                    message=f"{c.channel} needs polymarket.eventSlug or polymarket.marketSlug "
+                    "(or a symbol, or an asset block to link markets to)",
+                )
+            )
+    if (
+        c.source == "defillama"
+        and c.defillama is not None
+        and c.defillama.scope != "global"
+        and not c.defillama.subject
+    ):
+        out.append(
+            Problem(
+                node_id=n.id,
+                field="config.defillama.subject",
+                code="target_required",
+                message=f"a {c.defillama.scope} scope needs a subject (e.g. a chain name)",
+            )
+        )
     for symbol in c.asset_overrides:
         if symbol not in assets:
-            out.append(Problem(node_id=n.id, field=f"config.assetOverrides.{symbol}", code="unknown_symbol",
-                               message=f"{symbol!r} is not in the asset registry"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field=f"config.assetOverrides.{symbol}",
+                    code="unknown_symbol",
+                    message=f"{symbol!r} is not in the asset registry",
+                )
+            )
     if c.source == "hyperliquid":
         r = resolve_retrieval(c, None, c.symbol or "")
         if r.lookback_minutes > RETENTION_MINUTES[r.granularity]:
-            out.append(Problem(node_id=n.id, field="config.lookbackMinutes", code="lookback_beyond_retention",
-                               severity="warning",
-                               message=f"{r.lookback_minutes} minutes at {r.granularity} reaches past market "
-                                       f"memory ({RETENTION_MINUTES[r.granularity]} minutes kept)"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field="config.lookbackMinutes",
+                    code="lookback_beyond_retention",
+                    severity="warning",
+                    message=f"{r.lookback_minutes} minutes at {r.granularity} reaches past market "
+                    f"memory ({RETENTION_MINUTES[r.granularity]} minutes kept)",
+                )
+            )
     return out
 
 
-def _check_prompt(p: Pipeline, n: TradingPromptNode, assets: Mapping[str, CatalogAsset]) -> list[Problem]:
+def _check_prompt(
+    p: Pipeline, n: TradingPromptNode, assets: Mapping[str, CatalogAsset]
+) -> list[Problem]:
     c, out = n.config, []
     if c.coverage_mode == "asset_specific_only" and not c.asset_overrides:
-        out.append(Problem(node_id=n.id, field="config.assetOverrides", code="missing_asset_overrides",
-                           message="coverageMode asset_specific_only needs at least one asset override"))
+        out.append(
+            Problem(
+                node_id=n.id,
+                field="config.assetOverrides",
+                code="missing_asset_overrides",
+                message="coverageMode asset_specific_only needs at least one asset override",
+            )
+        )
     if c.coverage_mode == "global" and c.asset_overrides:
-        out.append(Problem(node_id=n.id, field="config.coverageMode", code="asset_overrides_ignored",
-                           severity="warning",
-                           message="coverageMode global ignores assetOverrides; use global_with_asset_overrides"))
+        out.append(
+            Problem(
+                node_id=n.id,
+                field="config.coverageMode",
+                code="asset_overrides_ignored",
+                severity="warning",
+                message="coverageMode global ignores assetOverrides; use global_with_asset_overrides",
+            )
+        )
     connected: set[str] = set()
     for source in p.sources_of(n.id):
         node = p.node(source)
@@ -730,11 +975,29 @@ def _check_prompt(p: Pipeline, n: TradingPromptNode, assets: Mapping[str, Catalo
         if (bad := _symbol_problem(n.id, field, symbol, assets)) is not None:
             out.append(bad)
         elif symbol not in connected:
-            out.append(Problem(node_id=n.id, field=field, code="override_not_connected", severity="warning",
-                               message=f"{symbol} is not selected by any asset block feeding this prompt"))
-    if c.enabled and not c.custom_behavior_prompt.strip() and c.coverage_mode != "asset_specific_only":
-        out.append(Problem(node_id=n.id, field="config.customBehaviorPrompt", code="empty_prompt",
-                           severity="warning", message="this trading prompt has no behavior text"))
+            out.append(
+                Problem(
+                    node_id=n.id,
+                    field=field,
+                    code="override_not_connected",
+                    severity="warning",
+                    message=f"{symbol} is not selected by any asset block feeding this prompt",
+                )
+            )
+    if (
+        c.enabled
+        and not c.custom_behavior_prompt.strip()
+        and c.coverage_mode != "asset_specific_only"
+    ):
+        out.append(
+            Problem(
+                node_id=n.id,
+                field="config.customBehaviorPrompt",
+                code="empty_prompt",
+                severity="warning",
+                message="this trading prompt has no behavior text",
+            )
+        )
     return out
 
 

@@ -14,7 +14,15 @@ from clash.clones.catalog import AssetCatalog, MarketCatalog, sim_catalog
 from clash.clones.diff import StrategyDiff
 from clash.clones.entitlements import Tier
 from clash.clones.graph import Layout, Pipeline
-from clash.clones.moderation import ModerationResult, Profile, ProfileIn, PublicProfile, QueueEntry, Report, ReportIn
+from clash.clones.moderation import (
+    ModerationResult,
+    Profile,
+    ProfileIn,
+    PublicProfile,
+    QueueEntry,
+    Report,
+    ReportIn,
+)
 from clash.clones.service import (
     Clone,
     CloneError,
@@ -22,9 +30,9 @@ from clash.clones.service import (
     EntitlementView,
     ForkResult,
     PipelineView,
-    VersionRef,
     ValidationReport,
     Version,
+    VersionRef,
     VersionSummary,
 )
 from clash.market import MarketModule
@@ -56,7 +64,9 @@ class ClonesModule:
             if market is not None:
                 catalog = MarketCatalog(market.asset_specs)
             else:
-                catalog = sim_catalog(rt.config.market.sim_seed, rt.config.market.hyperliquid.assets)
+                catalog = sim_catalog(
+                    rt.config.market.sim_seed, rt.config.market.hyperliquid.assets
+                )
         return cls(rt.db, rt.clock, catalog)
 
     def _now(self) -> int:
@@ -87,39 +97,71 @@ class ClonesModule:
     async def get_pipeline(self, user: str, clone_id: int) -> PipelineView:
         return await service.get_pipeline(self.db, user, clone_id, await self.catalog.assets())
 
-    async def save_pipeline(self, user: str, clone_id: int, pipeline: Pipeline, *,
-                            expected_revision: int | None = None) -> PipelineView:
-        return await service.save_pipeline(self.db, self._now(), user, clone_id, pipeline,
-                                           await self.catalog.assets(), expected_revision=expected_revision)
+    async def save_pipeline(
+        self, user: str, clone_id: int, pipeline: Pipeline, *, expected_revision: int | None = None
+    ) -> PipelineView:
+        return await service.save_pipeline(
+            self.db,
+            self._now(),
+            user,
+            clone_id,
+            pipeline,
+            await self.catalog.assets(),
+            expected_revision=expected_revision,
+        )
 
-    async def save_layout(self, user: str, clone_id: int, layout: Layout, *,
-                          expected_revision: int | None = None) -> PipelineView:
-        return await service.save_layout(self.db, self._now(), user, clone_id, layout, await self.catalog.assets(),
-                                         expected_revision=expected_revision)
+    async def save_layout(
+        self, user: str, clone_id: int, layout: Layout, *, expected_revision: int | None = None
+    ) -> PipelineView:
+        return await service.save_layout(
+            self.db,
+            self._now(),
+            user,
+            clone_id,
+            layout,
+            await self.catalog.assets(),
+            expected_revision=expected_revision,
+        )
 
-    async def validate_pipeline(self, user: str, clone_id: int, pipeline: Pipeline) -> ValidationReport:
-        return await service.validate_pipeline(self.db, user, clone_id, pipeline, await self.catalog.assets())
+    async def validate_pipeline(
+        self, user: str, clone_id: int, pipeline: Pipeline
+    ) -> ValidationReport:
+        return await service.validate_pipeline(
+            self.db, user, clone_id, pipeline, await self.catalog.assets()
+        )
 
-    async def save_basic(self, user: str, clone_id: int, choices: basic.BasicChoices, *,
-                         expected_revision: int | None = None) -> PipelineView:
+    async def save_basic(
+        self,
+        user: str,
+        clone_id: int,
+        choices: basic.BasicChoices,
+        *,
+        expected_revision: int | None = None,
+    ) -> PipelineView:
         """Basic mode: replace the draft with the graph built from `choices`."""
         try:
             pipeline = basic.build(choices)
         except basic.NotBasic as exc:
             raise CloneError("invalid_choices", str(exc)) from None
-        return await self.save_pipeline(user, clone_id, pipeline, expected_revision=expected_revision)
+        return await self.save_pipeline(
+            user, clone_id, pipeline, expected_revision=expected_revision
+        )
 
     async def read_basic(self, user: str, clone_id: int) -> basic.BasicChoices | None:
         """The Basic choices behind the draft, or None once it was edited beyond Basic."""
         return basic.read((await self.get_pipeline(user, clone_id)).pipeline)
 
     async def reset_draft(self, user: str, clone_id: int, version: int) -> PipelineView:
-        return await service.reset_draft(self.db, self._now(), user, clone_id, version, await self.catalog.assets())
+        return await service.reset_draft(
+            self.db, self._now(), user, clone_id, version, await self.catalog.assets()
+        )
 
     # ------------------------------------------------------------ versions, diff, fork
 
     async def publish(self, user: str, clone_id: int, note: str = "") -> Version:
-        return await service.publish(self.db, self._now(), user, clone_id, note, await self.catalog.assets())
+        return await service.publish(
+            self.db, self._now(), user, clone_id, note, await self.catalog.assets()
+        )
 
     async def list_versions(self, user: str | None, clone_id: int) -> list[VersionSummary]:
         return await service.list_versions(self.db, user, clone_id)
@@ -131,23 +173,37 @@ class ClonesModule:
         """For the runtime, dry runs and backtests (no access check): a version, default the latest."""
         return await service.published_version(self.db, clone_id, version)
 
-    async def diff(self, user: str | None, clone_id: int, a: VersionRef, b: VersionRef) -> StrategyDiff:
+    async def diff(
+        self, user: str | None, clone_id: int, a: VersionRef, b: VersionRef
+    ) -> StrategyDiff:
         return await service.diff_refs(self.db, user, clone_id, a, b)
 
-    async def fork(self, user: str, clone_id: int, *, version: int | None = None,
-                   name: str | None = None) -> ForkResult:
-        return await service.fork(self.db, self._now(), user, clone_id, version, name, await self.catalog.assets())
+    async def fork(
+        self, user: str, clone_id: int, *, version: int | None = None, name: str | None = None
+    ) -> ForkResult:
+        return await service.fork(
+            self.db, self._now(), user, clone_id, version, name, await self.catalog.assets()
+        )
 
     # ------------------------------------------------------------ entitlements
 
     async def entitlement(self, user: str, clone_id: int) -> EntitlementView:
         return await service.get_entitlement(self.db, user, clone_id, await self.catalog.assets())
 
-    async def grant_tier(self, clone_id: int, tier: str, *, source: str, granted_by: str,
-                         reason: str = "") -> EntitlementView:
+    async def grant_tier(
+        self, clone_id: int, tier: str, *, source: str, granted_by: str, reason: str = ""
+    ) -> EntitlementView:
         """Economy (purchases) and admins set a clone's tier; the newest grant wins."""
-        return await service.grant_tier(self.db, self._now(), clone_id, tier, source=source,
-                                        granted_by=granted_by, reason=reason, assets=await self.catalog.assets())
+        return await service.grant_tier(
+            self.db,
+            self._now(),
+            clone_id,
+            tier,
+            source=source,
+            granted_by=granted_by,
+            reason=reason,
+            assets=await self.catalog.assets(),
+        )
 
     async def clone_tier(self, clone_id: int) -> Tier:
         return await service.clone_tier(self.db, clone_id)

@@ -16,8 +16,15 @@ __all__ = ["all_routes", "create_app", "render_http_error"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *admin.routes, *ingestion.routes, *clones.routes, *trading.routes, *prop.routes,
-            *decisions.routes]
+    return [
+        *health.routes,
+        *admin.routes,
+        *ingestion.routes,
+        *clones.routes,
+        *trading.routes,
+        *prop.routes,
+        *decisions.routes,
+    ]
 
 
 def create_app(rt: Runtime, identity: IdentityResolver | None = None) -> Starlette:
@@ -27,6 +34,8 @@ def create_app(rt: Runtime, identity: IdentityResolver | None = None) -> Starlet
         middleware=[Middleware(BodyLimit, max_bytes=rt.config.http.max_body_bytes)],
     )
     app.state.runtime = rt
-    app.state.identity = identity or (DevHeaderIdentity() if rt.config.http.dev_identity_header else NoIdentity())
+    app.state.identity = identity or (
+        DevHeaderIdentity() if rt.config.http.dev_identity_header else NoIdentity()
+    )
     app.state.admin_token = rt.secrets.admin_token
     return app

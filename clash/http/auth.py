@@ -61,7 +61,9 @@ def require_admin(request: Request) -> str:
     if not token:
         raise ApiError(403, "admin_disabled", "no admin token is configured (CLASH_ADMIN_TOKEN)")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
         raise ApiError(401, "bad_admin_token", "a valid admin bearer token is required")
     name = _header_name(request.headers.get("x-admin-name", "admin").strip(), "x-admin-name")
     return name or "admin"

@@ -41,8 +41,9 @@ _encoder = msgspec.json.Encoder(decimal_format="string")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_encoder.encode(body), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        _encoder.encode(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 # -- the body limit --------------------------------------------------------------------------------
@@ -103,8 +104,11 @@ async def json_bytes(request: Request) -> bytes:
     content_type = request.headers.get("content-type")
     raw = await request.body()
     if content_type is not None and not _is_json(content_type):
-        raise ApiError(415, "unsupported_media_type",
-                       f"send the body as application/json, not {content_type[:100]!r}")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send the body as application/json, not {content_type[:100]!r}",
+        )
     check_json(raw)
     return raw
 
@@ -186,8 +190,13 @@ def check_json(raw: bytes) -> None:
     if _too_deep(raw):
         raise ApiError(400, "json_too_deep", f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        doc = json.loads(raw, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
-                         parse_constant=_constant)
+        doc = json.loads(
+            raw,
+            object_pairs_hook=_pairs,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=_constant,
+        )
     except _Refused as refused:
         raise refused.error from None
     except (ValueError, RecursionError) as exc:

@@ -72,12 +72,26 @@ MODULE_STATUS: dict[str, int] = {
 def _log(request: Request, status: int, code: str, exc: BaseException | None = None) -> None:
     extra = {"method": request.method, "path": request.url.path, "status": status, "code": code}
     if status >= 500:
-        log.error("request failed: %s %s -> %s %s", request.method, request.url.path, status, code,
-                  extra=extra, exc_info=exc)
+        log.error(
+            "request failed: %s %s -> %s %s",
+            request.method,
+            request.url.path,
+            status,
+            code,
+            extra=extra,
+            exc_info=exc,
+        )
     else:
         level = logging.WARNING if status in (401, 403, 413) else logging.INFO
-        log.log(level, "request refused: %s %s -> %s %s", request.method, request.url.path, status,
-                code, extra=extra)
+        log.log(
+            level,
+            "request refused: %s %s -> %s %s",
+            request.method,
+            request.url.path,
+            status,
+            code,
+            extra=extra,
+        )
 
 
 def error_response(
@@ -93,8 +107,12 @@ def error_response(
     body: dict[str, Any] = {"code": code, "message": message}
     if detail is not None:
         body["detail"] = detail
-    return Response(_encoder.encode({"error": body}), status_code=status,
-                    media_type="application/json", headers=headers)
+    return Response(
+        _encoder.encode({"error": body}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 async def render_api_error(request: Request, exc: Exception) -> Response:

@@ -52,8 +52,17 @@ if TYPE_CHECKING:
 
 SOURCES = ("hyperliquid", "polymarket", "defillama")
 POLLS: dict[str, tuple[str, list[Any]]] = {
-    "hyperliquid": (HYPERLIQUID, [HlRefreshRegistry(), HlSweepCandles(), HlPollPredicted(), HlPollContexts(),
-                                  HlPollFundingHistory(), HlFlushMids()]),
+    "hyperliquid": (
+        HYPERLIQUID,
+        [
+            HlRefreshRegistry(),
+            HlSweepCandles(),
+            HlPollPredicted(),
+            HlPollContexts(),
+            HlPollFundingHistory(),
+            HlFlushMids(),
+        ],
+    ),
     "polymarket": (POLYMARKET, [PolymarketPoll()]),
     "defillama": (DEFILLAMA, [DefiLlamaPoll()]),
 }
@@ -76,7 +85,9 @@ class ProgressBar:
             self.out.write("\n")
         self.current = label
         filled = self.width * done // max(total, 1)
-        self.out.write(f"\r  {label:<12} [{'#' * filled}{'-' * (self.width - filled)}] {done:>6}/{total}")
+        self.out.write(
+            f"\r  {label:<12} [{'#' * filled}{'-' * (self.width - filled)}] {done:>6}/{total}"
+        )
         self.out.flush()
 
     def close(self) -> None:
@@ -90,17 +101,25 @@ def add_ingest_commands(subparsers: Any) -> None:
     """Register `ingest backfill` and `ingest run-once`; each sets `handler(args) -> exit code`."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="a TOML config file (default: config/default.toml)")
-    common.add_argument("--data-dir", help="where the database and artifacts live (env CLASH_DATA_DIR)")
+    common.add_argument(
+        "--data-dir", help="where the database and artifacts live (env CLASH_DATA_DIR)"
+    )
     ingest = subparsers.add_parser("ingest", help="market data by hand: backfill, run-once")
     sub = ingest.add_subparsers(dest="ingest_command", required=True)
 
-    backfill = sub.add_parser("backfill", parents=[common], help="refetch candles and rebuild indicators")
+    backfill = sub.add_parser(
+        "backfill", parents=[common], help="refetch candles and rebuild indicators"
+    )
     backfill.add_argument("--source", choices=["hyperliquid"], default="hyperliquid")
     backfill.add_argument("--days", type=float, default=1.0)
-    backfill.add_argument("--assets", help="comma-separated symbols, e.g. BTC,ETH (default: the enabled ones)")
+    backfill.add_argument(
+        "--assets", help="comma-separated symbols, e.g. BTC,ETH (default: the enabled ones)"
+    )
     backfill.set_defaults(handler=cmd_backfill)
 
-    once = sub.add_parser("run-once", parents=[common], help="poll sources once and print what they stored")
+    once = sub.add_parser(
+        "run-once", parents=[common], help="poll sources once and print what they stored"
+    )
     once.add_argument("--source", choices=[*SOURCES, "all"], default="all")
     once.set_defaults(handler=cmd_run_once)
 
@@ -111,7 +130,9 @@ def _config(args: argparse.Namespace) -> Config:
     config = load_config(getattr(args, "config", None))
     data_dir = getattr(args, "data_dir", None)
     if data_dir is not None:
-        config = msgspec.structs.replace(config, system=msgspec.structs.replace(config.system, data_dir=data_dir))
+        config = msgspec.structs.replace(
+            config, system=msgspec.structs.replace(config.system, data_dir=data_dir)
+        )
     return config
 
 
@@ -130,11 +151,20 @@ async def with_sources(config: Config, work: Work, *, progress: ProgressBar | No
             transport = None
             endpoints = live_endpoints(cfg)
             if cfg.source == "sim":
-                transport = httpx.ASGITransport(create_sim_app(sim_market(cfg, clock.now_ms()), clock.now_ms))
+                transport = httpx.ASGITransport(
+                    create_sim_app(sim_market(cfg, clock.now_ms()), clock.now_ms)
+                )
                 endpoints = sim_endpoints("http://sim")
             refs = spawn_sources(
-                system, db, clock, cfg, endpoints, artifacts_dir=Path(config.system.data_dir) / "artifacts",
-                transport=transport, autostart=False, progress=progress,
+                system,
+                db,
+                clock,
+                cfg,
+                endpoints,
+                artifacts_dir=Path(config.system.data_dir) / "artifacts",
+                transport=transport,
+                autostart=False,
+                progress=progress,
             )
             return await work(refs, clock)
     finally:

@@ -79,9 +79,7 @@ class DefiLlamaSettings(_Section):
         default_factory=lambda: ["Ethereum", "Solana", "Bitcoin", "Hyperliquid L1"]
     )
     """Chains collected besides the global scope, as DefiLlama spells them."""
-    retry: RetrySettings = msgspec.field(
-        default_factory=lambda: RetrySettings(timeout_s=20.0)
-    )
+    retry: RetrySettings = msgspec.field(default_factory=lambda: RetrySettings(timeout_s=20.0))
 
 
 class RetentionSettings(_Section):

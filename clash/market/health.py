@@ -192,5 +192,7 @@ def summarize(channels: Sequence[ChannelHealth], now_ms: int) -> IngestionHealth
     by_source: dict[str, list[ChannelHealth]] = {}
     for ch in channels:
         by_source.setdefault(ch.source, []).append(ch)
-    sources = [SourceHealth(src, worst(c.status for c in chs), chs) for src, chs in by_source.items()]
+    sources = [
+        SourceHealth(src, worst(c.status for c in chs), chs) for src, chs in by_source.items()
+    ]
     return IngestionHealth(now_ms, worst(s.status for s in sources), sources)

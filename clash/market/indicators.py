@@ -394,7 +394,14 @@ class IndicatorState(msgspec.Struct, kw_only=True):
 # many assets, one bar at a time
 
 _FLOAT_STATE = (
-    "first_close", "prev_close", "avg_gain", "avg_loss", "ema_fast", "ema", "ema_slow", "signal"
+    "first_close",
+    "prev_close",
+    "avg_gain",
+    "avg_loss",
+    "ema_fast",
+    "ema",
+    "ema_slow",
+    "signal",
 )
 _SUM_STATE = ("offset_sum", "gain_sum", "loss_sum", "macd_sum")
 

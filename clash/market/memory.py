@@ -206,9 +206,23 @@ async def upsert_assets(tx: Transaction, assets: Sequence[AssetInfo], now_ms: in
         " enabled = excluded.enabled, channels = excluded.channels,"
         " categories = excluded.categories, updated_ms = excluded.updated_ms",
         [
-            (a.symbol, a.coin, a.kind, a.asset_index, a.base, a.quote, a.sz_decimals,
-             a.max_leverage, int(a.only_isolated), int(a.delisted), int(a.enabled),
-             enc(list(a.channels)).decode(), enc(list(a.categories)).decode(), now_ms, now_ms)
+            (
+                a.symbol,
+                a.coin,
+                a.kind,
+                a.asset_index,
+                a.base,
+                a.quote,
+                a.sz_decimals,
+                a.max_leverage,
+                int(a.only_isolated),
+                int(a.delisted),
+                int(a.enabled),
+                enc(list(a.channels)).decode(),
+                enc(list(a.categories)).decode(),
+                now_ms,
+                now_ms,
+            )
             for a in assets
         ],
     )
@@ -218,7 +232,8 @@ async def upsert_assets(tx: Transaction, assets: Sequence[AssetInfo], now_ms: in
         if symbol not in listed and kind in kinds
     ]
     await tx.executemany(
-        "UPDATE hyperliquid_assets SET delisted = 1, enabled = 0, updated_ms = ? WHERE symbol = ?", gone
+        "UPDATE hyperliquid_assets SET delisted = 1, enabled = 0, updated_ms = ? WHERE symbol = ?",
+        gone,
     )
     return len(assets)
 
@@ -235,7 +250,9 @@ async def update_asset_stats(tx: Transaction, stats: Iterable[AssetStats]) -> in
 
 async def assets(db: Database) -> list[AssetInfo]:
     async with db.read() as r:
-        rows = await r.fetchall(f"SELECT {_ASSET_COLS} FROM hyperliquid_assets ORDER BY kind, asset_index")
+        rows = await r.fetchall(
+            f"SELECT {_ASSET_COLS} FROM hyperliquid_assets ORDER BY kind, asset_index"
+        )
     return [_asset(row) for row in rows]
 
 
@@ -272,8 +289,11 @@ async def latest_prices(
     async with db.read() as r:
         if as_of_ms is None:
             keep = set(wanted)
-            found = {s: (px, at) for s, px, at in await r.fetchall("SELECT symbol, px, at_ms FROM hl_mids")
-                     if s in keep}
+            found = {
+                s: (px, at)
+                for s, px, at in await r.fetchall("SELECT symbol, px, at_ms FROM hl_mids")
+                if s in keep
+            }
         for symbol in wanted:
             if symbol not in found and (row := await _last_close(r, symbol, bound)) is not None:
                 found[symbol] = row
@@ -320,7 +340,8 @@ _UPSERT_1H = (
 _UPSERT_IND = (
     f"INSERT INTO indicators_1m (symbol, t_ms, {', '.join(FIELDS)}, received_ms)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (symbol, t_ms) DO UPDATE SET "
-    + ", ".join(f"{f} = excluded.{f}" for f in FIELDS) + ", received_ms = excluded.received_ms"
+    + ", ".join(f"{f} = excluded.{f}" for f in FIELDS)
+    + ", received_ms = excluded.received_ms"
     f" WHERE ({', '.join(FIELDS)}) IS NOT ({', '.join('excluded.' + f for f in FIELDS)})"
 )
 
@@ -371,15 +392,36 @@ async def _roll_hours(tx: Transaction, symbol: str, buckets: Iterable[int], now_
 
 
 def _c1h(symbol: str, c: HourCandle, origin: str, now_ms: int) -> tuple[Any, ...]:
-    return (symbol, c.t_ms, c.o, c.h, c.l, c.c, c.v, c.n, c.minutes, int(c.complete), origin, now_ms)
+    return (
+        symbol,
+        c.t_ms,
+        c.o,
+        c.h,
+        c.l,
+        c.c,
+        c.v,
+        c.n,
+        c.minutes,
+        int(c.complete),
+        origin,
+        now_ms,
+    )
 
 
-async def upsert_source_hours(tx: Transaction, symbol: str, hours: Iterable[Candle], now_ms: int) -> int:
+async def upsert_source_hours(
+    tx: Transaction, symbol: str, hours: Iterable[Candle], now_ms: int
+) -> int:
     """Hour candles fetched from the source (backfill beyond the 1-minute history); a rollup of
     the same hour wins over them."""
     rows = [
-        _c1h(symbol, HourCandle(h.t_ms, h.o, h.h, h.l, h.c, h.v, h.n, minutes=0,
-                                complete=now_ms >= h.t_ms + HOUR_MS), "source", now_ms)
+        _c1h(
+            symbol,
+            HourCandle(
+                h.t_ms, h.o, h.h, h.l, h.c, h.v, h.n, minutes=0, complete=now_ms >= h.t_ms + HOUR_MS
+            ),
+            "source",
+            now_ms,
+        )
         for h in hours
     ]
     res = await tx.executemany(_UPSERT_1H + " AND candles_1h.origin = 'source'", rows)
@@ -412,8 +454,9 @@ async def candles(
     """The latest `limit` candles over and known at `as_of_ms`, oldest first (1h: whole hours)."""
     table, bar_ms = ("candles_1m", MINUTE_MS) if interval == "1m" else ("candles_1h", HOUR_MS)
     async with db.read() as r:
-        rows = await r.fetchall(_known(table, "t_ms, o, h, l, c, v, n"),
-                                (symbol, as_of_ms - bar_ms, as_of_ms, limit))
+        rows = await r.fetchall(
+            _known(table, "t_ms, o, h, l, c, v, n"), (symbol, as_of_ms - bar_ms, as_of_ms, limit)
+        )
     return [Candle(*row) for row in reversed(rows)]
 
 
@@ -434,13 +477,20 @@ async def hour_candles(db: Database, symbol: str) -> list[HourCandle]:
             "SELECT t_ms, o, h, l, c, v, n, minutes, complete FROM candles_1h WHERE symbol = ? ORDER BY t_ms",
             (symbol,),
         )
-    return [HourCandle(t, o, h, l_, c, v, n, minutes=m, complete=bool(k)) for t, o, h, l_, c, v, n, m, k in rows]
+    return [
+        HourCandle(t, o, h, l_, c, v, n, minutes=m, complete=bool(k))
+        for t, o, h, l_, c, v, n, m, k in rows
+    ]
 
 
-async def indicators(db: Database, symbol: str, as_of_ms: int, limit: int = 500) -> list[IndicatorRow]:
+async def indicators(
+    db: Database, symbol: str, as_of_ms: int, limit: int = 500
+) -> list[IndicatorRow]:
     async with db.read() as r:
-        rows = await r.fetchall(_known("indicators_1m", f"t_ms, {', '.join(FIELDS)}"),
-                                (symbol, as_of_ms - MINUTE_MS, as_of_ms, limit))
+        rows = await r.fetchall(
+            _known("indicators_1m", f"t_ms, {', '.join(FIELDS)}"),
+            (symbol, as_of_ms - MINUTE_MS, as_of_ms, limit),
+        )
     return [IndicatorRow(*row) for row in reversed(rows)]
 
 
@@ -456,8 +506,22 @@ async def insert_funding(tx: Transaction, rows: Sequence[FundingRow], received_m
     await tx.executemany(
         f"INSERT OR REPLACE INTO hl_funding ({_FUNDING_COLS}, received_ms)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(f.symbol, f.t_ms, f.rate, f.premium, f.oracle_px, f.mark_px, f.open_interest,
-          f.predicted_rate, f.predicted_next_ms, f.predicted_ms, received_ms) for f in rows],
+        [
+            (
+                f.symbol,
+                f.t_ms,
+                f.rate,
+                f.premium,
+                f.oracle_px,
+                f.mark_px,
+                f.open_interest,
+                f.predicted_rate,
+                f.predicted_next_ms,
+                f.predicted_ms,
+                received_ms,
+            )
+            for f in rows
+        ],
     )
     return len(rows)
 
@@ -476,7 +540,9 @@ async def upsert_funding_history(
 
 async def last_settlement_ms(db: Database, symbol: str) -> int | None:
     async with db.read() as r:
-        return await r.fetchval("SELECT max(time_ms) FROM hl_funding_history WHERE symbol = ?", (symbol,))
+        return await r.fetchval(
+            "SELECT max(time_ms) FROM hl_funding_history WHERE symbol = ?", (symbol,)
+        )
 
 
 async def funding(db: Database, symbol: str, as_of_ms: int, limit: int = 100) -> list[FundingRow]:
@@ -491,11 +557,23 @@ async def funding(db: Database, symbol: str, as_of_ms: int, limit: int = 100) ->
 
 def _funding_row(row: tuple[Any, ...]) -> FundingRow:
     s, t, rate, prem, oracle, mark, oi, pr, pn, pm = row
-    return FundingRow(symbol=s, t_ms=t, rate=rate, premium=prem, oracle_px=oracle, mark_px=mark,
-                      open_interest=oi, predicted_rate=pr, predicted_next_ms=pn, predicted_ms=pm)
+    return FundingRow(
+        symbol=s,
+        t_ms=t,
+        rate=rate,
+        premium=prem,
+        oracle_px=oracle,
+        mark_px=mark,
+        open_interest=oi,
+        predicted_rate=pr,
+        predicted_next_ms=pn,
+        predicted_ms=pm,
+    )
 
 
-async def settled_funding(db: Database, symbol: str, as_of_ms: int, limit: int = 48) -> list[SettledFunding]:
+async def settled_funding(
+    db: Database, symbol: str, as_of_ms: int, limit: int = 48
+) -> list[SettledFunding]:
     async with db.read() as r:
         rows = await r.fetchall(
             "SELECT symbol, time_ms, rate, premium FROM hl_funding_history WHERE symbol = ?1"
@@ -536,12 +614,31 @@ async def insert_profiles(
     rows = []
     for p in profiles:
         q, v, s = p.liquidity, p.volatility, p.positioning
-        rows.append((
-            p.symbol, p.t_ms, q.day_ntl_vlm, q.open_interest, q.oi_ntl, q.impact_bid, q.impact_ask,
-            q.impact_spread_bps, v.rv_1h, v.rv_24h, v.range_1h_pct, v.range_24h_pct, v.change_24h_pct,
-            s.oi_change_1h_pct, s.oi_change_24h_pct, s.funding_rate, s.funding_apr, s.premium,
-            s.predicted_rate, s.pressure, received_ms,
-        ))
+        rows.append(
+            (
+                p.symbol,
+                p.t_ms,
+                q.day_ntl_vlm,
+                q.open_interest,
+                q.oi_ntl,
+                q.impact_bid,
+                q.impact_ask,
+                q.impact_spread_bps,
+                v.rv_1h,
+                v.rv_24h,
+                v.range_1h_pct,
+                v.range_24h_pct,
+                v.change_24h_pct,
+                s.oi_change_1h_pct,
+                s.oi_change_24h_pct,
+                s.funding_rate,
+                s.funding_apr,
+                s.premium,
+                s.predicted_rate,
+                s.pressure,
+                received_ms,
+            )
+        )
     await tx.executemany(
         f"INSERT OR REPLACE INTO hl_profiles ({_PROFILE_COLS}, received_ms)"
         f" VALUES ({', '.join('?' * 21)})",
@@ -551,16 +648,51 @@ async def insert_profiles(
 
 
 def _profile(row: tuple[Any, ...]) -> AssetProfile:
-    (symbol, t, vlm, oi, oi_ntl, bid, ask, spread, rv1, rv24, r1, r24, ch24, oi1, oi24, rate, apr,
-     prem, pred, pressure) = row
+    (
+        symbol,
+        t,
+        vlm,
+        oi,
+        oi_ntl,
+        bid,
+        ask,
+        spread,
+        rv1,
+        rv24,
+        r1,
+        r24,
+        ch24,
+        oi1,
+        oi24,
+        rate,
+        apr,
+        prem,
+        pred,
+        pressure,
+    ) = row
     return AssetProfile(
         symbol,
         t,
-        LiquidityProfile(day_ntl_vlm=vlm, open_interest=oi, oi_ntl=oi_ntl, impact_bid=bid,
-                         impact_ask=ask, impact_spread_bps=spread),
-        VolatilityProfile(rv_1h=rv1, rv_24h=rv24, range_1h_pct=r1, range_24h_pct=r24, change_24h_pct=ch24),
-        PositioningProfile(oi_change_1h_pct=oi1, oi_change_24h_pct=oi24, funding_rate=rate,
-                           funding_apr=apr, premium=prem, predicted_rate=pred, pressure=pressure),
+        LiquidityProfile(
+            day_ntl_vlm=vlm,
+            open_interest=oi,
+            oi_ntl=oi_ntl,
+            impact_bid=bid,
+            impact_ask=ask,
+            impact_spread_bps=spread,
+        ),
+        VolatilityProfile(
+            rv_1h=rv1, rv_24h=rv24, range_1h_pct=r1, range_24h_pct=r24, change_24h_pct=ch24
+        ),
+        PositioningProfile(
+            oi_change_1h_pct=oi1,
+            oi_change_24h_pct=oi24,
+            funding_rate=rate,
+            funding_apr=apr,
+            premium=prem,
+            predicted_rate=pred,
+            pressure=pressure,
+        ),
     )
 
 
@@ -598,10 +730,24 @@ async def insert_polymarket(
         f"INSERT OR REPLACE INTO polymarket_summaries ({_PM_COLS}, received_ms)"
         f" VALUES ({', '.join('?' * 16)})",
         [
-            (t_ms, r.kind, r.symbol, r.rank, m.market_id, m.slug, m.question,
-             enc(list(m.outcomes)).decode(), enc([str(p) for p in m.prices]).decode(),
-             m.volume_usd_micros, m.liquidity_usd_micros, m.end_ms, int(m.closed),
-             m.resolved_outcome, m.event_slug, received_ms)
+            (
+                t_ms,
+                r.kind,
+                r.symbol,
+                r.rank,
+                m.market_id,
+                m.slug,
+                m.question,
+                enc(list(m.outcomes)).decode(),
+                enc([str(p) for p in m.prices]).decode(),
+                m.volume_usd_micros,
+                m.liquidity_usd_micros,
+                m.end_ms,
+                int(m.closed),
+                m.resolved_outcome,
+                m.event_slug,
+                received_ms,
+            )
             for r in rows
             for m in (r.market,)
         ],
@@ -610,20 +756,39 @@ async def insert_polymarket(
 
 
 def _summary(row: tuple[Any, ...]) -> tuple[str, str, MarketSummary]:
-    (_, kind, symbol, _, mid, slug, question, outcomes, prices, vol, liq, end, closed, resolved,
-     event_slug) = row
-    return kind, symbol, MarketSummary(
-        market_id=mid,
-        slug=slug,
-        question=question,
-        outcomes=tuple(msgspec.json.decode(outcomes)),
-        prices=tuple(Decimal(p) for p in msgspec.json.decode(prices)),
-        volume_usd_micros=vol,
-        liquidity_usd_micros=liq,
-        end_ms=end,
-        closed=bool(closed),
-        resolved_outcome=resolved,
-        event_slug=event_slug,
+    (
+        _,
+        kind,
+        symbol,
+        _,
+        mid,
+        slug,
+        question,
+        outcomes,
+        prices,
+        vol,
+        liq,
+        end,
+        closed,
+        resolved,
+        event_slug,
+    ) = row
+    return (
+        kind,
+        symbol,
+        MarketSummary(
+            market_id=mid,
+            slug=slug,
+            question=question,
+            outcomes=tuple(msgspec.json.decode(outcomes)),
+            prices=tuple(Decimal(p) for p in msgspec.json.decode(prices)),
+            volume_usd_micros=vol,
+            liquidity_usd_micros=liq,
+            end_ms=end,
+            closed=bool(closed),
+            resolved_outcome=resolved,
+            event_slug=event_slug,
+        ),
     )
 
 
@@ -654,15 +819,30 @@ async def polymarket_context(db: Database, symbol: str | None, as_of_ms: int) ->
     )
 
 
-_MACRO_COLS = "observed_ms, family, scope, subject, metric, usd_micros, change_pct, as_of_ms, linked_symbol"
+_MACRO_COLS = (
+    "observed_ms, family, scope, subject, metric, usd_micros, change_pct, as_of_ms, linked_symbol"
+)
 
 
 async def insert_macro(tx: Transaction, rows: Sequence[MacroObservation], received_ms: int) -> int:
     await tx.executemany(
         f"INSERT OR REPLACE INTO macro_metrics ({_MACRO_COLS}, received_ms)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(m.observed_ms, m.family, m.scope, m.subject, m.metric, m.usd_micros, m.change_pct,
-          m.as_of_ms, m.linked_symbol, received_ms) for m in rows],
+        [
+            (
+                m.observed_ms,
+                m.family,
+                m.scope,
+                m.subject,
+                m.metric,
+                m.usd_micros,
+                m.change_pct,
+                m.as_of_ms,
+                m.linked_symbol,
+                received_ms,
+            )
+            for m in rows
+        ],
     )
     return len(rows)
 
@@ -715,7 +895,14 @@ async def record_success(
 
 
 async def record_failure(
-    tx: Transaction, source: str, channel: str, now_ms: int, error: str, *, decode: bool = False, count: int = 1
+    tx: Transaction,
+    source: str,
+    channel: str,
+    now_ms: int,
+    error: str,
+    *,
+    decode: bool = False,
+    count: int = 1,
 ) -> None:
     await tx.execute(
         "INSERT INTO ingestion_health (source, channel, last_attempt_ms, last_error, last_error_ms,"
@@ -725,13 +912,32 @@ async def record_failure(
         " consecutive_failures = ingestion_health.consecutive_failures + 1,"
         " errors_total = ingestion_health.errors_total + excluded.errors_total,"
         " decode_errors_total = ingestion_health.decode_errors_total + excluded.decode_errors_total",
-        (source, channel, now_ms, error[:500], now_ms, 0 if decode else count, count if decode else 0),
+        (
+            source,
+            channel,
+            now_ms,
+            error[:500],
+            now_ms,
+            0 if decode else count,
+            count if decode else 0,
+        ),
     )
 
 
 async def health_counters(db: Database) -> list[HealthCounters]:
-    cols = ("source", "channel", "last_attempt_ms", "last_success_ms", "last_data_ms", "last_error",
-            "last_error_ms", "consecutive_failures", "rows_total", "errors_total", "decode_errors_total")
+    cols = (
+        "source",
+        "channel",
+        "last_attempt_ms",
+        "last_success_ms",
+        "last_data_ms",
+        "last_error",
+        "last_error_ms",
+        "consecutive_failures",
+        "rows_total",
+        "errors_total",
+        "decode_errors_total",
+    )
     async with db.read() as r:
         rows = await r.fetchall(f"SELECT {', '.join(cols)} FROM ingestion_health")
     return [HealthCounters(**dict(zip(cols, row))) for row in rows]
@@ -739,7 +945,9 @@ async def health_counters(db: Database) -> list[HealthCounters]:
 
 async def freshness(db: Database) -> dict[tuple[str, str], dict[str, int]]:
     async with db.read() as r:
-        rows = await r.fetchall("SELECT source, channel, symbol, last_data_ms FROM ingestion_freshness")
+        rows = await r.fetchall(
+            "SELECT source, channel, symbol, last_data_ms FROM ingestion_freshness"
+        )
     out: dict[tuple[str, str], dict[str, int]] = {}
     for source, channel, symbol, t in rows:
         out.setdefault((source, channel), {})[symbol] = t
@@ -750,8 +958,20 @@ async def insert_snapshots(tx: Transaction, rows: Sequence[SnapshotRow]) -> int:
     await tx.executemany(
         "INSERT OR REPLACE INTO ingestion_snapshots (source, channel, t_ms, status, rows_total,"
         " errors_total, decode_errors_total, lag_ms, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(s.source, s.channel, s.t_ms, s.status, s.rows_total, s.errors_total, s.decode_errors_total,
-          s.lag_ms, s.coverage) for s in rows],
+        [
+            (
+                s.source,
+                s.channel,
+                s.t_ms,
+                s.status,
+                s.rows_total,
+                s.errors_total,
+                s.decode_errors_total,
+                s.lag_ms,
+                s.coverage,
+            )
+            for s in rows
+        ],
     )
     return len(rows)
 
@@ -813,7 +1033,8 @@ async def delete_rows(tx: Transaction, table: str, rows: Sequence[Mapping[str, A
     spec = RETAINED[table]
     where = " AND ".join(f"{k} = ?" for k in spec.keys)
     await tx.executemany(
-        f"DELETE FROM {spec.table} WHERE {where}", [tuple(row[k] for k in spec.keys) for row in rows]
+        f"DELETE FROM {spec.table} WHERE {where}",
+        [tuple(row[k] for k in spec.keys) for row in rows],
     )
     return len(rows)
 
@@ -830,7 +1051,9 @@ async def inverted_candles(r: Reader) -> list[str]:
         rows = await r.fetchall(
             f"SELECT symbol, t_ms FROM {table} WHERE l > h OR o > h OR o < l OR c > h OR c < l LIMIT 5"
         )
-        problems += [f"{table} {symbol} at {t_ms}: open/close outside low..high" for symbol, t_ms in rows]
+        problems += [
+            f"{table} {symbol} at {t_ms}: open/close outside low..high" for symbol, t_ms in rows
+        ]
     return problems
 
 
@@ -841,7 +1064,9 @@ class MemoryReader:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def candles(self, symbol: str, interval: Interval, as_of_ms: int, limit: int) -> list[Candle]:
+    async def candles(
+        self, symbol: str, interval: Interval, as_of_ms: int, limit: int
+    ) -> list[Candle]:
         return await candles(self.db, symbol, interval, as_of_ms, limit)
 
     async def indicators(self, symbol: str, as_of_ms: int, limit: int) -> list[IndicatorRow]:
@@ -862,5 +1087,7 @@ class MemoryReader:
     async def macro_context(self, symbol: str | None, as_of_ms: int) -> list[MacroObservation]:
         return await macro_context(self.db, symbol, as_of_ms)
 
-    async def latest_prices(self, symbols: Iterable[str], as_of_ms: int) -> dict[str, tuple[Decimal, int]]:
+    async def latest_prices(
+        self, symbols: Iterable[str], as_of_ms: int
+    ) -> dict[str, tuple[Decimal, int]]:
         return await latest_prices(self.db, symbols, as_of_ms)

@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 import httpx
 import msgspec
 from starlette.applications import Starlette
@@ -76,15 +75,20 @@ class Endpoints(msgspec.Struct, frozen=True):
 
 def live_endpoints(cfg: MarketConfig) -> Endpoints:
     return Endpoints(
-        cfg.hyperliquid.rest_url, cfg.hyperliquid.ws_url, cfg.polymarket.url,
-        cfg.defillama.api_url, cfg.defillama.stablecoins_url,
+        cfg.hyperliquid.rest_url,
+        cfg.hyperliquid.ws_url,
+        cfg.polymarket.url,
+        cfg.defillama.api_url,
+        cfg.defillama.stablecoins_url,
     )
 
 
 def sim_endpoints(base: str) -> Endpoints:
     """The simulator's URLs under one `http://host:port` base (Hyperliquid at the root)."""
     ws = base.replace("http://", "ws://", 1)
-    return Endpoints(base, f"{ws}/ws", f"{base}/polymarket", f"{base}/defillama", f"{base}/defillama")
+    return Endpoints(
+        base, f"{ws}/ws", f"{base}/polymarket", f"{base}/defillama", f"{base}/defillama"
+    )
 
 
 def sim_market(cfg: MarketConfig, now_ms: int) -> SimMarket:
@@ -113,8 +117,9 @@ def serve_sim(system: System, clock: Clock, cfg: MarketConfig) -> tuple[str, Sta
     system.start_soon(server.serve, name=SIM)
     system.spawn(SIM, lambda: SimKeeper(server))
     url = f"http://127.0.0.1:{server.port}"
-    logging.getLogger(__name__).info("market simulator serving the sources on %s", url,
-                                     extra={"url": url})
+    logging.getLogger(__name__).info(
+        "market simulator serving the sources on %s", url, extra={"url": url}
+    )
     return url, app
 
 
@@ -127,11 +132,18 @@ def hyperliquid_rest(
 ) -> HyperliquidRest:
     """The REST client; its weight budget and retry backoff wait on `clock`."""
     hl = cfg.hyperliquid
-    budget = WeightBudget(clock.now, clock.sleep, capacity=hl.weight_per_minute,
-                          per_minute=hl.weight_per_minute)
+    budget = WeightBudget(
+        clock.now, clock.sleep, capacity=hl.weight_per_minute, per_minute=hl.weight_per_minute
+    )
     return HyperliquidRest(
-        url, transport=transport, budget=budget, sleep=clock.sleep, attempts=hl.retry.attempts,
-        backoff_base=hl.retry.backoff_s, backoff_max=hl.retry.backoff_max_s, timeout=hl.retry.timeout_s,
+        url,
+        transport=transport,
+        budget=budget,
+        sleep=clock.sleep,
+        attempts=hl.retry.attempts,
+        backoff_base=hl.retry.backoff_s,
+        backoff_max=hl.retry.backoff_max_s,
+        timeout=hl.retry.timeout_s,
     )
 
 
@@ -139,8 +151,13 @@ def gamma_client(
     cfg: MarketConfig, url: str, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
 ) -> GammaClient:
     pm = cfg.polymarket
-    return GammaClient(url, transport=transport, timeout_s=pm.retry.timeout_s, retry=_policy(pm.retry),
-                       sleep=clock.sleep)
+    return GammaClient(
+        url,
+        transport=transport,
+        timeout_s=pm.retry.timeout_s,
+        retry=_policy(pm.retry),
+        sleep=clock.sleep,
+    )
 
 
 def llama_client(
@@ -151,8 +168,14 @@ def llama_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> DefiLlamaClient:
     ll = cfg.defillama
-    return DefiLlamaClient(api, stable, transport=transport, timeout_s=ll.retry.timeout_s,
-                           retry=_policy(ll.retry), sleep=clock.sleep)
+    return DefiLlamaClient(
+        api,
+        stable,
+        transport=transport,
+        timeout_s=ll.retry.timeout_s,
+        retry=_policy(ll.retry),
+        sleep=clock.sleep,
+    )
 
 
 def spawn_sources(
@@ -174,38 +197,53 @@ def spawn_sources(
         rest = hyperliquid_rest(cfg, endpoints.hyperliquid_rest, clock, transport)
 
         def stream(coins: list[str]) -> HyperliquidStream:
-            return HyperliquidStream(endpoints.hyperliquid_ws, coins, now_ms=clock.now_ms, sleep=clock.sleep)
+            return HyperliquidStream(
+                endpoints.hyperliquid_ws, coins, now_ms=clock.now_ms, sleep=clock.sleep
+            )
 
         slot = StreamSlot()
         factory = stream if transport is None else None
         refs[HYPERLIQUID] = system.spawn(
             HYPERLIQUID,
-            lambda: HyperliquidSource(db, cfg.hyperliquid, rest, stream_factory=factory, slot=slot,
-                                      autostart=autostart, progress=progress),
+            lambda: HyperliquidSource(
+                db,
+                cfg.hyperliquid,
+                rest,
+                stream_factory=factory,
+                slot=slot,
+                autostart=autostart,
+                progress=progress,
+            ),
             supervisor=SUPERVISOR,
         )
     if cfg.polymarket.enabled:
         gamma = gamma_client(cfg, endpoints.polymarket, clock, transport)
         refs[POLYMARKET] = system.spawn(
             POLYMARKET,
-            lambda: PolymarketSource(db, cfg.polymarket, gamma, cfg.hyperliquid.assets, autostart=autostart),
+            lambda: PolymarketSource(
+                db, cfg.polymarket, gamma, cfg.hyperliquid.assets, autostart=autostart
+            ),
             supervisor=SUPERVISOR,
         )
     if cfg.defillama.enabled:
-        llama = llama_client(cfg, endpoints.defillama_api, endpoints.defillama_stablecoins, clock,
-                             transport)
+        llama = llama_client(
+            cfg, endpoints.defillama_api, endpoints.defillama_stablecoins, clock, transport
+        )
         refs[DEFILLAMA] = system.spawn(
-            DEFILLAMA, lambda: DefiLlamaSource(db, cfg.defillama, llama, autostart=autostart),
+            DEFILLAMA,
+            lambda: DefiLlamaSource(db, cfg.defillama, llama, autostart=autostart),
             supervisor=SUPERVISOR,
         )
     archive = artifacts_dir / "market" if artifacts_dir is not None else None
     refs[RETENTION] = system.spawn(
-        RETENTION, lambda: MarketRetention(db, cfg.retention, archive, autostart=autostart),
+        RETENTION,
+        lambda: MarketRetention(db, cfg.retention, archive, autostart=autostart),
         supervisor=SUPERVISOR,
     )
     specs = channel_specs(cfg)
     refs[HEALTH] = system.spawn(
-        HEALTH, lambda: MarketHealthMonitor(db, specs, cfg.health, autostart=autostart),
+        HEALTH,
+        lambda: MarketHealthMonitor(db, specs, cfg.health, autostart=autostart),
         supervisor=SUPERVISOR,
     )
     return refs
@@ -242,8 +280,15 @@ class MarketModule:
             endpoints = sim_endpoints("http://sim")
         else:
             endpoints = sim_endpoints(serve_sim(rt.system, rt.clock, cfg)[0])
-        spawn_sources(rt.system, rt.db, rt.clock, cfg, endpoints, artifacts_dir=rt.artifacts_dir,
-                      transport=transport)
+        spawn_sources(
+            rt.system,
+            rt.db,
+            rt.clock,
+            cfg,
+            endpoints,
+            artifacts_dir=rt.artifacts_dir,
+            transport=transport,
+        )
         return cls(rt.db, rt.clock, cfg)
 
     # ------------------------------------------------------------ prices and specs (prop)
@@ -255,7 +300,9 @@ class MarketModule:
         `max_age_ms`) with none that recent, is left out: callers treat that as an outage."""
         prices = await memory.latest_prices(self.db, symbols, as_of_ms)
         now = self.clock.now_ms() if as_of_ms is None else as_of_ms
-        return {s: px for s, (px, at) in prices.items() if max_age_ms is None or now - at <= max_age_ms}
+        return {
+            s: px for s, (px, at) in prices.items() if max_age_ms is None or now - at <= max_age_ms
+        }
 
     async def asset_specs(self) -> dict[str, AssetInfo]:
         """Every registry asset (disabled and delisted included), with Trending marked."""
@@ -273,7 +320,9 @@ class MarketModule:
 
     # ------------------------------------------------------------ context packets (trading)
 
-    async def candles(self, symbol: str, interval: Interval, as_of_ms: int, limit: int = 500) -> list[Candle]:
+    async def candles(
+        self, symbol: str, interval: Interval, as_of_ms: int, limit: int = 500
+    ) -> list[Candle]:
         return await memory.candles(self.db, symbol, interval, as_of_ms, limit)
 
     async def indicators(self, symbol: str, as_of_ms: int, limit: int = 500) -> list[IndicatorRow]:
@@ -282,7 +331,9 @@ class MarketModule:
     async def funding(self, symbol: str, as_of_ms: int, limit: int = 100) -> list[FundingRow]:
         return await memory.funding(self.db, symbol, as_of_ms, limit)
 
-    async def settled_funding(self, symbol: str, as_of_ms: int, limit: int = 48) -> list[SettledFunding]:
+    async def settled_funding(
+        self, symbol: str, as_of_ms: int, limit: int = 48
+    ) -> list[SettledFunding]:
         return await memory.settled_funding(self.db, symbol, as_of_ms, limit)
 
     async def profile(self, symbol: str, as_of_ms: int) -> AssetProfile | None:
@@ -306,5 +357,10 @@ class MarketModule:
         return await current_health(self.db, self.specs, self.config.health, self.clock.now_ms())
 
     async def dashboard(self, hours: float | None = None) -> Dashboard:
-        return await dashboard(self.db, self.specs, self.config.health, self.clock.now_ms(),
-                               hours if hours is not None else self.config.health.dashboard_hours)
+        return await dashboard(
+            self.db,
+            self.specs,
+            self.config.health,
+            self.clock.now_ms(),
+            hours if hours is not None else self.config.health.dashboard_hours,
+        )

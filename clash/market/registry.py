@@ -65,7 +65,9 @@ def _isolated(a: wire.PerpAsset) -> bool:
     return bool(a.onlyIsolated) or a.marginMode in ("strictIsolated", "noCross")
 
 
-def perp_assets(meta: wire.Meta, enabled: Collection[str], taxonomy: Taxonomy | None = None) -> list[AssetInfo]:
+def perp_assets(
+    meta: wire.Meta, enabled: Collection[str], taxonomy: Taxonomy | None = None
+) -> list[AssetInfo]:
     return [
         AssetInfo(
             symbol=a.name,
@@ -85,7 +87,9 @@ def perp_assets(meta: wire.Meta, enabled: Collection[str], taxonomy: Taxonomy | 
     ]
 
 
-def spot_assets(spot: wire.SpotMeta, enabled: Collection[str], taxonomy: Taxonomy | None = None) -> list[AssetInfo]:
+def spot_assets(
+    spot: wire.SpotMeta, enabled: Collection[str], taxonomy: Taxonomy | None = None
+) -> list[AssetInfo]:
     """Spot pairs named BASE/QUOTE; a pair whose tokens are unknown keeps its wire name."""
     tokens = {t.index: t for t in spot.tokens}
     out: list[AssetInfo] = []
@@ -138,7 +142,9 @@ def spot_stats(
         if symbol is None:
             continue
         try:
-            out.append(AssetStats(symbol, float(c.dayNtlVlm), float(c.prevDayPx), float(c.markPx), at_ms))
+            out.append(
+                AssetStats(symbol, float(c.dayNtlVlm), float(c.prevDayPx), float(c.markPx), at_ms)
+            )
         except ValueError as exc:
             raise wire.DecodeError(f"spot ctx {c.coin}: {exc}") from None
     return out

@@ -41,7 +41,9 @@ class RetryPolicy(msgspec.Struct, frozen=True):
 class Retryable(Exception):
     """A failure worth another attempt: 429, 5xx or a transport error."""
 
-    def __init__(self, message: str, status: int | None = None, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after_s = retry_after_s

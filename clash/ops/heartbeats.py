@@ -39,8 +39,16 @@ class HeartbeatRecorder(Actor):
                 " mailbox_depth = excluded.mailbox_depth, last_heartbeat_ms = excluded.last_heartbeat_ms,"
                 " recorded_at_ms = excluded.recorded_at_ms",
                 [
-                    (s.name, s.supervisor, s.state, s.restarts, s.processed, s.mailbox_depth,
-                     s.last_heartbeat_ms, now)
+                    (
+                        s.name,
+                        s.supervisor,
+                        s.state,
+                        s.restarts,
+                        s.processed,
+                        s.mailbox_depth,
+                        s.last_heartbeat_ms,
+                        now,
+                    )
                     for s in stats
                 ],
             )

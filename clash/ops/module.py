@@ -38,7 +38,9 @@ class OpsModule:
         )
         return cls(rt.db, rt.clock)
 
-    async def audit_admin_message(self, admin: str, actor: str, message: object, outcome: str) -> None:
+    async def audit_admin_message(
+        self, admin: str, actor: str, message: object, outcome: str
+    ) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO admin_messages (admin, actor, message_json, outcome, at_ms) VALUES (?, ?, ?, ?, ?)",

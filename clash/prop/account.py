@@ -277,8 +277,16 @@ class PropAccount(Actor):
         )
         await self.deps.writer.write(write)
         log.info(
-            "admin %s by %s on account %s", op, admin, self.account_id,
-            extra={"account_id": self.account_id, "admin": admin, "op": op, "fills": len(outcome.fills)},
+            "admin %s by %s on account %s",
+            op,
+            admin,
+            self.account_id,
+            extra={
+                "account_id": self.account_id,
+                "admin": admin,
+                "op": op,
+                "fills": len(outcome.fills),
+            },
         )
         self._adopt(write, outcome.book)
         return self.view(self.book, now)
@@ -330,19 +338,34 @@ class PropAccount(Actor):
             order = outcome.order if fill.cause == "action" else None
             orders.append(
                 OrderRow(
-                    account_id, order_no, fill.action_id, fill.cause, fill.symbol, fill.side,
+                    account_id,
+                    order_no,
+                    fill.action_id,
+                    fill.cause,
+                    fill.symbol,
+                    fill.side,
                     order.size if order else fill.size,
                     order.ref_px if order else fill.ref_px,
                     order.leverage if order else None,
                     order.stop_loss if order else None,
                     order.take_profit if order else None,
-                    "filled", fill.at_ms,
+                    "filled",
+                    fill.at_ms,
                 )
             )
             fills.append(
                 FillRow(
-                    account_id, order_no, fill.action_id, fill.cause, fill.symbol, fill.side,
-                    fill.size, fill.px, fill.ref_px, fill.notional_micro, fill.fee_micro,
+                    account_id,
+                    order_no,
+                    fill.action_id,
+                    fill.cause,
+                    fill.symbol,
+                    fill.side,
+                    fill.size,
+                    fill.px,
+                    fill.ref_px,
+                    fill.notional_micro,
+                    fill.fee_micro,
                     fill.at_ms,
                 )
             )
@@ -381,9 +404,16 @@ class PropAccount(Actor):
         assert write.account is not None
         if book.status != self.book.status:
             log.warning(
-                "account %s: %s -> %s", self.account_id, self.book.status, book.status,
-                extra={"account_id": self.account_id, "clone_id": self.row.clone_id,
-                       "status": book.status, "halt_reason": book.halt_reason},
+                "account %s: %s -> %s",
+                self.account_id,
+                self.book.status,
+                book.status,
+                extra={
+                    "account_id": self.account_id,
+                    "clone_id": self.row.clone_id,
+                    "status": book.status,
+                    "halt_reason": book.halt_reason,
+                },
             )
         self.row, self.book, self.saved_positions = write.account, book, book.positions
         if write.snapshot is not None:

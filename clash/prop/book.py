@@ -19,15 +19,15 @@ import msgspec
 
 from clash.prop.fills import (
     AssetSpec,
+    CashEntry,
     Fill,
     FillCause,
-    CashEntry,
+    LiquidationKind,
     Position,
     apply_fill,
     closing_side,
     fill_at_price,
     fill_market_order,
-    LiquidationKind,
     funding_payment,
     liquidation_due,
     notional_micro,

@@ -59,7 +59,13 @@ class PropConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     limits: LimitsConfig = msgspec.field(default_factory=LimitsConfig)
 
     def __post_init__(self) -> None:
-        for name in ("mark_interval_s", "snapshot_interval_s", "funding_interval_s",
-                     "retention_interval_s", "dense_snapshots_s", "ask_timeout_s"):
+        for name in (
+            "mark_interval_s",
+            "snapshot_interval_s",
+            "funding_interval_s",
+            "retention_interval_s",
+            "dense_snapshots_s",
+            "ask_timeout_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"prop.{name} must be positive")

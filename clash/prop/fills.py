@@ -328,9 +328,7 @@ def notional_micro(position: Position, mark: Decimal) -> int:
     return -to_micro(-notional)
 
 
-def funding_payment(
-    position: Position, rate: Decimal, oracle_px: Decimal, at_ms: int
-) -> CashEntry:
+def funding_payment(position: Position, rate: Decimal, oracle_px: Decimal, at_ms: int) -> CashEntry:
     """One hour of funding on the position's notional at the oracle price.
 
     A positive rate means longs pay shorts.

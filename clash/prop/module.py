@@ -46,8 +46,14 @@ class PropModule:
     name = "prop"
     package = "clash.prop"
 
-    def __init__(self, db: Database, clock: Clock, config: PropConfig, prices: PriceSource,
-                 manager: PropManager) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: PropConfig,
+        prices: PriceSource,
+        manager: PropManager,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config

@@ -133,13 +133,17 @@ class MarketPrices:
 
     async def funding(self, symbols: Iterable[str]) -> dict[str, FundingRate]:
         rates = await self.market.funding_rates(list(symbols))
-        return {symbol: FundingRate(rate=rate, oracle_px=px) for symbol, (rate, px) in rates.items()}
+        return {
+            symbol: FundingRate(rate=rate, oracle_px=px) for symbol, (rate, px) in rates.items()
+        }
 
 
 class MarketReads(Protocol):
     """The part of the market module's public API that prices come from."""
 
-    async def latest_marks(self, symbols: list[str], *, max_age_ms: int | None = None) -> dict[str, Decimal]: ...
+    async def latest_marks(
+        self, symbols: list[str], *, max_age_ms: int | None = None
+    ) -> dict[str, Decimal]: ...
 
     async def asset_specs(self) -> Mapping[str, Any]: ...
 

@@ -108,9 +108,19 @@ class EquityPoint(msgspec.Struct, frozen=True, array_like=True):
     @classmethod
     def of(cls, s: AccountSnapshot) -> EquityPoint:
         return cls(
-            None, s.account_id, s.at_ms, s.status, s.equity_micro, s.balance_micro,
-            s.unrealized_micro, s.peak_equity_micro, s.drawdown_micro, s.day_start_equity_micro,
-            s.fees_paid_micro, s.funding_paid_micro, s.gross_exposure_micro,
+            None,
+            s.account_id,
+            s.at_ms,
+            s.status,
+            s.equity_micro,
+            s.balance_micro,
+            s.unrealized_micro,
+            s.peak_equity_micro,
+            s.drawdown_micro,
+            s.day_start_equity_micro,
+            s.fees_paid_micro,
+            s.funding_paid_micro,
+            s.gross_exposure_micro,
         )
 
     def same_values(self, other: EquityPoint | None) -> bool:
@@ -206,9 +216,7 @@ _SNAPSHOT_COLUMNS = (
     "peak_equity_micro, drawdown_micro, day_start_equity_micro, fees_paid_micro, "
     "funding_paid_micro, gross_exposure_micro"
 )
-_ADMIN_COLUMNS = (
-    "admin_action_id, account_id, admin, op, status_before, status_after, fills, at_ms"
-)
+_ADMIN_COLUMNS = "admin_action_id, account_id, admin, op, status_before, status_after, fills, at_ms"
 _PRUNE_SNAPSHOTS = (
     "DELETE FROM prop_equity_snapshots WHERE account_id = ?1 AND at_ms < ?2 AND snapshot_id NOT IN"
     " (SELECT min(snapshot_id) FROM prop_equity_snapshots WHERE account_id = ?1 AND at_ms < ?2"
@@ -230,8 +238,18 @@ def _account_params(row: AccountRow) -> list[Any]:
 
 def _position_params(account_id: str, p: Position) -> tuple[Any, ...]:
     return (
-        account_id, p.symbol, p.side, str(p.size), str(p.entry_px), p.leverage, p.margin_micro,
-        str(p.mark_px), _dec(p.stop_loss), _dec(p.take_profit), p.opened_at_ms, p.updated_at_ms,
+        account_id,
+        p.symbol,
+        p.side,
+        str(p.size),
+        str(p.entry_px),
+        p.leverage,
+        p.margin_micro,
+        str(p.mark_px),
+        _dec(p.stop_loss),
+        _dec(p.take_profit),
+        p.opened_at_ms,
+        p.updated_at_ms,
     )
 
 
@@ -253,9 +271,7 @@ async def persist(tx: Transaction, writes: Sequence[Write]) -> None:
     def many(sql: str, params: list[Any]) -> None:
         statements.append((sql, params))
 
-    many(
-        _INSERT_ACCOUNT, [_account_params(w.insert_account) for w in writes if w.insert_account]
-    )
+    many(_INSERT_ACCOUNT, [_account_params(w.insert_account) for w in writes if w.insert_account])
     many(
         _UPDATE_ACCOUNT,
         [[*_account_params(w.account)[6:], w.account_id] for w in writes if w.account],
@@ -264,20 +280,23 @@ async def persist(tx: Transaction, writes: Sequence[Write]) -> None:
         _INSERT_ACTION,
         [
             (
-                a.account_id, a.action_id, a.action.kind, a.action.symbol, a.outcome,
-                a.reason_code, a.message, _json.encode(a.action).decode(),
-                _json.encode(a.result).decode(), a.at_ms,
+                a.account_id,
+                a.action_id,
+                a.action.kind,
+                a.action.symbol,
+                a.outcome,
+                a.reason_code,
+                a.message,
+                _json.encode(a.action).decode(),
+                _json.encode(a.result).decode(),
+                a.at_ms,
             )
             for w in writes
             if (a := w.action) is not None
         ],
     )
-    many(
-        _insert("prop_orders", _ORDER_COLUMNS), [_row_params(o) for w in writes for o in w.orders]
-    )
-    many(
-        _insert("prop_fills", _FILL_COLUMNS), [_row_params(f) for w in writes for f in w.fills]
-    )
+    many(_insert("prop_orders", _ORDER_COLUMNS), [_row_params(o) for w in writes for o in w.orders])
+    many(_insert("prop_fills", _FILL_COLUMNS), [_row_params(f) for w in writes for f in w.fills])
     many(
         _insert("prop_ledger", _without_id(_LEDGER_COLUMNS)),
         [_row_params(e, skip_id=True) for w in writes for e in w.ledger],
@@ -408,8 +427,14 @@ async def action_result(r: Session, account_id: str, action_id: str) -> SubmitRe
 
 
 async def _page(
-    r: Session, table: str, columns: str, key: str, type_: type[Any],
-    account_id: str, limit: int, before: int | None,
+    r: Session,
+    table: str,
+    columns: str,
+    key: str,
+    type_: type[Any],
+    account_id: str,
+    limit: int,
+    before: int | None,
 ) -> list[Any]:
     sql = f"SELECT {columns} FROM {table} WHERE account_id = ?"
     params: list[Any] = [account_id]

@@ -78,9 +78,7 @@ def _wake(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
-async def _await(
-    job: _Job[Any], submit: Callable[[_Job[Any]], object], on_asyncio: bool
-) -> None:
+async def _await(job: _Job[Any], submit: Callable[[_Job[Any]], object], on_asyncio: bool) -> None:
     """Hand `job` to the thread and wait until it has run. On asyncio a bare future is the cheapest wake-up
     (a few microseconds per call less than an `anyio.Event`); elsewhere (trio) an `anyio.Event`
     set through the event loop's token."""

@@ -56,7 +56,9 @@ def _executemany(conn: sqlite3.Connection, sql: str, seq: Iterable[Params]) -> R
         cursor.close()
 
 
-def _execute_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Params]]]) -> int:
+def _execute_batch(
+    conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Params]]]
+) -> int:
     changed = 0
     for sql, rows in statements:
         if rows:

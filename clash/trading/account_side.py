@@ -26,17 +26,29 @@ class AccountSide(Protocol):
 
     async def book(self) -> tuple[AccountBook, Limits]: ...
 
-    async def submit(self, action: Action, marks: Mapping[str, Decimal], now_ms: int) -> Execution: ...
+    async def submit(
+        self, action: Action, marks: Mapping[str, Decimal], now_ms: int
+    ) -> Execution: ...
 
 
 def book_of(s: AccountSnapshot) -> AccountBook:
     """The prop snapshot as a book (what `legal_for` and the prompt's account block read)."""
     return AccountBook(
-        balance_micro=s.balance_micro, positions={p.symbol: p for p in s.positions}, status=s.status,
-        halt_reason=s.halt_reason, peak_equity_micro=s.peak_equity_micro,
-        day_start_equity_micro=s.day_start_equity_micro, day=s.at_ms // DAY_MS, funding_hour=s.at_ms // HOUR_MS,
-        deposits_micro=s.deposits_micro, realized_pnl_micro=s.realized_pnl_micro, fees_paid_micro=s.fees_paid_micro,
-        funding_paid_micro=s.funding_paid_micro, liquidation_micro=s.liquidation_micro, updated_at_ms=s.at_ms)
+        balance_micro=s.balance_micro,
+        positions={p.symbol: p for p in s.positions},
+        status=s.status,
+        halt_reason=s.halt_reason,
+        peak_equity_micro=s.peak_equity_micro,
+        day_start_equity_micro=s.day_start_equity_micro,
+        day=s.at_ms // DAY_MS,
+        funding_hour=s.at_ms // HOUR_MS,
+        deposits_micro=s.deposits_micro,
+        realized_pnl_micro=s.realized_pnl_micro,
+        fees_paid_micro=s.fees_paid_micro,
+        funding_paid_micro=s.funding_paid_micro,
+        liquidation_micro=s.liquidation_micro,
+        updated_at_ms=s.at_ms,
+    )
 
 
 class PropSide:
@@ -55,8 +67,14 @@ class PropSide:
 
     async def submit(self, action: Action, marks: Mapping[str, Decimal], now_ms: int) -> Execution:
         r = await self.prop.submit(self.account_id, action)
-        return Execution(outcome=r.outcome, reason_code=r.reason_code, message=r.message, fill=r.fill,
-                         order_no=r.order_no, at_ms=r.at_ms)
+        return Execution(
+            outcome=r.outcome,
+            reason_code=r.reason_code,
+            message=r.message,
+            fill=r.fill,
+            order_no=r.order_no,
+            at_ms=r.at_ms,
+        )
 
 
 class SyntheticSide:
@@ -75,8 +93,12 @@ class SyntheticSide:
     async def submit(self, action: Action, marks: Mapping[str, Decimal], now_ms: int) -> Execution:
         out = self._book.submit(action, self.specs, marks, now_ms, self.limits)
         if out.rejection is not None:
-            return Execution(outcome="rejected", reason_code=out.rejection.code, message=out.rejection.message,
-                             at_ms=now_ms)
+            return Execution(
+                outcome="rejected",
+                reason_code=out.rejection.code,
+                message=out.rejection.message,
+                at_ms=now_ms,
+            )
         if out.fills:
             return Execution(outcome="filled", fill=out.fills[0], at_ms=now_ms)
         return Execution(outcome="held", at_ms=now_ms)

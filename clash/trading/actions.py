@@ -301,9 +301,7 @@ def _numbers_are_numbers(raw: dict[str, Any]) -> Rejected | None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            return _reject(
-                "wrong_type", f"`{name}` must be a JSON number, got {_json_type(value)}"
-            )
+            return _reject("wrong_type", f"`{name}` must be a JSON number, got {_json_type(value)}")
         if rejected := _sane_magnitude(name, Decimal(value)):
             return rejected
     return None
@@ -342,7 +340,9 @@ def _from_validation(message: str) -> Rejected:
 
 def _check(a: Answer, asset: str, legal: frozenset[str]) -> ValidAction | Rejected:
     if a.asset != asset:
-        return _reject("wrong_asset", f"the answer is for `{a.asset}`, this decision is for `{asset}`")
+        return _reject(
+            "wrong_asset", f"the answer is for `{a.asset}`, this decision is for `{asset}`"
+        )
     if a.action not in legal:
         allowed = ", ".join(ordered(legal)) or "none"
         return _reject(
@@ -408,15 +408,30 @@ def _shape(a: Answer) -> Rejected | None:
     sized = a.action in ENTRIES or a.action == "reduce"
     given = [n for n in ("size_usd", "size_fraction") if getattr(a, n) is not None]
     if sized and not given:
-        return _reject("size_missing", f"`{a.action}` needs one of `size_usd` or `size_fraction`, neither was given")
+        return _reject(
+            "size_missing",
+            f"`{a.action}` needs one of `size_usd` or `size_fraction`, neither was given",
+        )
     if sized and len(given) == 2:
-        return _reject("size_conflict", f"`{a.action}` takes one of `size_usd` or `size_fraction`, both were given")
+        return _reject(
+            "size_conflict",
+            f"`{a.action}` takes one of `size_usd` or `size_fraction`, both were given",
+        )
     if a.action in ENTRIES and a.leverage is None:
         return _reject("missing_field", f"`{a.action}` needs `leverage`")
     takes = _FIELDS_TAKEN[a.action]
-    for name in ("size_usd", "size_fraction", "leverage", "take_profit", "stop_loss", "invalidation"):
+    for name in (
+        "size_usd",
+        "size_fraction",
+        "leverage",
+        "take_profit",
+        "stop_loss",
+        "invalidation",
+    ):
         if name not in takes and getattr(a, name) is not None:
-            return _reject("not_applicable", f"`{a.action}` does not take `{name}`; leave it out or null")
+            return _reject(
+                "not_applicable", f"`{a.action}` does not take `{name}`; leave it out or null"
+            )
     return None
 
 

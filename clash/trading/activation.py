@@ -9,8 +9,9 @@ from clash.store import Database
 from clash.trading.errors import TradingError
 
 
-async def check_activation(clones: ClonesModule, prop: PropModule | None, db: Database, clone_id: int,
-                           account_id: str) -> None:
+async def check_activation(
+    clones: ClonesModule, prop: PropModule | None, db: Database, clone_id: int, account_id: str
+) -> None:
     """Raises `TradingError` with the reason the pair may not be activated."""
     try:
         await clones.published_version(clone_id)
@@ -23,11 +24,17 @@ async def check_activation(clones: ClonesModule, prop: PropModule | None, db: Da
     except AccountNotFound:
         raise TradingError("account_not_found", f"no prop account {account_id}") from None
     if row.clone_id != clone_id:
-        raise TradingError("account_not_of_clone", f"prop account {account_id} is not one of clone {clone_id}'s")
+        raise TradingError(
+            "account_not_of_clone", f"prop account {account_id} is not one of clone {clone_id}'s"
+        )
     if row.finalized_at_ms is not None:
         raise TradingError("account_finalized", f"prop account {account_id} is finalized")
     async with db.read() as r:
-        other = await r.fetchval("SELECT clone_id FROM trading_activations WHERE account_id = ? AND clone_id != ?",
-                                 (account_id, clone_id))
+        other = await r.fetchval(
+            "SELECT clone_id FROM trading_activations WHERE account_id = ? AND clone_id != ?",
+            (account_id, clone_id),
+        )
     if other is not None:
-        raise TradingError("account_in_use", f"prop account {account_id} is activated for clone {other}")
+        raise TradingError(
+            "account_in_use", f"prop account {account_id} is activated for clone {other}"
+        )

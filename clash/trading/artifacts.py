@@ -119,7 +119,10 @@ _unbundle = msgspec.json.Decoder(dict[str, msgspec.Raw])
 def _pack(parts: Mapping[ArtifactKind, bytes]) -> tuple[bytes, dict[ArtifactKind, ArtifactPart]]:
     """The object's bytes (payloads embedded as they are, then gzip'd) and each part's digest."""
     body = _bundle.encode({kind: msgspec.Raw(data) for kind, data in parts.items()})
-    digests = {kind: ArtifactPart(len(data), hashlib.sha256(data).hexdigest()) for kind, data in parts.items()}
+    digests = {
+        kind: ArtifactPart(len(data), hashlib.sha256(data).hexdigest())
+        for kind, data in parts.items()
+    }
     return gzip.compress(body, compresslevel=1, mtime=0), digests
 
 
@@ -147,7 +150,9 @@ class Artifacts:
         self._busy = False
         self._idle: anyio.Event | None = None
 
-    async def archive(self, run_id: str, at_ms: int, parts: Mapping[ArtifactKind, bytes]) -> ArtifactRow:
+    async def archive(
+        self, run_id: str, at_ms: int, parts: Mapping[ArtifactKind, bytes]
+    ) -> ArtifactRow:
         """Write the run's object; the caller commits the returned row with the run's own rows."""
         job = _Job(run_id, at_ms, parts)
         self._queue.append(job)
@@ -173,11 +178,21 @@ class Artifacts:
         try:
             packed = await anyio.to_thread.run_sync(lambda: [_pack(job.parts) for job in batch])
             for job, (data, digests) in zip(batch, packed, strict=True):
-                job.row = ArtifactRow(key=artifact_key(job.run_id, job.at_ms), run_id=job.run_id, parts=digests,
-                                      stored_bytes=len(data), created_ms=job.at_ms,
-                                      expires_ms=job.at_ms + self.retention_ms)
-            await self.store.put_many([(job.row.key, data) for job, (data, _) in zip(batch, packed, strict=True)
-                                       if job.row is not None])
+                job.row = ArtifactRow(
+                    key=artifact_key(job.run_id, job.at_ms),
+                    run_id=job.run_id,
+                    parts=digests,
+                    stored_bytes=len(data),
+                    created_ms=job.at_ms,
+                    expires_ms=job.at_ms + self.retention_ms,
+                )
+            await self.store.put_many(
+                [
+                    (job.row.key, data)
+                    for job, (data, _) in zip(batch, packed, strict=True)
+                    if job.row is not None
+                ]
+            )
         except Exception as exc:
             for job in batch:
                 job.error = exc

@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from clash.market import Candle
-from clash.trading.packet import Branch, Candidate, CandidateSet, Prefilter
-from clash.trading.packet import CandidateReason
+from clash.trading.packet import Branch, Candidate, CandidateReason, CandidateSet, Prefilter
 
 DEFAULT_CAP = 10
 MAX_CAP = 25
@@ -43,18 +42,30 @@ def choose(
     universe = eligible(branch)
     held = set(positions) if policy.include_open_positions else set()
     first: list[tuple[str, CandidateReason, float | None]] = [
-        (s, "open_position", None) for s in universe if s in held]
+        (s, "open_position", None) for s in universe if s in held
+    ]
     rest = [s for s in universe if s not in held]
     if policy.prefilter == "none" or scores is None:
-        ranked: list[tuple[str, CandidateReason, float | None]] = [(s, "universe", None) for s in rest]
+        ranked: list[tuple[str, CandidateReason, float | None]] = [
+            (s, "universe", None) for s in rest
+        ]
     else:
         order = {s: i for i, s in enumerate(rest)}
-        ranked = sorted(((s, "prefilter", scores.get(s)) for s in rest),
-                        key=lambda c: (c[2] is None, -(c[2] or 0.0), order[c[0]]))
-    out = [Candidate(symbol=s, rank=i + 1, reason=reason, score=v)
-           for i, (s, reason, v) in enumerate(first + ranked)]
-    return CandidateSet(prompt_node_id=branch.prompt_node_id, cap=cap, prefilter=policy.prefilter,
-                        selected=out[:cap], over_cap=out[cap:])
+        ranked = sorted(
+            ((s, "prefilter", scores.get(s)) for s in rest),
+            key=lambda c: (c[2] is None, -(c[2] or 0.0), order[c[0]]),
+        )
+    out = [
+        Candidate(symbol=s, rank=i + 1, reason=reason, score=v)
+        for i, (s, reason, v) in enumerate(first + ranked)
+    ]
+    return CandidateSet(
+        prompt_node_id=branch.prompt_node_id,
+        cap=cap,
+        prefilter=policy.prefilter,
+        selected=out[:cap],
+        over_cap=out[cap:],
+    )
 
 
 def score(prefilter: Prefilter, hours: Sequence[Candle]) -> float | None:

@@ -49,9 +49,16 @@ FUNDING_POLLS_KEPT = 7 * 1440
 
 def compile_pipeline(pipeline: Pipeline, assets: Mapping[str, CatalogAsset]) -> CompiledPipeline:
     """Compile the executable graph. Layout is ignored: it has no effect on trading."""
-    selected = {n.id: _selection(n, assets) for n in pipeline.nodes
-                if isinstance(n, AssetSelectionNode) and n.config.enabled}
-    branches = [_branch(pipeline, n, selected, assets) for n in pipeline.nodes if isinstance(n, TradingPromptNode)]
+    selected = {
+        n.id: _selection(n, assets)
+        for n in pipeline.nodes
+        if isinstance(n, AssetSelectionNode) and n.config.enabled
+    }
+    branches = [
+        _branch(pipeline, n, selected, assets)
+        for n in pipeline.nodes
+        if isinstance(n, TradingPromptNode)
+    ]
     live = {b.prompt_node_id for b in branches if b.enabled}
     sources: dict[str, str] = {}
     selected_by: dict[str, list[str]] = {}
@@ -77,8 +84,13 @@ def _selection(node: AssetSelectionNode, assets: Mapping[str, CatalogAsset]) -> 
     tradable = [s for s, a in assets.items() if a.tradable]
     categories = [x for x in (*c.high_level_categories, *c.subcategories) if x in CATEGORIES]
     hot = [s for s, a in assets.items() if a.trending]
-    picked = select(tradable, categories, c.explicitly_enabled_symbols, c.explicitly_disabled_symbols,
-                    trending_symbols=hot)
+    picked = select(
+        tradable,
+        categories,
+        c.explicitly_enabled_symbols,
+        c.explicitly_disabled_symbols,
+        trending_symbols=hot,
+    )
     return {p.symbol: p.source for p in picked}
 
 
@@ -98,10 +110,18 @@ def _describe(info: CatalogAsset, source: str, selected_by: list[str]) -> Select
 # ---------------------------------------------------------------- D. branches
 
 
-def _branch(p: Pipeline, prompt: TradingPromptNode, selected: Mapping[str, dict[str, str]],
-            assets: Mapping[str, CatalogAsset]) -> Branch:
+def _branch(
+    p: Pipeline,
+    prompt: TradingPromptNode,
+    selected: Mapping[str, dict[str, str]],
+    assets: Mapping[str, CatalogAsset],
+) -> Branch:
     feeding = set(p.sources_of(prompt.id))
-    selection_nodes = [n for n in p.nodes if isinstance(n, AssetSelectionNode) and n.id in feeding and n.id in selected]
+    selection_nodes = [
+        n
+        for n in p.nodes
+        if isinstance(n, AssetSelectionNode) and n.id in feeding and n.id in selected
+    ]
     streams = {n.id: n for n in p.nodes if isinstance(n, DataStreamNode)}
     by_symbol: dict[str, list[AssetSelectionNode]] = {}
     for node in selection_nodes:
@@ -131,9 +151,11 @@ def _branch(p: Pipeline, prompt: TradingPromptNode, selected: Mapping[str, dict[
         enabled=c.enabled,
         coverage_mode=c.coverage_mode,
         decision_cadence_sec=c.decision_cadence_sec,
-        candidate_policy=CandidatePolicyView(max_candidates=policy.max_candidates,
-                                             include_open_positions=policy.include_open_positions,
-                                             prefilter=policy.prefilter),
+        candidate_policy=CandidatePolicyView(
+            max_candidates=policy.max_candidates,
+            include_open_positions=policy.include_open_positions,
+            prefilter=policy.prefilter,
+        ),
         selection_node_ids=[n.id for n in selection_nodes],
         assets=out,
     )
@@ -145,8 +167,9 @@ def _ordered_sources(p: Pipeline, node_id: str, streams: Mapping[str, DataStream
     return [sid for sid in streams if sid in feeding]
 
 
-def _branch_asset(c: TradingPromptConfig, symbol: str, reads: list[ReadPlan],
-                  skipped: list[SkippedRead]) -> BranchAsset:
+def _branch_asset(
+    c: TradingPromptConfig, symbol: str, reads: list[ReadPlan], skipped: list[SkippedRead]
+) -> BranchAsset:
     """Coverage modes: `global` ignores asset overrides; `global_with_asset_overrides` appends an
     asset's text to the global prompt; `asset_specific_only` runs only assets with an override."""
     override = c.asset_overrides.get(symbol) if c.coverage_mode != "global" else None
@@ -165,29 +188,49 @@ def _branch_asset(c: TradingPromptConfig, symbol: str, reads: list[ReadPlan],
             source = "global_with_asset_override"
     elif c.coverage_mode == "asset_specific_only":
         enabled, prompt, source = False, "", "none"
-    return BranchAsset(symbol=symbol, enabled=enabled, decision_cadence_sec=cadence, prompt=prompt,
-                       prompt_source=source, reads=reads, skipped=skipped)
+    return BranchAsset(
+        symbol=symbol,
+        enabled=enabled,
+        decision_cadence_sec=cadence,
+        prompt=prompt,
+        prompt_source=source,
+        reads=reads,
+        skipped=skipped,
+    )
 
 
 # ---------------------------------------------------------------- B. read plans
 
 
-def plan_read(stream: DataStreamNode, selection: AssetSelectionNode, symbol: str,
-              assets: Mapping[str, CatalogAsset]) -> ReadPlan | SkippedRead:
+def plan_read(
+    stream: DataStreamNode,
+    selection: AssetSelectionNode,
+    symbol: str,
+    assets: Mapping[str, CatalogAsset],
+) -> ReadPlan | SkippedRead:
     """One stream for one traded asset, after seed 003's override precedence
     (`clash.clones.graph.resolve_retrieval`), or why it is skipped."""
     c = stream.config
     context = c.symbol or symbol
 
     def skip(reason: SkipReason, message: str) -> SkippedRead:
-        return SkippedRead(stream_node_id=stream.id, symbol=symbol, context_symbol=context, source=c.source,
-                           channel=c.channel, reason=reason, message=message)
+        return SkippedRead(
+            stream_node_id=stream.id,
+            symbol=symbol,
+            context_symbol=context,
+            source=c.source,
+            channel=c.channel,
+            reason=reason,
+            message=message,
+        )
 
     if c.channel not in CHANNELS[c.source]:
         return skip("unknown_channel", f"{c.source} has no channel {c.channel!r}")
     r = resolve_retrieval(c, selection.config, symbol)
     if not r.enabled:
-        return skip("disabled_for_asset", f"{stream.id} is disabled for {symbol} by its asset override")
+        return skip(
+            "disabled_for_asset", f"{stream.id} is disabled for {symbol} by its asset override"
+        )
     polymarket = defillama = None
     if c.source == "hyperliquid":
         info = assets.get(context)
@@ -198,19 +241,26 @@ def plan_read(stream: DataStreamNode, selection: AssetSelectionNode, symbol: str
             return skip("no_market_memory", f"{context} is not ingested (disabled or delisted)")
         if not info.supports(need):
             kind = "spot pair" if info.is_spot else "asset"
-            return skip("unsupported_channel", f"{c.channel} is not available for {context} (a {kind} without "
-                                               f"{need} data)")
+            return skip(
+                "unsupported_channel",
+                f"{c.channel} is not available for {context} (a {kind} without {need} data)",
+            )
         reads = _hyperliquid_reads(c.channel, r.granularity, r.max_datapoints)
     elif c.source == "polymarket":
         t = c.polymarket
         if t is not None:
-            polymarket = PolymarketScope(event_slug=t.event_slug, market_slug=t.market_slug, query=t.query)
+            polymarket = PolymarketScope(
+                event_slug=t.event_slug, market_slug=t.market_slug, query=t.query
+            )
         reads = [MemoryRead(table="polymarket", rows=1)]
     else:
         defillama = _defillama_scope(c, context)
         if defillama.link_symbol is None and defillama.scope != "global":
-            return skip("subject_not_linked", f"DefiLlama {defillama.scope} {defillama.subject!r} links to no "
-                                              "symbol, and market memory reads macro rows by linked symbol")
+            return skip(
+                "subject_not_linked",
+                f"DefiLlama {defillama.scope} {defillama.subject!r} links to no "
+                "symbol, and market memory reads macro rows by linked symbol",
+            )
         context = defillama.link_symbol or context
         reads = [MemoryRead(table="macro", rows=1)]
     policy = c.source_policy
@@ -247,8 +297,12 @@ def _hyperliquid_reads(channel: str, granularity: str, points: int) -> list[Memo
         return [MemoryRead(table="indicators_1m", rows=min(points * minutes, MINUTE_ROWS_KEPT))]
     if need == "funding":
         polls = min(points * minutes, FUNDING_POLLS_KEPT) if minutes < 60 else 1
-        return [MemoryRead(table="funding", rows=polls),
-                MemoryRead(table="settled_funding", rows=max(1, min(points * minutes // 60, HOUR_ROWS_KEPT)))]
+        return [
+            MemoryRead(table="funding", rows=polls),
+            MemoryRead(
+                table="settled_funding", rows=max(1, min(points * minutes // 60, HOUR_ROWS_KEPT))
+            ),
+        ]
     if need == "mids":
         return [MemoryRead(table="mids", rows=1)]
     return [MemoryRead(table="profiles", rows=1)]
@@ -265,5 +319,7 @@ def _defillama_scope(c: DataStreamConfig, context: str) -> DefiLlamaScope:
     if table is None:
         link = subject or None
     else:
-        link = next((sym for name, sym in table.items() if name.casefold() == subject.casefold()), None)
+        link = next(
+            (sym for name, sym in table.items() if name.casefold() == subject.casefold()), None
+        )
     return DefiLlamaScope(scope=t.scope, subject=subject, link_symbol=link)

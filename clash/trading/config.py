@@ -214,4 +214,6 @@ class TradingConfig(_Section):
         if self.demo_clone and self.demo is None:
             raise ValueError("trading.demo_clone needs a [trading.demo] section")
         if self.artifacts.retention_days <= 0 or self.artifacts.retention_interval_s <= 0:
-            raise ValueError("trading.artifacts retention_days and retention_interval_s must be positive")
+            raise ValueError(
+                "trading.artifacts retention_days and retention_interval_s must be positive"
+            )

@@ -65,8 +65,14 @@ from clash.trading.packet import (
 )
 from clash.trading.tokens import estimate_tokens
 
-GRANULARITY_MS: dict[str, int] = {"1m": MINUTE_MS, "5m": 5 * MINUTE_MS, "15m": 15 * MINUTE_MS, "1h": HOUR_MS,
-                                  "4h": 4 * HOUR_MS, "1d": 24 * HOUR_MS}
+GRANULARITY_MS: dict[str, int] = {
+    "1m": MINUTE_MS,
+    "5m": 5 * MINUTE_MS,
+    "15m": 15 * MINUTE_MS,
+    "1h": HOUR_MS,
+    "4h": 4 * HOUR_MS,
+    "1d": 24 * HOUR_MS,
+}
 INDICATOR_FIELDS: dict[str, tuple[str, ...]] = {
     "rsi": ("rsi",),
     "bollinger_bands": ("sma", "bb_upper", "bb_lower"),
@@ -78,14 +84,20 @@ INDICATOR_FIELDS: dict[str, tuple[str, ...]] = {
 class MarketMemory(Protocol):
     """The market module's as-of reads the resolver needs (clash.market.memory's signatures)."""
 
-    async def candles(self, symbol: str, interval: Interval, as_of_ms: int, limit: int) -> list[Candle]: ...
+    async def candles(
+        self, symbol: str, interval: Interval, as_of_ms: int, limit: int
+    ) -> list[Candle]: ...
     async def indicators(self, symbol: str, as_of_ms: int, limit: int) -> list[IndicatorRow]: ...
     async def funding(self, symbol: str, as_of_ms: int, limit: int) -> list[FundingRow]: ...
-    async def settled_funding(self, symbol: str, as_of_ms: int, limit: int) -> list[SettledFunding]: ...
+    async def settled_funding(
+        self, symbol: str, as_of_ms: int, limit: int
+    ) -> list[SettledFunding]: ...
     async def profile(self, symbol: str, as_of_ms: int) -> AssetProfile | None: ...
     async def polymarket_context(self, symbol: str | None, as_of_ms: int) -> PolymarketContext: ...
     async def macro_context(self, symbol: str | None, as_of_ms: int) -> list[MacroObservation]: ...
-    async def latest_prices(self, symbols: Iterable[str], as_of_ms: int) -> dict[str, tuple[Decimal, int]]: ...
+    async def latest_prices(
+        self, symbols: Iterable[str], as_of_ms: int
+    ) -> dict[str, tuple[Decimal, int]]: ...
 
 
 Target = tuple[Branch, BranchAsset, Candidate]
@@ -132,18 +144,25 @@ async def resolve_latest(
     """What `symbol` receives in every branch that trades it, candidate cap aside (the drawer)."""
     targets = [
         (b, a, Candidate(symbol=symbol, rank=0, reason="latest_data"))
-        for b in compiled.branches for a in b.assets if a.symbol == symbol
+        for b in compiled.branches
+        for a in b.assets
+        if a.symbol == symbol
     ]
     return await resolve_assets(mem, clone, targets, as_of_ms, None)
 
 
-async def prefilter_scores(mem: MarketMemory, branch: Branch, as_of_ms: int) -> dict[str, float | None] | None:
+async def prefilter_scores(
+    mem: MarketMemory, branch: Branch, as_of_ms: int
+) -> dict[str, float | None] | None:
     """The branch prefilter's score of each enabled asset, from its last complete hourly candles."""
     prefilter = branch.candidate_policy.prefilter
     if prefilter == "none":
         return None
-    return {a.symbol: score(prefilter, await mem.candles(a.symbol, "1h", as_of_ms, SCORE_HOURS))
-            for a in branch.assets if a.enabled}
+    return {
+        a.symbol: score(prefilter, await mem.candles(a.symbol, "1h", as_of_ms, SCORE_HOURS))
+        for a in branch.assets
+        if a.enabled
+    }
 
 
 async def resolve_assets(
@@ -158,16 +177,18 @@ async def resolve_assets(
     for branch, asset, candidate in targets:
         blocks = [build_block(p, fetched, as_of_ms) for p in asset.reads]
         sections = prompt_sections(clone, branch, asset, blocks, as_of_ms, account)
-        out.append(AssetContext(
-            prompt_node_id=branch.prompt_node_id,
-            symbol=asset.symbol,
-            candidate=candidate,
-            decision_cadence_sec=asset.decision_cadence_sec,
-            blocks=blocks,
-            skipped=asset.skipped,
-            sections=sections,
-            estimated_prompt_tokens=sum(s.estimated_tokens for s in sections),
-        ))
+        out.append(
+            AssetContext(
+                prompt_node_id=branch.prompt_node_id,
+                symbol=asset.symbol,
+                candidate=candidate,
+                decision_cadence_sec=asset.decision_cadence_sec,
+                blocks=blocks,
+                skipped=asset.skipped,
+                sections=sections,
+                estimated_prompt_tokens=sum(s.estimated_tokens for s in sections),
+            )
+        )
     return out
 
 
@@ -227,11 +248,15 @@ def build_block(plan: ReadPlan, fetched: Mapping[Key, Any], as_of_ms: int) -> Co
     data: BlockData | None
     latest: int | None
     if table in ("candles_1m", "candles_1h"):
-        data, latest = _candles(got or [], HOUR_MS if table == "candles_1h" else MINUTE_MS, plan, since)
+        data, latest = _candles(
+            got or [], HOUR_MS if table == "candles_1h" else MINUTE_MS, plan, since
+        )
     elif table == "indicators_1m":
         data, latest = _indicators(got or [], plan, since)
     elif table == "funding":
-        data, latest = _funding(got or [], fetched.get(_key(plan, "settled_funding")) or [], plan, since)
+        data, latest = _funding(
+            got or [], fetched.get(_key(plan, "settled_funding")) or [], plan, since
+        )
     elif table == "mids":
         data, latest = (None, None) if got is None else (MidData(px=got[0], at_ms=got[1]), got[1])
     elif table == "profiles":
@@ -242,8 +267,12 @@ def build_block(plan: ReadPlan, fetched: Mapping[Key, Any], as_of_ms: int) -> Co
         data, latest = _macro(got or [], plan)
     points = _points(data)
     status: BlockStatus = "empty" if data is None or points == 0 else "ok"
-    if status == "ok" and plan.max_staleness_sec is not None and latest is not None \
-            and as_of_ms - latest > plan.max_staleness_sec * 1000:
+    if (
+        status == "ok"
+        and plan.max_staleness_sec is not None
+        and latest is not None
+        and as_of_ms - latest > plan.max_staleness_sec * 1000
+    ):
         status = "stale"
         if plan.on_stale == "skip":
             data = None
@@ -278,10 +307,11 @@ def _points(data: BlockData | None) -> int:
     return 1
 
 
-def _candles(rows: Sequence[Candle], interval_ms: int, plan: ReadPlan,
-             since: int) -> tuple[CandleData | None, int | None]:
+def _candles(
+    rows: Sequence[Candle], interval_ms: int, plan: ReadPlan, since: int
+) -> tuple[CandleData | None, int | None]:
     size = GRANULARITY_MS[plan.granularity]
-    window = rows[bisect_right(rows, since - interval_ms, key=_t_ms):]
+    window = rows[bisect_right(rows, since - interval_ms, key=_t_ms) :]
     if not window:
         return None, None
     cap = plan.max_datapoints
@@ -291,8 +321,16 @@ def _candles(rows: Sequence[Candle], interval_ms: int, plan: ReadPlan,
         bars = []
         for bucket, group in groupby(window, key=lambda c: c.t_ms // size):
             g = list(group)
-            bars.append(Bar(bucket * size, g[0].o, max(c.h for c in g), min(c.l for c in g), g[-1].c,
-                            sum(c.v for c in g)))
+            bars.append(
+                Bar(
+                    bucket * size,
+                    g[0].o,
+                    max(c.h for c in g),
+                    min(c.l for c in g),
+                    g[-1].c,
+                    sum(c.v for c in g),
+                )
+            )
         bars = bars[-cap:]
     return CandleData(interval=plan.granularity, bars=bars), window[-1].t_ms + interval_ms
 
@@ -306,7 +344,9 @@ def _bucketed(items: Sequence[Any], size: int, cap: int) -> list[Any]:
     return list({item.t_ms // size: item for item in items}.values())[-cap:]
 
 
-def _indicators(rows: Sequence[IndicatorRow], plan: ReadPlan, since: int) -> tuple[IndicatorData | None, int | None]:
+def _indicators(
+    rows: Sequence[IndicatorRow], plan: ReadPlan, since: int
+) -> tuple[IndicatorData | None, int | None]:
     """Rows before the indicator is defined (all None, only ever at the start of a history) carry
     nothing and are dropped."""
     fields = INDICATOR_FIELDS[plan.channel]
@@ -317,19 +357,28 @@ def _indicators(rows: Sequence[IndicatorRow], plan: ReadPlan, since: int) -> tup
         return None, None
     picked = _bucketed(rows[i:], GRANULARITY_MS[plan.granularity], plan.max_datapoints)
     getter = attrgetter("t_ms", *fields)
-    return IndicatorData(fields=list(fields), rows=[list(getter(r)) for r in picked]), rows[-1].t_ms + MINUTE_MS
+    return IndicatorData(fields=list(fields), rows=[list(getter(r)) for r in picked]), rows[
+        -1
+    ].t_ms + MINUTE_MS
 
 
-def _funding(polls: Sequence[FundingRow], settled: Sequence[SettledFunding], plan: ReadPlan,
-             since: int) -> tuple[FundingData | None, int | None]:
-    sampled = _bucketed(polls[bisect_right(polls, since, key=_t_ms):], GRANULARITY_MS[plan.granularity],
-                        plan.max_datapoints)
-    paid = [s for s in settled if s.time_ms > since][-plan.max_datapoints:]
+def _funding(
+    polls: Sequence[FundingRow], settled: Sequence[SettledFunding], plan: ReadPlan, since: int
+) -> tuple[FundingData | None, int | None]:
+    sampled = _bucketed(
+        polls[bisect_right(polls, since, key=_t_ms) :],
+        GRANULARITY_MS[plan.granularity],
+        plan.max_datapoints,
+    )
+    paid = [s for s in settled if s.time_ms > since][-plan.max_datapoints :]
     if not sampled and not paid:
         return None, None
     latest = max([p.t_ms for p in sampled[-1:]] + [s.time_ms for s in paid[-1:]])
     return FundingData(
-        polls=[[p.t_ms, p.rate, p.premium, p.mark_px, p.open_interest, p.predicted_rate] for p in sampled],
+        polls=[
+            [p.t_ms, p.rate, p.premium, p.mark_px, p.open_interest, p.predicted_rate]
+            for p in sampled
+        ],
         settled=[[s.time_ms, s.rate, s.premium] for s in paid],
     ), latest
 
@@ -342,12 +391,16 @@ def _profile(p: AssetProfile | None, channel: str) -> tuple[ProfileData | None, 
 
 
 def _matches(m: MarketSummary, t: PolymarketScope) -> bool:
-    return ((t.event_slug is None or m.event_slug == t.event_slug)
-            and (t.market_slug is None or m.slug == t.market_slug)
-            and (t.query is None or t.query.casefold() in m.question.casefold()))
+    return (
+        (t.event_slug is None or m.event_slug == t.event_slug)
+        and (t.market_slug is None or m.slug == t.market_slug)
+        and (t.query is None or t.query.casefold() in m.question.casefold())
+    )
 
 
-def _polymarket(ctx: PolymarketContext | None, plan: ReadPlan) -> tuple[PolymarketData | None, int | None]:
+def _polymarket(
+    ctx: PolymarketContext | None, plan: ReadPlan
+) -> tuple[PolymarketData | None, int | None]:
     """market_discovery: the markets linked to the context symbol (with a target: every market of
     the snapshot that matches it); the other channels: their own slot of the snapshot."""
     if ctx is None or ctx.t_ms is None:
@@ -360,14 +413,18 @@ def _polymarket(ctx: PolymarketContext | None, plan: ReadPlan) -> tuple[Polymark
     elif plan.channel == "recently_closed":
         markets = list(ctx.recently_closed)
     elif target is not None:
-        every = [*([ctx.immediate] if ctx.immediate else []), *([ctx.later] if ctx.later else []),
-                 *ctx.recently_closed, *ctx.linked]
+        every = [
+            *([ctx.immediate] if ctx.immediate else []),
+            *([ctx.later] if ctx.later else []),
+            *ctx.recently_closed,
+            *ctx.linked,
+        ]
         markets = list({m.market_id: m for m in every}.values())
     else:
         markets = list(ctx.linked)
     if target is not None:
         markets = [m for m in markets if _matches(m, target)]
-    return PolymarketData(t_ms=ctx.t_ms, markets=markets[:plan.max_datapoints]), ctx.t_ms
+    return PolymarketData(t_ms=ctx.t_ms, markets=markets[: plan.max_datapoints]), ctx.t_ms
 
 
 def _macro(rows: Sequence[MacroObservation], plan: ReadPlan) -> tuple[MacroData | None, int | None]:
@@ -396,21 +453,44 @@ def account_checks(s: AccountSnapshot) -> list[AccountCheck]:
     drawdown = _ppm(s.drawdown_micro, s.peak_equity_micro)
     daily = _ppm(max(0, s.day_start_equity_micro - s.equity_micro), s.day_start_equity_micro)
     gross = _ppm(s.gross_exposure_micro, s.equity_micro)
-    dd_limit, daily_limit = int(lim.max_drawdown_halt * 1_000_000), int(lim.daily_loss_halt * 1_000_000)
+    dd_limit, daily_limit = (
+        int(lim.max_drawdown_halt * 1_000_000),
+        int(lim.daily_loss_halt * 1_000_000),
+    )
     gross_limit = int(lim.max_gross_exposure * 1_000_000)
 
     def pct(v: int | None) -> str:
         return "n/a" if v is None else f"{v / 1e4:.2f}%"
 
     return [
-        AccountCheck(name="status", ok=s.status == "active", value_ppm=None, limit_ppm=None,
-                     message=s.status + (f" ({s.halt_reason})" if s.halt_reason else "")),
-        AccountCheck(name="drawdown", ok=drawdown is not None and drawdown < dd_limit, value_ppm=drawdown,
-                     limit_ppm=dd_limit, message=f"{pct(drawdown)} of peak; halts at {pct(dd_limit)}"),
-        AccountCheck(name="daily_loss", ok=daily is not None and daily < daily_limit, value_ppm=daily,
-                     limit_ppm=daily_limit, message=f"{pct(daily)} today; halts at {pct(daily_limit)}"),
-        AccountCheck(name="gross_exposure", ok=gross is not None and gross <= gross_limit, value_ppm=gross,
-                     limit_ppm=gross_limit, message=f"{pct(gross)} of equity; capped at {pct(gross_limit)}"),
+        AccountCheck(
+            name="status",
+            ok=s.status == "active",
+            value_ppm=None,
+            limit_ppm=None,
+            message=s.status + (f" ({s.halt_reason})" if s.halt_reason else ""),
+        ),
+        AccountCheck(
+            name="drawdown",
+            ok=drawdown is not None and drawdown < dd_limit,
+            value_ppm=drawdown,
+            limit_ppm=dd_limit,
+            message=f"{pct(drawdown)} of peak; halts at {pct(dd_limit)}",
+        ),
+        AccountCheck(
+            name="daily_loss",
+            ok=daily is not None and daily < daily_limit,
+            value_ppm=daily,
+            limit_ppm=daily_limit,
+            message=f"{pct(daily)} today; halts at {pct(daily_limit)}",
+        ),
+        AccountCheck(
+            name="gross_exposure",
+            ok=gross is not None and gross <= gross_limit,
+            value_ppm=gross,
+            limit_ppm=gross_limit,
+            message=f"{pct(gross)} of equity; capped at {pct(gross_limit)}",
+        ),
     ]
 
 
@@ -437,16 +517,49 @@ def account_state(
         return_ppm=s.return_ppm,
         gross_exposure_micro=s.gross_exposure_micro,
         positions=[
-            AccountPosition(symbol=p.symbol, side=p.side, size=p.size, entry_px=p.entry_px, mark_px=p.mark_px,
-                            leverage=p.leverage, margin_micro=p.margin_micro, stop_loss=p.stop_loss,
-                            take_profit=p.take_profit, opened_at_ms=p.opened_at_ms)
+            AccountPosition(
+                symbol=p.symbol,
+                side=p.side,
+                size=p.size,
+                entry_px=p.entry_px,
+                mark_px=p.mark_px,
+                leverage=p.leverage,
+                margin_micro=p.margin_micro,
+                stop_loss=p.stop_loss,
+                take_profit=p.take_profit,
+                opened_at_ms=p.opened_at_ms,
+            )
             for p in sorted(s.positions, key=lambda p: p.symbol)
         ],
-        orders=[AccountOrder(order_no=o.order_no, symbol=o.symbol, side=o.side, size=o.size, ref_px=o.ref_px,
-                             status=o.status, cause=o.cause, at_ms=o.at_ms) for o in orders if o.at_ms <= as_of_ms],
-        fills=[AccountFill(order_no=f.order_no, symbol=f.symbol, side=f.side, size=f.size, px=f.px,
-                           notional_micro=f.notional_micro, fee_micro=f.fee_micro, cause=f.cause, at_ms=f.at_ms)
-               for f in fills if f.at_ms <= as_of_ms],
+        orders=[
+            AccountOrder(
+                order_no=o.order_no,
+                symbol=o.symbol,
+                side=o.side,
+                size=o.size,
+                ref_px=o.ref_px,
+                status=o.status,
+                cause=o.cause,
+                at_ms=o.at_ms,
+            )
+            for o in orders
+            if o.at_ms <= as_of_ms
+        ],
+        fills=[
+            AccountFill(
+                order_no=f.order_no,
+                symbol=f.symbol,
+                side=f.side,
+                size=f.size,
+                px=f.px,
+                notional_micro=f.notional_micro,
+                fee_micro=f.fee_micro,
+                cause=f.cause,
+                at_ms=f.at_ms,
+            )
+            for f in fills
+            if f.at_ms <= as_of_ms
+        ],
         ledger=LedgerSummary(
             deposits_micro=s.deposits_micro,
             realized_pnl_micro=s.realized_pnl_micro,
@@ -454,8 +567,13 @@ def account_state(
             funding_paid_micro=s.funding_paid_micro,
             liquidation_micro=s.liquidation_micro,
             balance_micro=s.balance_micro,
-            recent=[LedgerEntry(kind=e.kind, amount_micro=e.amount_micro, symbol=e.symbol, at_ms=e.at_ms)
-                    for e in ledger if e.at_ms <= as_of_ms],
+            recent=[
+                LedgerEntry(
+                    kind=e.kind, amount_micro=e.amount_micro, symbol=e.symbol, at_ms=e.at_ms
+                )
+                for e in ledger
+                if e.at_ms <= as_of_ms
+            ],
         ),
         checks=account_checks(s),
     )
@@ -499,7 +617,9 @@ def _usd(micros: int) -> str:
 
 
 def _section(sid: str, title: str, text: str) -> PromptSection:
-    return PromptSection(id=sid, title=title, text=text, estimated_tokens=estimate_tokens(f"{title}\n{text}"))
+    return PromptSection(
+        id=sid, title=title, text=text, estimated_tokens=estimate_tokens(f"{title}\n{text}")
+    )
 
 
 def prompt_sections(
@@ -511,15 +631,23 @@ def prompt_sections(
     account: AccountState | None,
 ) -> list[PromptSection]:
     """The prompt material of one decision run, in order: task, strategy, account, context."""
-    out = [_section("task", "Task", f"Clone {clone.name} (#{clone.clone_id}), strategy {branch.prompt_node_id}: "
-                                    f"decide one action for {asset.symbol} at {_when(as_of_ms)} UTC.")]
+    out = [
+        _section(
+            "task",
+            "Task",
+            f"Clone {clone.name} (#{clone.clone_id}), strategy {branch.prompt_node_id}: "
+            f"decide one action for {asset.symbol} at {_when(as_of_ms)} UTC.",
+        )
+    ]
     if asset.prompt:
         out.append(_section("strategy", "Strategy", asset.prompt))
     if account is not None:
         out.append(_section("account", "Prop account", _account_text(account, asset.symbol)))
     for b in blocks:
         if b.include_in_prompt and b.data is not None:
-            out.append(_section(f"context:{b.stream_node_id}", _block_title(b), _block_text(b.data)))
+            out.append(
+                _section(f"context:{b.stream_node_id}", _block_title(b), _block_text(b.data))
+            )
     return out
 
 
@@ -538,7 +666,10 @@ def _block_text(d: BlockData) -> str:
     if isinstance(d, FundingData):
         lines = []
         if d.polls:
-            lines += ["t,hourly_rate,premium,mark,open_interest,predicted", *(_csv(p[0], p[1:]) for p in d.polls)]
+            lines += [
+                "t,hourly_rate,premium,mark,open_interest,predicted",
+                *(_csv(p[0], p[1:]) for p in d.polls),
+            ]
         if d.settled:
             lines += ["settled t,rate,premium", *(_csv(x[0], x[1:]) for x in d.settled)]
         return "\n".join(lines)
@@ -550,31 +681,41 @@ def _block_text(d: BlockData) -> str:
         return f"at {_hm(d.t_ms)}: " + ", ".join(f"{f} {_n(getattr(part, f))}" for f in fields)
     if isinstance(d, PolymarketData):
         return "\n".join(
-            f"- {m.question} [" + ", ".join(f"{o} {p}" for o, p in zip(m.outcomes, m.prices))
-            + f"] volume ${_usd(m.volume_usd_micros)}" + (f", ends {_when(m.end_ms)}" if m.end_ms else "")
+            f"- {m.question} ["
+            + ", ".join(f"{o} {p}" for o, p in zip(m.outcomes, m.prices))
+            + f"] volume ${_usd(m.volume_usd_micros)}"
+            + (f", ends {_when(m.end_ms)}" if m.end_ms else "")
             + (", closed" if m.closed else "")
-            for m in d.markets)
+            for m in d.markets
+        )
     return "\n".join(
         f"- {r.scope}/{r.subject} {r.metric}: ${_usd(r.usd_micros)}"
         + (f" ({r.change_pct:+.2f}%)" if r.change_pct is not None else "")
-        for r in d.rows)
+        for r in d.rows
+    )
 
 
 def _account_text(a: AccountState, symbol: str) -> str:
     lines = [
-        f"status {a.status}" + (f" ({a.halt_reason})" if a.halt_reason else "")
+        f"status {a.status}"
+        + (f" ({a.halt_reason})" if a.halt_reason else "")
         + f", equity ${_usd(a.equity_micro)}, balance ${_usd(a.balance_micro)}, unrealized ${_usd(a.unrealized_micro)}",
         f"drawdown {a.drawdown_ppm / 1e4:.2f}% (max {a.max_drawdown_ppm / 1e4:.2f}%), return {a.return_ppm / 1e4:.2f}%,"
         f" gross exposure ${_usd(a.gross_exposure_micro)}",
     ]
     for p in a.positions:
         mark = " <- this asset" if p.symbol == symbol else ""
-        lines.append(f"position {p.symbol} {p.side} {p.size} @ {p.entry_px} (mark {p.mark_px}, {p.leverage}x"
-                     + (f", stop {p.stop_loss}" if p.stop_loss is not None else "")
-                     + (f", take profit {p.take_profit}" if p.take_profit is not None else "") + f"){mark}")
+        lines.append(
+            f"position {p.symbol} {p.side} {p.size} @ {p.entry_px} (mark {p.mark_px}, {p.leverage}x"
+            + (f", stop {p.stop_loss}" if p.stop_loss is not None else "")
+            + (f", take profit {p.take_profit}" if p.take_profit is not None else "")
+            + f"){mark}"
+        )
     if not a.positions:
         lines.append("no open positions")
     lines += [f"check {c.name}: {'ok' if c.ok else 'FAIL'} - {c.message}" for c in a.checks]
     fills = [f for f in a.fills if f.symbol == symbol][:5]
-    lines += [f"fill {_hm(f.at_ms)} {f.side} {f.size} {f.symbol} @ {f.px} ({f.cause})" for f in fills]
+    lines += [
+        f"fill {_hm(f.at_ms)} {f.side} {f.size} {f.symbol} @ {f.px} ({f.cause})" for f in fills
+    ]
     return "\n".join(lines)

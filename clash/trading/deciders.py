@@ -87,13 +87,22 @@ async def build_decider(
     if choice == "hold":
         return ModelDecider(HoldEngine())
     if not api_key:
-        raise EngineNotConfigured("trading.engine = \"anthropic\" needs ANTHROPIC_API_KEY")
+        raise EngineNotConfigured('trading.engine = "anthropic" needs ANTHROPIC_API_KEY')
     from clash.trading.engines.anthropic import AnthropicEngine
 
     a = cfg.anthropic
-    engine = AnthropicEngine(api_key=api_key, now=MONOTONIC, base_url=a.base_url, timeout=a.timeout_s,
-                             attempts=a.attempts, backoff_base=a.backoff_base_s, backoff_max=a.backoff_max_s,
-                             retry_after_max=a.retry_after_max_s, sleep=clock.sleep, models=cfg.models,
-                             models_check_timeout=a.models_check_timeout_s)
+    engine = AnthropicEngine(
+        api_key=api_key,
+        now=MONOTONIC,
+        base_url=a.base_url,
+        timeout=a.timeout_s,
+        attempts=a.attempts,
+        backoff_base=a.backoff_base_s,
+        backoff_max=a.backoff_max_s,
+        retry_after_max=a.retry_after_max_s,
+        sleep=clock.sleep,
+        models=cfg.models,
+        models_check_timeout=a.models_check_timeout_s,
+    )
     await engine.check_models()
     return ModelDecider(engine, cache)

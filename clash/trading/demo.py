@@ -37,26 +37,41 @@ def check_settings(settings: DemoSettings) -> None:
     """Refuse channels the graph does not know at boot, not at every setup retry."""
     unknown = [c for c in settings.channels if c not in HYPERLIQUID_CHANNELS]
     if unknown:
-        raise ValueError(f"trading.demo.channels: unknown Hyperliquid channel(s) {unknown}; known: "
-                         f"{', '.join(HYPERLIQUID_CHANNELS)}")
+        raise ValueError(
+            f"trading.demo.channels: unknown Hyperliquid channel(s) {unknown}; known: "
+            f"{', '.join(HYPERLIQUID_CHANNELS)}"
+        )
 
 
 def demo_pipeline(settings: DemoSettings, assets: list[str]) -> Pipeline:
     """The Basic graph of the assets and prompt, reading the settings' Hyperliquid channels (same
     asset, at the settings' profile), its trading prompt at the settings' cadence."""
     basic = build(BasicChoices(assets=assets, profile=settings.profile, prompt=settings.prompt))
-    streams = [DataStreamNode(id=stream_id("hyperliquid", channel), position=Position(x=0, y=i * 140),
-                              config=DataStreamConfig(source="hyperliquid", channel=channel, profile=settings.profile))
-               for i, channel in enumerate(settings.channels)]
-    rest = [_at_cadence(n, settings.cadence_s) if isinstance(n, TradingPromptNode) else n
-            for n in basic.nodes if not isinstance(n, DataStreamNode)]
-    edges = [Edge(source=s.id, target=ASSETS_ID) for s in streams] + \
-        [e for e in basic.edges if e.target != ASSETS_ID]
+    streams = [
+        DataStreamNode(
+            id=stream_id("hyperliquid", channel),
+            position=Position(x=0, y=i * 140),
+            config=DataStreamConfig(
+                source="hyperliquid", channel=channel, profile=settings.profile
+            ),
+        )
+        for i, channel in enumerate(settings.channels)
+    ]
+    rest = [
+        _at_cadence(n, settings.cadence_s) if isinstance(n, TradingPromptNode) else n
+        for n in basic.nodes
+        if not isinstance(n, DataStreamNode)
+    ]
+    edges = [Edge(source=s.id, target=ASSETS_ID) for s in streams] + [
+        e for e in basic.edges if e.target != ASSETS_ID
+    ]
     return msgspec.structs.replace(basic, nodes=[*streams, *rest], edges=edges)
 
 
 def _at_cadence(node: TradingPromptNode, cadence_s: int) -> TradingPromptNode:
-    return msgspec.structs.replace(node, config=msgspec.structs.replace(node.config, decision_cadence_sec=cadence_s))
+    return msgspec.structs.replace(
+        node, config=msgspec.structs.replace(node.config, decision_cadence_sec=cadence_s)
+    )
 
 
 async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activation | None:
@@ -67,7 +82,9 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
     listed = module.listed
     wanted = [s for s in settings.assets if s in listed]
     if not wanted:
-        raise ValueError(f"none of trading.demo.assets {settings.assets} is a market asset ({listed})")
+        raise ValueError(
+            f"none of trading.demo.assets {settings.assets} is a market asset ({listed})"
+        )
     clones, prop = module.clones, module.prop
     if prop is None:
         raise ValueError("the demo clone needs the prop module")
@@ -77,8 +94,11 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
         await clones.save_pipeline(DEMO_OWNER, clone.id, demo_pipeline(settings, wanted))
         await clones.publish(DEMO_OWNER, clone.id, "demo")
     accounts = [a for a in await prop.accounts_of_clone(clone.id) if a.finalized_at_ms is None]
-    account = accounts[0].account_id if accounts else await prop.open_account(
-        clone.id, "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
+    account = (
+        accounts[0].account_id
+        if accounts
+        else await prop.open_account(clone.id, "sandbox", universe=wanted, owner_user_id=DEMO_OWNER)
+    )
     activation = await module.activate(clone.id, account, demo=True)
     log.info("demo clone activated", extra={"clone_id": clone.id, "account_id": account})
     return activation

@@ -16,8 +16,14 @@ class LatestMarks:
     latest prices). Read once per instant for every listed asset, so the runs of one tick share
     one read."""
 
-    def __init__(self, clock: Clock, market: MarketModule | None, memory: MarketMemory, listed: Sequence[str],
-                 max_age_ms: int) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        market: MarketModule | None,
+        memory: MarketMemory,
+        listed: Sequence[str],
+        max_age_ms: int,
+    ) -> None:
         self.clock = clock
         self.market = market
         self.memory = memory

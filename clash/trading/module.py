@@ -30,12 +30,14 @@ from clash.market import MarketModule, MemoryReader
 from clash.prop import AccountNotFound, Limits, PropModule
 from clash.store import Database
 from clash.trading import context, records
+from clash.trading.activation import check_activation
 from clash.trading.artifacts import Artifacts, LocalObjectStore, ObjectStore
 from clash.trading.cache import ResponseCache
 from clash.trading.compiler import compile_pipeline
-from clash.trading.context import MarketMemory
 from clash.trading.config import TradingConfig
-from clash.trading.activation import check_activation
+from clash.trading.context import MarketMemory
+from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
+from clash.trading.demo import DemoSetup, check_settings
 from clash.trading.dry_run import dry_run
 from clash.trading.errors import TradingError
 from clash.trading.marks import LatestMarks
@@ -60,10 +62,7 @@ from clash.trading.records import (
     PauseScope,
     RecordWriter,
 )
-from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
-from clash.trading.demo import DemoSetup, check_settings
 from clash.trading.runner import RunDeps
-from clash.trading.shared_reads import SharedReads
 from clash.trading.scheduler import (
     SUPERVISOR,
     Metronome,
@@ -75,6 +74,7 @@ from clash.trading.scheduler import (
     Scheduler,
     pilot_name,
 )
+from clash.trading.shared_reads import SharedReads
 from clash.trading.sqlite_cache import SqliteAnswerStore
 
 if TYPE_CHECKING:
@@ -94,33 +94,80 @@ class TradingModule:
     name = "trading"
     package = "clash.trading"
 
-    def __init__(self, *, system: System, clock: Clock, db: Database, config: TradingConfig,
-                 clones: ClonesModule, prop: PropModule | None, market: MarketModule | None,
-                 memory: MarketMemory, catalog: AssetCatalog, decider: Decider, cache: ResponseCache,
-                 answers: SqliteAnswerStore, writer: RecordWriter, artifacts: Artifacts,
-                 account_limits: Limits, listed: list[str], pauses: Pauses) -> None:
+    def __init__(
+        self,
+        *,
+        system: System,
+        clock: Clock,
+        db: Database,
+        config: TradingConfig,
+        clones: ClonesModule,
+        prop: PropModule | None,
+        market: MarketModule | None,
+        memory: MarketMemory,
+        catalog: AssetCatalog,
+        decider: Decider,
+        cache: ResponseCache,
+        answers: SqliteAnswerStore,
+        writer: RecordWriter,
+        artifacts: Artifacts,
+        account_limits: Limits,
+        listed: list[str],
+        pauses: Pauses,
+    ) -> None:
         """Every dependency finished; `start` builds them at boot (the engine may ask a provider)."""
         self.system, self.clock, self.db, self.config = system, clock, db, config
-        self.clones, self.prop, self.market, self.memory, self.catalog = clones, prop, market, memory, catalog
+        self.clones, self.prop, self.market, self.memory, self.catalog = (
+            clones,
+            prop,
+            market,
+            memory,
+            catalog,
+        )
         self.decider, self.cache, self.answers, self.writer = decider, cache, answers, writer
         self.artifacts = artifacts
         self.account_limits = account_limits
         self.listed = list(listed)
         """The market's ingestion universe (`[market.hyperliquid] assets`)."""
         marks = LatestMarks(clock, market, memory, listed, round(config.mark_max_age_s * 1000))
-        deps = RunDeps(clock=clock, memory=SharedReads(memory), marks=marks, decider=decider,
-                       limiter=anyio.CapacityLimiter(config.max_concurrent_model_calls), writer=writer, db=db,
-                       config=config, artifacts=artifacts, monotonic=MONOTONIC)
-        self.scheduler = Scheduler(system=system, writer=writer, clones=clones, prop=prop, market=market,
-                                   catalog=catalog, config=config, deps=deps, pauses=pauses)
+        deps = RunDeps(
+            clock=clock,
+            memory=SharedReads(memory),
+            marks=marks,
+            decider=decider,
+            limiter=anyio.CapacityLimiter(config.max_concurrent_model_calls),
+            writer=writer,
+            db=db,
+            config=config,
+            artifacts=artifacts,
+            monotonic=MONOTONIC,
+        )
+        self.scheduler = Scheduler(
+            system=system,
+            writer=writer,
+            clones=clones,
+            prop=prop,
+            market=market,
+            catalog=catalog,
+            config=config,
+            deps=deps,
+            pauses=pauses,
+        )
 
     @staticmethod
     def register_checks(db: Database) -> None:
         db.register_check("trading.decisions", records.check_decisions)
 
     @classmethod
-    async def start(cls, rt: Runtime, *, catalog: AssetCatalog | None = None, memory: MarketMemory | None = None,
-                    decider: Decider | None = None, artifact_store: ObjectStore | None = None) -> TradingModule:
+    async def start(
+        cls,
+        rt: Runtime,
+        *,
+        catalog: AssetCatalog | None = None,
+        memory: MarketMemory | None = None,
+        decider: Decider | None = None,
+        artifact_store: ObjectStore | None = None,
+    ) -> TradingModule:
         """The decision runtime: engine, artifact store, scheduler, retention, activations, demo.
         `decider` replaces the engine the config picks (tests); `artifact_store` the local folder."""
         cfg: TradingConfig = rt.config.trading
@@ -131,29 +178,51 @@ class TradingModule:
         answers = SqliteAnswerStore(rt.db, writer, rt.clock.now_ms)
         cache = ResponseCache(cfg.cache_max_entries, answers)
         try:
-            decider = decider or await build_decider(cfg, rt.secrets.anthropic_api_key, cache, rt.clock)
+            decider = decider or await build_decider(
+                cfg, rt.secrets.anthropic_api_key, cache, rt.clock
+            )
         except EngineNotConfigured as exc:
             raise TradingError("engine_not_configured", str(exc)) from None
         root = Path(cfg.artifacts.dir) if cfg.artifacts.dir else rt.artifacts_dir
-        artifacts = Artifacts(artifact_store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS))
+        artifacts = Artifacts(
+            artifact_store or LocalObjectStore(root), round(cfg.artifacts.retention_days * DAY_MS)
+        )
         async with rt.db.read() as r:
             pauses = await records.pauses(r)
             active = await records.activations(r)
-        module = cls(system=rt.system, clock=rt.clock, db=rt.db, config=cfg, clones=clones,
-                     prop=rt.find(PropModule), market=rt.find(MarketModule), memory=memory or MemoryReader(rt.db),
-                     catalog=catalog or clones.catalog, decider=decider, cache=cache, answers=answers,
-                     writer=writer, artifacts=artifacts, account_limits=rt.config.prop.limits.to_limits(),
-                     listed=rt.config.market.hyperliquid.assets, pauses=Pauses(pauses))
+        module = cls(
+            system=rt.system,
+            clock=rt.clock,
+            db=rt.db,
+            config=cfg,
+            clones=clones,
+            prop=rt.find(PropModule),
+            market=rt.find(MarketModule),
+            memory=memory or MemoryReader(rt.db),
+            catalog=catalog or clones.catalog,
+            decider=decider,
+            cache=cache,
+            answers=answers,
+            writer=writer,
+            artifacts=artifacts,
+            account_limits=rt.config.prop.limits.to_limits(),
+            listed=rt.config.market.hyperliquid.assets,
+            pauses=Pauses(pauses),
+        )
         module._spawn_actors(active)
         return module
 
     def _spawn_actors(self, active: list[Activation]) -> None:
         cfg = self.config
         self.system.supervisor(SUPERVISOR)
-        self.system.spawn("trading.retention", lambda: Retention(self._sweep, cfg.artifacts.retention_interval_s,
-                                                                 self._close), supervisor=SUPERVISOR)
-        self.scheduler.metronome = self.system.spawn("trading.metronome", lambda: Metronome(self.scheduler),
-                                                     supervisor=SUPERVISOR)
+        self.system.spawn(
+            "trading.retention",
+            lambda: Retention(self._sweep, cfg.artifacts.retention_interval_s, self._close),
+            supervisor=SUPERVISOR,
+        )
+        self.scheduler.metronome = self.system.spawn(
+            "trading.metronome", lambda: Metronome(self.scheduler), supervisor=SUPERVISOR
+        )
         for a in active:
             self._spawn(a.clone_id, a.account_id)
         if cfg.demo_clone and cfg.demo is not None:
@@ -162,35 +231,63 @@ class TradingModule:
 
     # ------------------------------------------------------------ public API
 
-    async def compile(self, clone_id: int, ref: VersionRef = "draft", *, user: str | None = None) -> Compilation:
+    async def compile(
+        self, clone_id: int, ref: VersionRef = "draft", *, user: str | None = None
+    ) -> Compilation:
         """Compile the draft (owner only), a published version, or the latest one. `user=None` is
         the runtime's own access (no check)."""
         clone, pipeline = await self._source(clone_id, ref, user)
         assets = await self.catalog.assets()
         compiled = compile_pipeline(pipeline, assets)
-        problems = [*validate(pipeline, assets), *check_entitlement(clone.tier, pipeline, clone.model_strength, assets)]
+        problems = [
+            *validate(pipeline, assets),
+            *check_entitlement(clone.tier, pipeline, clone.model_strength, assets),
+        ]
         return Compilation(clone=clone, compiled=compiled, problems=problems)
 
-    async def preview(self, clone_id: int, as_of_ms: int | None = None, account_id: str | None = None, *,
-                      ref: VersionRef = "draft", user: str | None = None) -> Preview:
+    async def preview(
+        self,
+        clone_id: int,
+        as_of_ms: int | None = None,
+        account_id: str | None = None,
+        *,
+        ref: VersionRef = "draft",
+        user: str | None = None,
+    ) -> Preview:
         """The context packet a decision round would get at `as_of_ms` (default now)."""
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
         account = await self._account(c.clone, account_id, as_of, user) if account_id else None
         packet = await context.resolve_packet(self.memory, c.clone, c.compiled, as_of, account)
-        return Preview(problems=c.problems, packet_sha256=digest(packet), packet_bytes=len(encode(packet)),
-                       packet=packet)
+        return Preview(
+            problems=c.problems,
+            packet_sha256=digest(packet),
+            packet_bytes=len(encode(packet)),
+            packet=packet,
+        )
 
-    async def latest_data(self, clone_id: int, symbol: str, *, ref: VersionRef = "draft", user: str | None = None,
-                          as_of_ms: int | None = None) -> LatestData:
+    async def latest_data(
+        self,
+        clone_id: int,
+        symbol: str,
+        *,
+        ref: VersionRef = "draft",
+        user: str | None = None,
+        as_of_ms: int | None = None,
+    ) -> LatestData:
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
         if not any(a.symbol == symbol for b in c.compiled.branches for a in b.assets):
-            raise TradingError("symbol_not_connected", f"{symbol} is not selected by any asset block of clone "
-                                                       f"{clone_id} that feeds a trading prompt")
+            raise TradingError(
+                "symbol_not_connected",
+                f"{symbol} is not selected by any asset block of clone "
+                f"{clone_id} that feeds a trading prompt",
+            )
         contexts = await context.resolve_latest(self.memory, c.clone, c.compiled, symbol, as_of)
         asset = next((a for a in c.compiled.universe if a.symbol == symbol), None)
-        return LatestData(clone_id=clone_id, symbol=symbol, as_of_ms=as_of, asset=asset, contexts=contexts)
+        return LatestData(
+            clone_id=clone_id, symbol=symbol, as_of_ms=as_of, asset=asset, contexts=contexts
+        )
 
     # ------------------------------------------------------------ internals
 
@@ -202,37 +299,57 @@ class TradingModule:
             raise TradingError("as_of_in_future", f"as_of_ms {as_of_ms} is after now ({now})")
         return as_of_ms
 
-    async def _source(self, clone_id: int, ref: VersionRef, user: str | None) -> tuple[CloneRef, Pipeline]:
+    async def _source(
+        self, clone_id: int, ref: VersionRef, user: str | None
+    ) -> tuple[CloneRef, Pipeline]:
         reader = user if user is not None else await self.clones.clone_owner(clone_id)
         clone = await self.clones.get_clone(reader, clone_id)
         if ref == "draft":
             view = await self.clones.get_pipeline(reader, clone_id)
-            pipeline, version, revision, strength = view.pipeline, None, view.revision, view.model_strength
+            pipeline, version, revision, strength = (
+                view.pipeline,
+                None,
+                view.revision,
+                view.model_strength,
+            )
         else:
             if ref == "latest":
                 v = await self.clones.published_version(clone_id)
             else:
                 v = await self.clones.get_version(reader, clone_id, ref)
             pipeline, version, revision, strength = v.pipeline, v.version, None, v.model_strength
-        ident = CloneRef(clone_id=clone.id, owner_id=clone.owner_id, name=clone.name,
-                         ref="draft" if ref == "draft" else "version", version=version, revision=revision,
-                         model_strength=strength, tier=clone.tier)
+        ident = CloneRef(
+            clone_id=clone.id,
+            owner_id=clone.owner_id,
+            name=clone.name,
+            ref="draft" if ref == "draft" else "version",
+            version=version,
+            revision=revision,
+            model_strength=strength,
+            tier=clone.tier,
+        )
         return ident, pipeline
 
-    async def _account(self, clone: CloneRef, account_id: str, as_of_ms: int, user: str | None) -> AccountState:
+    async def _account(
+        self, clone: CloneRef, account_id: str, as_of_ms: int, user: str | None
+    ) -> AccountState:
         """Prop-account state is only known now: a past `as_of_ms` cannot have it."""
         if self.prop is None:
             raise TradingError("account_not_found", "the prop module is not running")
         if as_of_ms < self.clock.now_ms():
-            raise TradingError("account_state_is_live", "prop-account state exists only now; omit as_of_ms "
-                                                        "with account_id")
+            raise TradingError(
+                "account_state_is_live",
+                "prop-account state exists only now; omit as_of_ms with account_id",
+            )
         try:
             row = await self.prop.account(account_id)
         except AccountNotFound:
             raise TradingError("account_not_found", f"no prop account {account_id}") from None
         if row.clone_id != clone.clone_id or (user is not None and user != clone.owner_id):
-            raise TradingError("account_not_of_clone", f"prop account {account_id} is not one of clone "
-                                                       f"{clone.clone_id}'s accounts")
+            raise TradingError(
+                "account_not_of_clone",
+                f"prop account {account_id} is not one of clone {clone.clone_id}'s accounts",
+            )
         snapshot = await self.prop.snapshot(account_id)
         orders = await self.prop.orders(account_id, RECENT_ROWS)
         fills = await self.prop.fills(account_id, RECENT_ROWS)
@@ -249,11 +366,15 @@ class TradingModule:
         await self.writer.write(records.activate_statements(clone_id, account_id, demo, now))
         self._spawn(clone_id, account_id)
         log.info("activated", extra={"clone_id": clone_id, "account_id": account_id, "demo": demo})
-        return Activation(clone_id=clone_id, account_id=account_id, active=True, demo=demo, activated_ms=now)
+        return Activation(
+            clone_id=clone_id, account_id=account_id, active=True, demo=demo, activated_ms=now
+        )
 
     async def deactivate(self, clone_id: int, account_id: str) -> None:
         """Stop scheduling the pair; runs in flight finish and are recorded."""
-        await self.writer.write(records.deactivate_statements(clone_id, account_id, self.clock.now_ms()))
+        await self.writer.write(
+            records.deactivate_statements(clone_id, account_id, self.clock.now_ms())
+        )
         log.info("deactivated", extra={"clone_id": clone_id, "account_id": account_id})
         name = pilot_name(clone_id, account_id)
         if name in self.system.names():
@@ -269,7 +390,9 @@ class TradingModule:
     def _spawn(self, clone_id: int, account_id: str) -> None:
         name = pilot_name(clone_id, account_id)
         if name not in self.system.names():
-            self.system.spawn(name, lambda: Pilot(self.scheduler, clone_id, account_id), supervisor=SUPERVISOR)
+            self.system.spawn(
+                name, lambda: Pilot(self.scheduler, clone_id, account_id), supervisor=SUPERVISOR
+            )
 
     # ------------------------------------------------------------ decision runtime: admin pauses
 
@@ -300,23 +423,43 @@ class TradingModule:
         return Pause(scope=scope, name=name, paused_by=admin, reason=reason, paused_ms=now)
 
     async def _resume(self, scope: PauseScope, name: str, admin: str, reason: str) -> None:
-        await self.writer.write(records.resume_statements(scope, name, admin, reason, self.clock.now_ms()))
+        await self.writer.write(
+            records.resume_statements(scope, name, admin, reason, self.clock.now_ms())
+        )
         self.scheduler.pauses.remove(scope, name)
         log.info("admin resumed %s %s: %s", scope, name, reason, extra={"admin": admin})
 
     # ------------------------------------------------------------ decision runtime: reads
 
-    async def history(self, clone_id: int, *, user: str | None = None, symbol: str | None = None,
-                      status: str | None = None, dry_run: bool | None = None, account_id: str | None = None,
-                      before_seq: int | None = None, limit: int = 50) -> list[Decision]:
+    async def history(
+        self,
+        clone_id: int,
+        *,
+        user: str | None = None,
+        symbol: str | None = None,
+        status: str | None = None,
+        dry_run: bool | None = None,
+        account_id: str | None = None,
+        before_seq: int | None = None,
+        limit: int = 50,
+    ) -> list[Decision]:
         """Decision runs of a clone, newest first (`before_seq` pages on); `user=None` reads as admin."""
         await self._readable(clone_id, user)
-        q = HistoryQuery(clone_id=clone_id, symbol=symbol, status=status, dry_run=dry_run, account_id=account_id,
-                         before_seq=before_seq, limit=limit)
+        q = HistoryQuery(
+            clone_id=clone_id,
+            symbol=symbol,
+            status=status,
+            dry_run=dry_run,
+            account_id=account_id,
+            before_seq=before_seq,
+            limit=limit,
+        )
         async with self.db.read() as r:
             return await records.history(r, q)
 
-    async def decision(self, run_id: str, *, user: str | None = None, keep_rows: int = 10) -> DecisionDetail:
+    async def decision(
+        self, run_id: str, *, user: str | None = None, keep_rows: int = 10
+    ) -> DecisionDetail:
         """One decision with its artifacts: the grounded answer to "why did you do that?"."""
         async with self.db.read() as r:
             found = await records.decision(r, run_id)
@@ -330,12 +473,16 @@ class TradingModule:
             parts["context"] = trim_series(parts["context"], keep_rows)
         return DecisionDetail(run=found.run, action=found.action, artifact=stored, **parts)
 
-    async def clone_costs(self, clone_id: int, *, user: str | None = None, days: int = 30) -> CloneCosts:
+    async def clone_costs(
+        self, clone_id: int, *, user: str | None = None, days: int = 30
+    ) -> CloneCosts:
         await self._readable(clone_id, user)
         since = self._day_start(days)
         async with self.db.read() as r:
             total, by_day, by_asset = await records.clone_costs(r, clone_id, since)
-        return CloneCosts(clone_id=clone_id, since_ms=since, total=total, days=by_day, assets=by_asset)
+        return CloneCosts(
+            clone_id=clone_id, since_ms=since, total=total, days=by_day, assets=by_asset
+        )
 
     async def daily_costs(self, days: int = 30) -> DailyCosts:
         since = self._day_start(days)
@@ -356,7 +503,9 @@ class TradingModule:
 
     # ------------------------------------------------------------ decision runtime: dry run
 
-    async def dry_run(self, clone_id: int, *, user: str | None = None, ref: VersionRef = "draft") -> DryRun:
+    async def dry_run(
+        self, clone_id: int, *, user: str | None = None, ref: VersionRef = "draft"
+    ) -> DryRun:
         """Run the pipeline once for every candidate of every enabled branch, on a synthetic book at
         the default starting equity: dry-run rows only, no prop account touched."""
         c = await self.compile(clone_id, ref, user=user)
@@ -364,14 +513,17 @@ class TradingModule:
         if broken:
             raise TradingError("invalid_graph", "; ".join(p.message for p in broken))
         denied = [p.message for p in graph_errors(c.problems) if p.code in ENTITLEMENT_CODES]
-        return await dry_run(c, str(ref), denied, self.scheduler, self.account_limits, self.db,
-                             self.clock.now_ms())
+        return await dry_run(
+            c, str(ref), denied, self.scheduler, self.account_limits, self.db, self.clock.now_ms()
+        )
 
     # ------------------------------------------------------------ decision runtime: internals
 
     async def _sweep(self, now_ms: int) -> int:
         cfg = self.config
-        deleted = await self.artifacts.sweep(self.db, self.writer, now_ms, cfg.artifacts.retention_batch)
+        deleted = await self.artifacts.sweep(
+            self.db, self.writer, now_ms, cfg.artifacts.retention_batch
+        )
         await self.answers.prune(now_ms - round(cfg.cache_retention_days * DAY_MS))
         return deleted
 
@@ -383,8 +535,11 @@ class TradingModule:
 
 def _family(name: str) -> str:
     if name not in (*ENGINE_FAMILIES, *SOURCE_FAMILIES):
-        raise TradingError("unknown_source_family", f"{name!r} is not a source family (engines: "
-                                                    f"{', '.join(ENGINE_FAMILIES)}; data: {', '.join(SOURCE_FAMILIES)})")
+        raise TradingError(
+            "unknown_source_family",
+            f"{name!r} is not a source family (engines: "
+            f"{', '.join(ENGINE_FAMILIES)}; data: {', '.join(SOURCE_FAMILIES)})",
+        )
     return name
 
 

@@ -25,11 +25,22 @@ from clash.market import (
 PACKET_FORMAT = "clash.context.v1"
 
 Table = Literal[
-    "candles_1m", "candles_1h", "indicators_1m", "funding", "settled_funding", "mids", "profiles",
-    "polymarket", "macro",
+    "candles_1m",
+    "candles_1h",
+    "indicators_1m",
+    "funding",
+    "settled_funding",
+    "mids",
+    "profiles",
+    "polymarket",
+    "macro",
 ]
 SkipReason = Literal[
-    "disabled_for_asset", "unknown_symbol", "no_market_memory", "unsupported_channel", "unknown_channel",
+    "disabled_for_asset",
+    "unknown_symbol",
+    "no_market_memory",
+    "unsupported_channel",
+    "unknown_channel",
     "subject_not_linked",
 ]
 BlockStatus = Literal["ok", "empty", "stale"]
@@ -240,7 +251,9 @@ class MacroData(msgspec.Struct, frozen=True, tag="macro"):
     rows: list[MacroObservation]
 
 
-BlockData = CandleData | IndicatorData | FundingData | MidData | ProfileData | PolymarketData | MacroData
+BlockData = (
+    CandleData | IndicatorData | FundingData | MidData | ProfileData | PolymarketData | MacroData
+)
 
 
 class ContextBlock(_S, frozen=True):
@@ -399,7 +412,10 @@ class ContextPacket(_S, kw_only=True, frozen=True):
     """Artifact-store keys of the large payloads, filled once a decision run archives them."""
 
     def asset(self, prompt_node_id: str, symbol: str) -> AssetContext | None:
-        return next((a for a in self.assets if a.prompt_node_id == prompt_node_id and a.symbol == symbol), None)
+        return next(
+            (a for a in self.assets if a.prompt_node_id == prompt_node_id and a.symbol == symbol),
+            None,
+        )
 
 
 _encoder = msgspec.json.Encoder(order="deterministic", decimal_format="string")

@@ -57,49 +57,117 @@ def block_sections(block: ContextBlock) -> list[PromptTable]:
     if data is None:
         return []
     if isinstance(data, CandleData):
-        return [PromptTable(title=_title(block, "candles"), interval=data.interval,
-                              columns=("open", "high", "low", "close", "volume"),
-                              rows=tuple(PromptRow(at_ms=b.t_ms, cells=(num(b.o), num(b.h), num(b.l), num(b.c),
-                                                                        num(b.v))) for b in data.bars))]
+        return [
+            PromptTable(
+                title=_title(block, "candles"),
+                interval=data.interval,
+                columns=("open", "high", "low", "close", "volume"),
+                rows=tuple(
+                    PromptRow(
+                        at_ms=b.t_ms, cells=(num(b.o), num(b.h), num(b.l), num(b.c), num(b.v))
+                    )
+                    for b in data.bars
+                ),
+            )
+        ]
     if isinstance(data, IndicatorData):
-        return [PromptTable(title=_title(block, block.channel.replace("_", " ")), interval=block.granularity,
-                              columns=tuple(data.fields),
-                              rows=tuple(PromptRow(at_ms=r[0], cells=tuple(num(v) for v in r[1:])) for r in data.rows))]
+        return [
+            PromptTable(
+                title=_title(block, block.channel.replace("_", " ")),
+                interval=block.granularity,
+                columns=tuple(data.fields),
+                rows=tuple(
+                    PromptRow(at_ms=r[0], cells=tuple(num(v) for v in r[1:])) for r in data.rows
+                ),
+            )
+        ]
     if isinstance(data, FundingData):
         out = []
         if data.polls:
-            out.append(PromptTable(
-                title=_title(block, "funding (hourly rate)"), interval=block.granularity,
-                columns=("hourly_rate", "premium", "mark", "open_interest", "predicted_rate"),
-                rows=tuple(PromptRow(at_ms=p[0], cells=tuple(num(v) for v in p[1:])) for p in data.polls)))
+            out.append(
+                PromptTable(
+                    title=_title(block, "funding (hourly rate)"),
+                    interval=block.granularity,
+                    columns=("hourly_rate", "premium", "mark", "open_interest", "predicted_rate"),
+                    rows=tuple(
+                        PromptRow(at_ms=p[0], cells=tuple(num(v) for v in p[1:]))
+                        for p in data.polls
+                    ),
+                )
+            )
         if data.settled:
-            out.append(PromptTable(
-                title=_title(block, "settled funding"), interval="1h", columns=("rate", "premium"),
-                rows=tuple(PromptRow(at_ms=s[0], cells=tuple(num(v) for v in s[1:])) for s in data.settled)))
+            out.append(
+                PromptTable(
+                    title=_title(block, "settled funding"),
+                    interval="1h",
+                    columns=("rate", "premium"),
+                    rows=tuple(
+                        PromptRow(at_ms=s[0], cells=tuple(num(v) for v in s[1:]))
+                        for s in data.settled
+                    ),
+                )
+            )
         return out
     if isinstance(data, MidData):
-        return [PromptTable(title=_title(block, "mid price"), columns=("mid", "at_ms"),
-                              rows=(PromptRow(cells=(data.px, data.at_ms)),))]
+        return [
+            PromptTable(
+                title=_title(block, "mid price"),
+                columns=("mid", "at_ms"),
+                rows=(PromptRow(cells=(data.px, data.at_ms)),),
+            )
+        ]
     if isinstance(data, ProfileData):
         part = data.liquidity or data.volatility or data.positioning
         if part is None:
             return []
         names = tuple(part.__struct_fields__)
-        return [PromptTable(title=_title(block, block.channel), columns=("at_ms", *names),
-                              rows=(PromptRow(cells=(data.t_ms, *(_cell(getattr(part, n)) for n in names))),))]
+        return [
+            PromptTable(
+                title=_title(block, block.channel),
+                columns=("at_ms", *names),
+                rows=(PromptRow(cells=(data.t_ms, *(_cell(getattr(part, n)) for n in names))),),
+            )
+        ]
     if isinstance(data, PolymarketData):
-        return [PromptTable(
-            title=_title(block, "Polymarket markets"), columns=("question", "outcomes", "volume_usd", "end_ms", "closed"),
-            note=f"snapshot at {data.t_ms}",
-            rows=tuple(PromptRow(cells=(m.question, " / ".join(f"{o} {p}" for o, p in zip(m.outcomes, m.prices)),
-                                        Decimal(m.volume_usd_micros).scaleb(-6), m.end_ms, m.closed))
-                       for m in data.markets))]
+        return [
+            PromptTable(
+                title=_title(block, "Polymarket markets"),
+                columns=("question", "outcomes", "volume_usd", "end_ms", "closed"),
+                note=f"snapshot at {data.t_ms}",
+                rows=tuple(
+                    PromptRow(
+                        cells=(
+                            m.question,
+                            " / ".join(f"{o} {p}" for o, p in zip(m.outcomes, m.prices)),
+                            Decimal(m.volume_usd_micros).scaleb(-6),
+                            m.end_ms,
+                            m.closed,
+                        )
+                    )
+                    for m in data.markets
+                ),
+            )
+        ]
     if isinstance(data, MacroData):
-        return [PromptTable(
-            title=_title(block, f"DefiLlama {block.channel.replace('_', ' ')}"),
-            columns=("scope", "subject", "metric", "usd", "change_pct", "observed_ms"),
-            rows=tuple(PromptRow(cells=(r.scope, r.subject, r.metric, Decimal(r.usd_micros).scaleb(-6),
-                                        num(r.change_pct), r.observed_ms)) for r in data.rows))]
+        return [
+            PromptTable(
+                title=_title(block, f"DefiLlama {block.channel.replace('_', ' ')}"),
+                columns=("scope", "subject", "metric", "usd", "change_pct", "observed_ms"),
+                rows=tuple(
+                    PromptRow(
+                        cells=(
+                            r.scope,
+                            r.subject,
+                            r.metric,
+                            Decimal(r.usd_micros).scaleb(-6),
+                            num(r.change_pct),
+                            r.observed_ms,
+                        )
+                    )
+                    for r in data.rows
+                ),
+            )
+        ]
     return []
 
 
@@ -131,8 +199,10 @@ def prompt_input(
     invalidations: Mapping[str, str] | None = None,
 ) -> PromptInput:
     invalidations = invalidations or {}
-    positions = tuple(position_view(p, marks.get(s), invalidations.get(s))
-                      for s, p in sorted(book.positions.items()))
+    positions = tuple(
+        position_view(p, marks.get(s), invalidations.get(s))
+        for s, p in sorted(book.positions.items())
+    )
     return PromptInput(
         clone_name=clone_name,
         strategy_prompt=strategy_prompt,

@@ -184,8 +184,12 @@ def _user(inp: PromptInput) -> str:
         columns = [n.removesuffix("_ms") for n, _ in _fields(inp.positions[0])]
         lines.append(_csv(columns))
         for p in sorted(inp.positions, key=lambda p: p.symbol):
-            lines.append(_csv(_cell(_time(v) if n == "opened_at_ms" and isinstance(v, int) else v)
-                              for n, v in _fields(p)))
+            lines.append(
+                _csv(
+                    _cell(_time(v) if n == "opened_at_ms" and isinstance(v, int) else v)
+                    for n, v in _fields(p)
+                )
+            )
     else:
         lines.append("none")
     lines += ["", f"# Context for {inp.asset} ({len(inp.sections)} sections)"]
@@ -272,9 +276,7 @@ def account_summary(
     marks = marks or {}
     equity = book.equity_micro(marks)
     peak = max(book.peak_equity_micro, equity)
-    gross = sum(
-        (p.size * marks.get(s, p.mark_px) for s, p in book.positions.items()), Decimal(0)
-    )
+    gross = sum((p.size * marks.get(s, p.mark_px) for s, p in book.positions.items()), Decimal(0))
     return AccountSummary(
         status=book.status,
         equity_usd=from_micro(equity),

@@ -16,9 +16,18 @@ import msgspec
 
 from clash.store import Database, GroupCommit, Reader, Session
 
-RunStatus = Literal["filled", "held", "rejected", "hold_only", "failed", "entitlement_denied", "skipped"]
-RUN_STATUSES: tuple[str, ...] = ("filled", "held", "rejected", "hold_only", "failed", "entitlement_denied",
-                                 "skipped")
+RunStatus = Literal[
+    "filled", "held", "rejected", "hold_only", "failed", "entitlement_denied", "skipped"
+]
+RUN_STATUSES: tuple[str, ...] = (
+    "filled",
+    "held",
+    "rejected",
+    "hold_only",
+    "failed",
+    "entitlement_denied",
+    "skipped",
+)
 ActionStatus = Literal["validated", "rejected", "executed", "held"]
 ArtifactKind = Literal["context", "prompt", "response", "reasoning"]
 PauseScope = Literal["clone", "source"]
@@ -177,16 +186,76 @@ def _dec(raw: str | None) -> Decimal | None:
     return None if raw is None else Decimal(raw)
 
 
-_RUN_COLUMNS = ("run_id", "clone_id", "version", "account_id", "dry_run", "prompt_node_id", "symbol", "due_ms",
-                "started_ms", "finished_ms", "status", "engine", "model", "prompt_version", "cached", "attempts",
-                "latency_ms", "engine_latency_ms", "input_tokens", "output_tokens", "cost_micro_usd",
-                "est_prompt_tokens", "legal", "candidate_rank", "candidate_reason", "context_sha256",
-                "context_summary", "error_code", "error")
-_ACTION_COLUMNS = ("run_id", "clone_id", "account_id", "dry_run", "symbol", "action_id", "status", "kind", "stage",
-                   "reason_code", "reason", "confidence", "size_usd", "size_fraction", "leverage", "take_profit",
-                   "stop_loss", "invalidation", "rationale", "order_no", "fill_side", "fill_size", "fill_px",
-                   "fill_notional_micro", "fill_fee_micro", "proposed_ms", "decided_ms", "executed_ms")
-_ARTIFACT_COLUMNS = ("key", "run_id", "parts", "stored_bytes", "created_ms", "expires_ms", "deleted_ms")
+_RUN_COLUMNS = (
+    "run_id",
+    "clone_id",
+    "version",
+    "account_id",
+    "dry_run",
+    "prompt_node_id",
+    "symbol",
+    "due_ms",
+    "started_ms",
+    "finished_ms",
+    "status",
+    "engine",
+    "model",
+    "prompt_version",
+    "cached",
+    "attempts",
+    "latency_ms",
+    "engine_latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_micro_usd",
+    "est_prompt_tokens",
+    "legal",
+    "candidate_rank",
+    "candidate_reason",
+    "context_sha256",
+    "context_summary",
+    "error_code",
+    "error",
+)
+_ACTION_COLUMNS = (
+    "run_id",
+    "clone_id",
+    "account_id",
+    "dry_run",
+    "symbol",
+    "action_id",
+    "status",
+    "kind",
+    "stage",
+    "reason_code",
+    "reason",
+    "confidence",
+    "size_usd",
+    "size_fraction",
+    "leverage",
+    "take_profit",
+    "stop_loss",
+    "invalidation",
+    "rationale",
+    "order_no",
+    "fill_side",
+    "fill_size",
+    "fill_px",
+    "fill_notional_micro",
+    "fill_fee_micro",
+    "proposed_ms",
+    "decided_ms",
+    "executed_ms",
+)
+_ARTIFACT_COLUMNS = (
+    "key",
+    "run_id",
+    "parts",
+    "stored_bytes",
+    "created_ms",
+    "expires_ms",
+    "deleted_ms",
+)
 
 
 def _insert(table: str, columns: Sequence[str]) -> str:
@@ -200,26 +269,87 @@ INSERT_ARTIFACT = _insert("decision_artifacts", _ARTIFACT_COLUMNS)
 
 def run_params(r: RunRow) -> tuple[Any, ...]:
     summary = None if r.context_summary is None else _json.encode(r.context_summary).decode()
-    return (r.run_id, r.clone_id, r.version, r.account_id, int(r.dry_run), r.prompt_node_id, r.symbol, r.due_ms,
-            r.started_ms, r.finished_ms, r.status, r.engine, r.model, r.prompt_version, int(r.cached), r.attempts,
-            r.latency_ms, r.engine_latency_ms, r.input_tokens, r.output_tokens, r.cost_micro_usd,
-            r.est_prompt_tokens, _json.encode(r.legal).decode(), r.candidate_rank, r.candidate_reason,
-            r.context_sha256, summary, r.error_code, r.error)
+    return (
+        r.run_id,
+        r.clone_id,
+        r.version,
+        r.account_id,
+        int(r.dry_run),
+        r.prompt_node_id,
+        r.symbol,
+        r.due_ms,
+        r.started_ms,
+        r.finished_ms,
+        r.status,
+        r.engine,
+        r.model,
+        r.prompt_version,
+        int(r.cached),
+        r.attempts,
+        r.latency_ms,
+        r.engine_latency_ms,
+        r.input_tokens,
+        r.output_tokens,
+        r.cost_micro_usd,
+        r.est_prompt_tokens,
+        _json.encode(r.legal).decode(),
+        r.candidate_rank,
+        r.candidate_reason,
+        r.context_sha256,
+        summary,
+        r.error_code,
+        r.error,
+    )
 
 
 def action_params(a: ActionRow) -> tuple[Any, ...]:
-    return (a.run_id, a.clone_id, a.account_id, int(a.dry_run), a.symbol, a.action_id, a.status, a.kind, a.stage,
-            a.reason_code, a.reason, _d(a.confidence), _d(a.size_usd), _d(a.size_fraction), a.leverage,
-            _d(a.take_profit), _d(a.stop_loss), a.invalidation, a.rationale, a.order_no, a.fill_side,
-            _d(a.fill_size), _d(a.fill_px), a.fill_notional_micro, a.fill_fee_micro, a.proposed_ms, a.decided_ms,
-            a.executed_ms)
+    return (
+        a.run_id,
+        a.clone_id,
+        a.account_id,
+        int(a.dry_run),
+        a.symbol,
+        a.action_id,
+        a.status,
+        a.kind,
+        a.stage,
+        a.reason_code,
+        a.reason,
+        _d(a.confidence),
+        _d(a.size_usd),
+        _d(a.size_fraction),
+        a.leverage,
+        _d(a.take_profit),
+        _d(a.stop_loss),
+        a.invalidation,
+        a.rationale,
+        a.order_no,
+        a.fill_side,
+        _d(a.fill_size),
+        _d(a.fill_px),
+        a.fill_notional_micro,
+        a.fill_fee_micro,
+        a.proposed_ms,
+        a.decided_ms,
+        a.executed_ms,
+    )
 
 
 def artifact_params(a: ArtifactRow) -> tuple[Any, ...]:
-    return (a.key, a.run_id, _json.encode(a.parts).decode(), a.stored_bytes, a.created_ms, a.expires_ms, a.deleted_ms)
+    return (
+        a.key,
+        a.run_id,
+        _json.encode(a.parts).decode(),
+        a.stored_bytes,
+        a.created_ms,
+        a.expires_ms,
+        a.deleted_ms,
+    )
 
 
-def run_statements(run: RunRow, action: ActionRow | None = None, artifact: ArtifactRow | None = None) -> Statements:
+def run_statements(
+    run: RunRow, action: ActionRow | None = None, artifact: ArtifactRow | None = None
+) -> Statements:
     """One run's rows, in foreign-key order."""
     out: Statements = [(INSERT_RUN, [run_params(run)])]
     if action is not None:
@@ -230,23 +360,83 @@ def run_statements(run: RunRow, action: ActionRow | None = None, artifact: Artif
 
 
 def _run(row: Sequence[Any]) -> RunRow:
-    (seq, run_id, clone_id, version, account_id, dry_run, prompt_node_id, symbol, due_ms, started_ms, finished_ms,
-     status, engine, model, prompt_version, cached, attempts, latency_ms, engine_latency_ms, input_tokens,
-     output_tokens, cost, est, legal, rank, reason, sha, summary, error_code, error) = row
-    return RunRow(seq=seq, run_id=run_id, clone_id=clone_id, version=version, account_id=account_id,
-                  dry_run=bool(dry_run), prompt_node_id=prompt_node_id, symbol=symbol, due_ms=due_ms,
-                  started_ms=started_ms, finished_ms=finished_ms, status=status, engine=engine, model=model,
-                  prompt_version=prompt_version, cached=bool(cached), attempts=attempts, latency_ms=latency_ms,
-                  engine_latency_ms=engine_latency_ms, input_tokens=input_tokens, output_tokens=output_tokens,
-                  cost_micro_usd=cost, est_prompt_tokens=est, legal=_legal.decode(legal), candidate_rank=rank,
-                  candidate_reason=reason, context_sha256=sha,
-                  context_summary=None if summary is None else _summary.decode(summary),
-                  error_code=error_code, error=error)
+    (
+        seq,
+        run_id,
+        clone_id,
+        version,
+        account_id,
+        dry_run,
+        prompt_node_id,
+        symbol,
+        due_ms,
+        started_ms,
+        finished_ms,
+        status,
+        engine,
+        model,
+        prompt_version,
+        cached,
+        attempts,
+        latency_ms,
+        engine_latency_ms,
+        input_tokens,
+        output_tokens,
+        cost,
+        est,
+        legal,
+        rank,
+        reason,
+        sha,
+        summary,
+        error_code,
+        error,
+    ) = row
+    return RunRow(
+        seq=seq,
+        run_id=run_id,
+        clone_id=clone_id,
+        version=version,
+        account_id=account_id,
+        dry_run=bool(dry_run),
+        prompt_node_id=prompt_node_id,
+        symbol=symbol,
+        due_ms=due_ms,
+        started_ms=started_ms,
+        finished_ms=finished_ms,
+        status=status,
+        engine=engine,
+        model=model,
+        prompt_version=prompt_version,
+        cached=bool(cached),
+        attempts=attempts,
+        latency_ms=latency_ms,
+        engine_latency_ms=engine_latency_ms,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_micro_usd=cost,
+        est_prompt_tokens=est,
+        legal=_legal.decode(legal),
+        candidate_rank=rank,
+        candidate_reason=reason,
+        context_sha256=sha,
+        context_summary=None if summary is None else _summary.decode(summary),
+        error_code=error_code,
+        error=error,
+    )
 
 
 def _action(row: Sequence[Any]) -> ActionRow:
     values = dict(zip(_ACTION_COLUMNS, row, strict=True))
-    for name in ("confidence", "size_usd", "size_fraction", "take_profit", "stop_loss", "fill_size", "fill_px"):
+    for name in (
+        "confidence",
+        "size_usd",
+        "size_fraction",
+        "take_profit",
+        "stop_loss",
+        "fill_size",
+        "fill_px",
+    ):
         values[name] = _dec(values[name])
     values["dry_run"] = bool(values["dry_run"])
     return ActionRow(**values)
@@ -257,8 +447,15 @@ _parts = msgspec.json.Decoder(dict[ArtifactKind, ArtifactPart])
 
 def _artifact(row: Sequence[Any]) -> ArtifactRow:
     key, run_id, parts, stored, created, expires, deleted = row
-    return ArtifactRow(key=key, run_id=run_id, parts=_parts.decode(parts), stored_bytes=stored, created_ms=created,
-                       expires_ms=expires, deleted_ms=deleted)
+    return ArtifactRow(
+        key=key,
+        run_id=run_id,
+        parts=_parts.decode(parts),
+        stored_bytes=stored,
+        created_ms=created,
+        expires_ms=expires,
+        deleted_ms=deleted,
+    )
 
 
 _SELECT_RUN = "SELECT seq, " + ", ".join(_RUN_COLUMNS) + " FROM decision_runs"
@@ -316,8 +513,9 @@ async def history(r: Session, q: HistoryQuery) -> list[Decision]:
     if q.before_seq is not None:
         where.append("seq < ?")
         params.append(q.before_seq)
-    rows = await r.fetchall(f"{_SELECT_RUN} WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
-                            (*params, q.limit))
+    rows = await r.fetchall(
+        f"{_SELECT_RUN} WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", (*params, q.limit)
+    )
     runs = [_run(row) for row in rows]
     actions = await actions_of(r, [run.run_id for run in runs])
     return [Decision(run=run, action=actions.get(run.run_id)) for run in runs]
@@ -326,8 +524,10 @@ async def history(r: Session, q: HistoryQuery) -> list[Decision]:
 async def actions_of(r: Session, run_ids: Sequence[str]) -> dict[str, ActionRow]:
     out: dict[str, ActionRow] = {}
     for i in range(0, len(run_ids), 500):
-        chunk = run_ids[i:i + 500]
-        rows = await r.fetchall(f"{_SELECT_ACTION} WHERE run_id IN ({', '.join('?' * len(chunk))})", chunk)
+        chunk = run_ids[i : i + 500]
+        rows = await r.fetchall(
+            f"{_SELECT_ACTION} WHERE run_id IN ({', '.join('?' * len(chunk))})", chunk
+        )
         out.update((a.run_id, a) for a in map(_action, rows))
     return out
 
@@ -344,8 +544,10 @@ async def decisions(r: Session, run_ids: Sequence[str]) -> list[Decision]:
     """The runs named, in the order given (unknown ids left out)."""
     found: dict[str, RunRow] = {}
     for i in range(0, len(run_ids), 500):
-        chunk = run_ids[i:i + 500]
-        rows = await r.fetchall(f"{_SELECT_RUN} WHERE run_id IN ({', '.join('?' * len(chunk))})", chunk)
+        chunk = run_ids[i : i + 500]
+        rows = await r.fetchall(
+            f"{_SELECT_RUN} WHERE run_id IN ({', '.join('?' * len(chunk))})", chunk
+        )
         found.update((x.run_id, x) for x in map(_run, rows))
     actions = await actions_of(r, [i for i in run_ids if i in found])
     return [Decision(run=found[i], action=actions.get(i)) for i in run_ids if i in found]
@@ -366,17 +568,27 @@ async def artifact_of(r: Session, run_id: str) -> ArtifactRow | None:
 
 
 async def expired_artifacts(r: Session, now_ms: int, limit: int) -> list[ArtifactRow]:
-    return [_artifact(row) for row in await r.fetchall(
-        f"{_SELECT_ARTIFACT} WHERE deleted_ms IS NULL AND expires_ms <= ? ORDER BY expires_ms LIMIT ?",
-        (now_ms, limit))]
+    return [
+        _artifact(row)
+        for row in await r.fetchall(
+            f"{_SELECT_ARTIFACT} WHERE deleted_ms IS NULL AND expires_ms <= ? ORDER BY expires_ms LIMIT ?",
+            (now_ms, limit),
+        )
+    ]
 
 
 def mark_deleted(keys: Iterable[str], at_ms: int) -> Statements:
-    return [("UPDATE decision_artifacts SET deleted_ms = ? WHERE key = ? AND deleted_ms IS NULL",
-             [(at_ms, k) for k in keys])]
+    return [
+        (
+            "UPDATE decision_artifacts SET deleted_ms = ? WHERE key = ? AND deleted_ms IS NULL",
+            [(at_ms, k) for k in keys],
+        )
+    ]
 
 
-async def invalidations(r: Session, account_id: str, symbols: Sequence[str], before_ms: int) -> dict[str, str]:
+async def invalidations(
+    r: Session, account_id: str, symbols: Sequence[str], before_ms: int
+) -> dict[str, str]:
     """The `invalidation` of the executed entry behind each open position (the newest per symbol),
     from entries executed before `before_ms` (a tick's own fills are not part of its inputs)."""
     if not symbols:
@@ -384,7 +596,9 @@ async def invalidations(r: Session, account_id: str, symbols: Sequence[str], bef
     rows = await r.fetchall(
         "SELECT symbol, invalidation FROM decision_actions WHERE account_id = ? AND status = 'executed' "
         f"AND kind IN ('open_long', 'open_short') AND symbol IN ({', '.join('?' * len(symbols))}) "
-        "AND executed_ms < ? ORDER BY executed_ms, order_no", (account_id, *symbols, before_ms))
+        "AND executed_ms < ? ORDER BY executed_ms, order_no",
+        (account_id, *symbols, before_ms),
+    )
     out: dict[str, str] = {}
     for symbol, text in rows:
         if text:
@@ -394,36 +608,68 @@ async def invalidations(r: Session, account_id: str, symbols: Sequence[str], bef
     return out
 
 
-_COST_SUM = ("COUNT(*), SUM(CASE WHEN cached = 0 THEN attempts ELSE 0 END), SUM(cached), SUM(input_tokens), "
-             "SUM(output_tokens), SUM(cost_micro_usd)")
+_COST_SUM = (
+    "COUNT(*), SUM(CASE WHEN cached = 0 THEN attempts ELSE 0 END), SUM(cached), SUM(input_tokens), "
+    "SUM(output_tokens), SUM(cost_micro_usd)"
+)
 
 
 def _cost(key: str, row: Sequence[Any]) -> CostLine:
     runs, calls, cached, tin, tout, cost = row
-    return CostLine(key=key, runs=runs or 0, engine_calls=calls or 0, cached=cached or 0, input_tokens=tin or 0,
-                    output_tokens=tout or 0, cost_micro_usd=cost or 0)
+    return CostLine(
+        key=key,
+        runs=runs or 0,
+        engine_calls=calls or 0,
+        cached=cached or 0,
+        input_tokens=tin or 0,
+        output_tokens=tout or 0,
+        cost_micro_usd=cost or 0,
+    )
 
 
-async def clone_costs(r: Session, clone_id: int, since_ms: int) -> tuple[CostLine, list[CostLine], list[CostLine]]:
+async def clone_costs(
+    r: Session, clone_id: int, since_ms: int
+) -> tuple[CostLine, list[CostLine], list[CostLine]]:
     """(total, per UTC day, per asset) of a clone's runs due since `since_ms`."""
     args = (clone_id, since_ms)
-    total = await r.fetchone(f"SELECT {_COST_SUM} FROM decision_runs WHERE clone_id = ? AND due_ms >= ?", args)
-    days = await r.fetchall(f"SELECT due_ms / 86400000, {_COST_SUM} FROM decision_runs WHERE clone_id = ? "
-                            "AND due_ms >= ? GROUP BY 1 ORDER BY 1 DESC", args)
-    assets = await r.fetchall(f"SELECT symbol, {_COST_SUM} FROM decision_runs WHERE clone_id = ? AND due_ms >= ? "
-                              "GROUP BY 1 ORDER BY 1", args)
-    return (_cost(str(clone_id), total or (0,) * 6), [_cost(day_key(d), row) for d, *row in days],
-            [_cost(s, row) for s, *row in assets])
+    total = await r.fetchone(
+        f"SELECT {_COST_SUM} FROM decision_runs WHERE clone_id = ? AND due_ms >= ?", args
+    )
+    days = await r.fetchall(
+        f"SELECT due_ms / 86400000, {_COST_SUM} FROM decision_runs WHERE clone_id = ? "
+        "AND due_ms >= ? GROUP BY 1 ORDER BY 1 DESC",
+        args,
+    )
+    assets = await r.fetchall(
+        f"SELECT symbol, {_COST_SUM} FROM decision_runs WHERE clone_id = ? AND due_ms >= ? "
+        "GROUP BY 1 ORDER BY 1",
+        args,
+    )
+    return (
+        _cost(str(clone_id), total or (0,) * 6),
+        [_cost(day_key(d), row) for d, *row in days],
+        [_cost(s, row) for s, *row in assets],
+    )
 
 
-async def daily_costs(r: Session, since_ms: int) -> tuple[list[CostLine], list[tuple[str, CostLine]]]:
+async def daily_costs(
+    r: Session, since_ms: int
+) -> tuple[list[CostLine], list[tuple[str, CostLine]]]:
     """(per UTC day, per (day, clone)) over every clone, newest day first."""
-    days = await r.fetchall(f"SELECT due_ms / 86400000, {_COST_SUM} FROM decision_runs WHERE due_ms >= ? "
-                            "GROUP BY 1 ORDER BY 1 DESC", (since_ms,))
-    clones = await r.fetchall(f"SELECT due_ms / 86400000, clone_id, {_COST_SUM} FROM decision_runs "
-                              "WHERE due_ms >= ? GROUP BY 1, 2 ORDER BY 1 DESC, 2", (since_ms,))
-    return ([_cost(day_key(d), row) for d, *row in days],
-            [(day_key(d), _cost(str(c), row)) for d, c, *row in clones])
+    days = await r.fetchall(
+        f"SELECT due_ms / 86400000, {_COST_SUM} FROM decision_runs WHERE due_ms >= ? "
+        "GROUP BY 1 ORDER BY 1 DESC",
+        (since_ms,),
+    )
+    clones = await r.fetchall(
+        f"SELECT due_ms / 86400000, clone_id, {_COST_SUM} FROM decision_runs "
+        "WHERE due_ms >= ? GROUP BY 1, 2 ORDER BY 1 DESC, 2",
+        (since_ms,),
+    )
+    return (
+        [_cost(day_key(d), row) for d, *row in days],
+        [(day_key(d), _cost(str(c), row)) for d, c, *row in clones],
+    )
 
 
 def day_key(day: int) -> str:
@@ -434,41 +680,81 @@ def day_key(day: int) -> str:
 
 
 async def activations(r: Session, *, active_only: bool = True) -> list[Activation]:
-    sql = ("SELECT clone_id, account_id, active, demo, activated_ms, deactivated_ms FROM trading_activations"
-           + (" WHERE active = 1" if active_only else "") + " ORDER BY activated_ms, clone_id")
-    return [Activation(clone_id=c, account_id=a, active=bool(x), demo=bool(d), activated_ms=at, deactivated_ms=off)
-            for c, a, x, d, at, off in await r.fetchall(sql)]
+    sql = (
+        "SELECT clone_id, account_id, active, demo, activated_ms, deactivated_ms FROM trading_activations"
+        + (" WHERE active = 1" if active_only else "")
+        + " ORDER BY activated_ms, clone_id"
+    )
+    return [
+        Activation(
+            clone_id=c,
+            account_id=a,
+            active=bool(x),
+            demo=bool(d),
+            activated_ms=at,
+            deactivated_ms=off,
+        )
+        for c, a, x, d, at, off in await r.fetchall(sql)
+    ]
 
 
 def activate_statements(clone_id: int, account_id: str, demo: bool, at_ms: int) -> Statements:
-    return [("INSERT INTO trading_activations (clone_id, account_id, active, demo, activated_ms) "
-             "VALUES (?, ?, 1, ?, ?) ON CONFLICT (clone_id, account_id) DO UPDATE SET active = 1, "
-             "activated_ms = excluded.activated_ms, deactivated_ms = NULL",
-             [(clone_id, account_id, int(demo), at_ms)])]
+    return [
+        (
+            "INSERT INTO trading_activations (clone_id, account_id, active, demo, activated_ms) "
+            "VALUES (?, ?, 1, ?, ?) ON CONFLICT (clone_id, account_id) DO UPDATE SET active = 1, "
+            "activated_ms = excluded.activated_ms, deactivated_ms = NULL",
+            [(clone_id, account_id, int(demo), at_ms)],
+        )
+    ]
 
 
 def deactivate_statements(clone_id: int, account_id: str, at_ms: int) -> Statements:
-    return [("UPDATE trading_activations SET active = 0, deactivated_ms = ? WHERE clone_id = ? AND account_id = ? "
-             "AND active = 1", [(at_ms, clone_id, account_id)])]
+    return [
+        (
+            "UPDATE trading_activations SET active = 0, deactivated_ms = ? WHERE clone_id = ? AND account_id = ? "
+            "AND active = 1",
+            [(at_ms, clone_id, account_id)],
+        )
+    ]
 
 
 async def pauses(r: Session) -> list[Pause]:
-    return [Pause(scope=s, name=n, paused_by=b, reason=why, paused_ms=at) for s, n, b, why, at in await r.fetchall(
-        "SELECT scope, name, paused_by, reason, paused_ms FROM trading_pauses ORDER BY scope, name")]
+    return [
+        Pause(scope=s, name=n, paused_by=b, reason=why, paused_ms=at)
+        for s, n, b, why, at in await r.fetchall(
+            "SELECT scope, name, paused_by, reason, paused_ms FROM trading_pauses ORDER BY scope, name"
+        )
+    ]
 
 
-def pause_statements(scope: PauseScope, name: str, admin: str, reason: str, at_ms: int) -> Statements:
-    return [("INSERT INTO trading_pauses (scope, name, paused_by, reason, paused_ms) VALUES (?, ?, ?, ?, ?) "
-             "ON CONFLICT (scope, name) DO UPDATE SET paused_by = excluded.paused_by, reason = excluded.reason, "
-             "paused_ms = excluded.paused_ms", [(scope, name, admin, reason, at_ms)]),
-            ("INSERT INTO trading_admin_log (admin, op, scope, name, reason, at_ms) VALUES (?, 'pause', ?, ?, ?, ?)",
-             [(admin, scope, name, reason, at_ms)])]
+def pause_statements(
+    scope: PauseScope, name: str, admin: str, reason: str, at_ms: int
+) -> Statements:
+    return [
+        (
+            "INSERT INTO trading_pauses (scope, name, paused_by, reason, paused_ms) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (scope, name) DO UPDATE SET paused_by = excluded.paused_by, reason = excluded.reason, "
+            "paused_ms = excluded.paused_ms",
+            [(scope, name, admin, reason, at_ms)],
+        ),
+        (
+            "INSERT INTO trading_admin_log (admin, op, scope, name, reason, at_ms) VALUES (?, 'pause', ?, ?, ?, ?)",
+            [(admin, scope, name, reason, at_ms)],
+        ),
+    ]
 
 
-def resume_statements(scope: PauseScope, name: str, admin: str, reason: str, at_ms: int) -> Statements:
-    return [("DELETE FROM trading_pauses WHERE scope = ? AND name = ?", [(scope, name)]),
-            ("INSERT INTO trading_admin_log (admin, op, scope, name, reason, at_ms) VALUES (?, 'resume', ?, ?, ?, ?)",
-             [(admin, scope, name, reason, at_ms)])]
+def resume_statements(
+    scope: PauseScope, name: str, admin: str, reason: str, at_ms: int
+) -> Statements:
+    return [
+        ("DELETE FROM trading_pauses WHERE scope = ? AND name = ?", [(scope, name)]),
+        (
+            "INSERT INTO trading_admin_log (admin, op, scope, name, reason, at_ms) VALUES (?, 'resume', ?, ?, ?, ?)",
+            [(admin, scope, name, reason, at_ms)],
+        ),
+    ]
 
 
 # ---------------------------------------------------------------- invariants
@@ -479,16 +765,19 @@ async def check_decisions(r: Reader) -> list[str]:
     rejected runs a rejected action; live runs name an account."""
     problems = []
     for (run_id,) in await r.fetchall(
-            "SELECT r.run_id FROM decision_runs r LEFT JOIN decision_actions a ON a.run_id = r.run_id "
-            "WHERE (r.status = 'filled') != (COALESCE(a.status, '') = 'executed') LIMIT 20"):
+        "SELECT r.run_id FROM decision_runs r LEFT JOIN decision_actions a ON a.run_id = r.run_id "
+        "WHERE (r.status = 'filled') != (COALESCE(a.status, '') = 'executed') LIMIT 20"
+    ):
         problems.append(f"run {run_id}: status filled and an executed action must go together")
     for (run_id,) in await r.fetchall(
-            "SELECT r.run_id FROM decision_runs r LEFT JOIN decision_actions a ON a.run_id = r.run_id "
-            "WHERE r.status = 'rejected' AND COALESCE(a.status, '') != 'rejected' LIMIT 20"):
+        "SELECT r.run_id FROM decision_runs r LEFT JOIN decision_actions a ON a.run_id = r.run_id "
+        "WHERE r.status = 'rejected' AND COALESCE(a.status, '') != 'rejected' LIMIT 20"
+    ):
         problems.append(f"run {run_id}: rejected without a rejected action")
     for (run_id,) in await r.fetchall(
-            "SELECT run_id FROM decision_actions WHERE status = 'executed' AND dry_run = 0 AND order_no IS NULL "
-            "LIMIT 20"):
+        "SELECT run_id FROM decision_actions WHERE status = 'executed' AND dry_run = 0 AND order_no IS NULL "
+        "LIMIT 20"
+    ):
         problems.append(f"action {run_id}: executed on a prop account without an order number")
     return problems
 

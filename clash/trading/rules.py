@@ -85,8 +85,14 @@ def inputs_of(ctx: AssetContext) -> Inputs:
                     hist = tuple(v for r in data.rows if (v := r[i]) is not None)
         elif isinstance(data, FundingData) and rate is None and data.polls:
             rate = data.polls[-1][1]
-    return Inputs(closes=closes, rsi=found.get("rsi"), bb_upper=found.get("bb_upper"),
-                  bb_lower=found.get("bb_lower"), macd_hist=hist, funding_rate=rate)
+    return Inputs(
+        closes=closes,
+        rsi=found.get("rsi"),
+        bb_upper=found.get("bb_upper"),
+        bb_lower=found.get("bb_lower"),
+        macd_hist=hist,
+        funding_rate=rate,
+    )
 
 
 def _last(values: object) -> float | None:
@@ -104,14 +110,22 @@ def signals(inp: Inputs, close: float | None, cfg: RulesSettings) -> tuple[Signa
         change = close / mean - 1 if mean > 0 else 0.0
         limit = float(cfg.trend_pct)
         vote = 1 if change > limit else -1 if change < -limit else 0
-        out.append(Signal(name="trend", vote=vote, value=change,
-                          note=f"close {close:.6g} is {change:+.2%} from its {len(inp.closes)}-bar mean"))
+        out.append(
+            Signal(
+                name="trend",
+                vote=vote,
+                value=change,
+                note=f"close {close:.6g} is {change:+.2%} from its {len(inp.closes)}-bar mean",
+            )
+        )
     if inp.macd_hist:
         h1 = inp.macd_hist[-1]
         h0 = inp.macd_hist[-2] if len(inp.macd_hist) > 1 else h1
         vote = 1 if h1 > 0 and h1 >= h0 else -1 if h1 < 0 and h1 <= h0 else 0
         state = "rising" if h1 > h0 else "falling" if h1 < h0 else "flat"
-        out.append(Signal(name="momentum", vote=vote, value=h1, note=f"MACD histogram {h1:.6g}, {state}"))
+        out.append(
+            Signal(name="momentum", vote=vote, value=h1, note=f"MACD histogram {h1:.6g}, {state}")
+        )
     if inp.rsi is not None:
         lo, hi = float(cfg.rsi_low), float(cfg.rsi_high)
         vote = -1 if inp.rsi > hi else 1 if inp.rsi < lo else 0
@@ -120,14 +134,22 @@ def signals(inp: Inputs, close: float | None, cfg: RulesSettings) -> tuple[Signa
     if close is not None and inp.bb_upper is not None and inp.bb_lower is not None:
         vote = -1 if close > inp.bb_upper else 1 if close < inp.bb_lower else 0
         where = "above the upper" if vote < 0 else "below the lower" if vote > 0 else "inside the"
-        out.append(Signal(name="bands", vote=vote, value=close, note=f"close {where} Bollinger band "
-                          f"[{inp.bb_lower:.6g}, {inp.bb_upper:.6g}]"))
+        out.append(
+            Signal(
+                name="bands",
+                vote=vote,
+                value=close,
+                note=f"close {where} Bollinger band [{inp.bb_lower:.6g}, {inp.bb_upper:.6g}]",
+            )
+        )
     if inp.funding_rate is not None:
         limit = float(cfg.funding_extreme)
         rate = inp.funding_rate
         vote = -1 if rate > limit else 1 if rate < -limit else 0
         crowd = "longs crowded" if vote < 0 else "shorts crowded" if vote > 0 else "neutral"
-        out.append(Signal(name="funding", vote=vote, value=rate, note=f"funding {rate:.6%}/h {crowd}"))
+        out.append(
+            Signal(name="funding", vote=vote, value=rate, note=f"funding {rate:.6%}/h {crowd}")
+        )
     return tuple(out)
 
 
@@ -163,17 +185,29 @@ def decide(
     score = sum(s.vote for s in found)
     action = choose(score, position_side, legal, cfg)
     verdict = _verdict(action, score, position_side, cfg)
-    reason = "; ".join([*(f"{s.note} ({s.vote:+d})" for s in found), verdict]) if found else \
-        f"no signals in the context; {verdict}"
-    confidence = min(Decimal(1), Decimal(abs(score)) / Decimal(max(len(found), 1))).quantize(Decimal("0.01"))
-    answer: dict[str, object] = {"action": action, "asset": ctx.symbol, "confidence": confidence,
-                                 "reason": f"{RULES_VERSION}: {reason}"[:2000]}
+    reason = (
+        "; ".join([*(f"{s.note} ({s.vote:+d})" for s in found), verdict])
+        if found
+        else f"no signals in the context; {verdict}"
+    )
+    confidence = min(Decimal(1), Decimal(abs(score)) / Decimal(max(len(found), 1))).quantize(
+        Decimal("0.01")
+    )
+    answer: dict[str, object] = {
+        "action": action,
+        "asset": ctx.symbol,
+        "confidence": confidence,
+        "reason": f"{RULES_VERSION}: {reason}"[:2000],
+    }
     if action in ("open_long", "open_short") and mark_px is not None:
         sign = Decimal(1) if action == "open_long" else Decimal(-1)
-        answer |= {"size_fraction": cfg.size_fraction, "leverage": max(1, min(cfg.leverage, leverage_cap)),
-                   "stop_loss": _sig(mark_px * (1 - sign * cfg.stop_loss_pct)),
-                   "take_profit": _sig(mark_px * (1 + sign * cfg.take_profit_pct)),
-                   "invalidation": "the trend or MACD momentum turns against the position"}
+        answer |= {
+            "size_fraction": cfg.size_fraction,
+            "leverage": max(1, min(cfg.leverage, leverage_cap)),
+            "stop_loss": _sig(mark_px * (1 - sign * cfg.stop_loss_pct)),
+            "take_profit": _sig(mark_px * (1 + sign * cfg.take_profit_pct)),
+            "invalidation": "the trend or MACD momentum turns against the position",
+        }
     elif action in ("open_long", "open_short"):
         answer |= {"action": "hold", "reason": f"{RULES_VERSION}: no mark price; hold"}
         action = "hold"
@@ -206,6 +240,7 @@ class RulesDecider:
         return RULES_VERSION
 
     async def decide(self, job: DecisionJob) -> EngineAnswer:
-        d = decide(job.context, job.legal, job.mark_px, job.position_side, job.leverage_cap, self.cfg)
+        d = decide(
+            job.context, job.legal, job.mark_px, job.position_side, job.leverage_cap, self.cfg
+        )
         return EngineAnswer(text=d.answer, engine=self.name, model=RULES_VERSION)
-

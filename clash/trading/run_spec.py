@@ -21,8 +21,13 @@ class AssetFacts(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool = True
 
     def spec(self) -> AssetSpec:
-        return AssetSpec(symbol=self.symbol, sz_decimals=self.sz_decimals, max_leverage=self.max_leverage,
-                         is_spot=self.is_spot, enabled=self.enabled)
+        return AssetSpec(
+            symbol=self.symbol,
+            sz_decimals=self.sz_decimals,
+            max_leverage=self.max_leverage,
+            is_spot=self.is_spot,
+            enabled=self.enabled,
+        )
 
 
 class RunSpec(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import anyio
@@ -64,7 +64,9 @@ from clash.trading.tick_order import UNORDERED, TickOrder
 
 log = logging.getLogger(__name__)
 
-TRANSIENT: frozenset[str] = frozenset({"rate_limited", "overloaded", "server_error", "timeout", "connection"})
+TRANSIENT: frozenset[str] = frozenset(
+    {"rate_limited", "overloaded", "server_error", "timeout", "connection"}
+)
 """Engine error codes worth another attempt of the run."""
 
 
@@ -83,7 +85,9 @@ class RunDeps:
     monotonic: Callable[[], float] = MONOTONIC
 
 
-async def execute(spec: RunSpec, side: AccountSide, deps: RunDeps, order: TickOrder = UNORDERED) -> RunResult:
+async def execute(
+    spec: RunSpec, side: AccountSide, deps: RunDeps, order: TickOrder = UNORDERED
+) -> RunResult:
     """Run one attempt; record it unless it failed and may be retried. Never raises (but cancels).
 
     The deciding part (reads, engine) is bounded by `run_timeout_s` on the clock; the commit
@@ -97,7 +101,12 @@ async def execute(spec: RunSpec, side: AccountSide, deps: RunDeps, order: TickOr
         except EngineError as exc:
             failure = (exc.code, exc.message, exc.attempts, True)
         except TimeoutError:
-            failure = ("timeout", f"the run took longer than {deps.config.run_timeout_s:g}s", 1, True)
+            failure = (
+                "timeout",
+                f"the run took longer than {deps.config.run_timeout_s:g}s",
+                1,
+                True,
+            )
         except Exception as exc:
             failure = _unexpected(exc)
         else:
@@ -110,7 +119,9 @@ async def execute(spec: RunSpec, side: AccountSide, deps: RunDeps, order: TickOr
         total = spec.spent_attempts + attempts
         if retryable and not spec.final and code in TRANSIENT:
             log.info("decision run failed (%s), retrying", code, extra=_log_extra(spec, side))
-            return RunResult(run_id=spec.run_id, status=None, attempts=total, error_code=code, error=message)
+            return RunResult(
+                run_id=spec.run_id, status=None, attempts=total, error_code=code, error=message
+            )
         await order.turn(spec.run_id)
         return await _failed(spec, side, deps, code, message, total, started)
     finally:
@@ -127,17 +138,36 @@ def _log_extra(spec: RunSpec, side: AccountSide) -> dict[str, object]:
     return {"clone_id": spec.clone.clone_id, "account_id": side.account_id, "run_id": spec.run_id}
 
 
-async def _failed(spec: RunSpec, side: AccountSide, deps: RunDeps, code: str, message: str, attempts: int,
-                  started: float) -> RunResult:
+async def _failed(
+    spec: RunSpec,
+    side: AccountSide,
+    deps: RunDeps,
+    code: str,
+    message: str,
+    attempts: int,
+    started: float,
+) -> RunResult:
     log.warning("decision run failed: %s: %s", code, message, extra=_log_extra(spec, side))
     now = deps.clock.now_ms()
     row = msgspec.structs.replace(
-        bare_row(spec, side.account_id, "failed", now, error_code=code, error=message,
-                 engine=deps.decider.name, latency_ms=_ms(deps.monotonic() - started)),
-        attempts=attempts, model=deps.decider.model_for(spec.model_strength),
-        prompt_version=deps.decider.prompt_version())
+        bare_row(
+            spec,
+            side.account_id,
+            "failed",
+            now,
+            error_code=code,
+            error=message,
+            engine=deps.decider.name,
+            latency_ms=_ms(deps.monotonic() - started),
+        ),
+        attempts=attempts,
+        model=deps.decider.model_for(spec.model_strength),
+        prompt_version=deps.decider.prompt_version(),
+    )
     await deps.writer.write(records.run_statements(row))
-    return RunResult(run_id=spec.run_id, status="failed", attempts=attempts, error_code=code, error=message)
+    return RunResult(
+        run_id=spec.run_id, status="failed", attempts=attempts, error_code=code, error=message
+    )
 
 
 def _ms(seconds: float) -> int:
@@ -160,7 +190,9 @@ class Decided:
     proposed: int
 
 
-async def _decide(spec: RunSpec, side: AccountSide, deps: RunDeps, started: float) -> Decided | RunRow:
+async def _decide(
+    spec: RunSpec, side: AccountSide, deps: RunDeps, started: float
+) -> Decided | RunRow:
     """Reads and the engine call, no writes: a `Decided`, or the `hold_only` row to record."""
     clock, cfg = deps.clock, deps.config
     now = clock.now_ms()
@@ -169,13 +201,28 @@ async def _decide(spec: RunSpec, side: AccountSide, deps: RunDeps, started: floa
     marks = await deps.marks([symbol, *book.positions])
     mark = marks.get(symbol)
     facts = spec.facts
-    legal = legal_for(book, symbol, marks, limits, can_short=not (facts and facts.is_spot)) if mark is not None \
+    legal = (
+        legal_for(book, symbol, marks, limits, can_short=not (facts and facts.is_spot))
+        if mark is not None
         else HOLD_ONLY
+    )
     if only_hold(legal):
-        why = None if mark is not None else f"no price for {symbol} in the last {cfg.mark_max_age_s:g}s"
-        return bare_row(spec, side.account_id, "hold_only", now, error_code=None if mark is not None else "no_price",
-                        error=why, legal=legal, summary=summarize(None, now, mark, book, marks),
-                        latency_ms=_ms(deps.monotonic() - started))
+        why = (
+            None
+            if mark is not None
+            else f"no price for {symbol} in the last {cfg.mark_max_age_s:g}s"
+        )
+        return bare_row(
+            spec,
+            side.account_id,
+            "hold_only",
+            now,
+            error_code=None if mark is not None else "no_price",
+            error=why,
+            legal=legal,
+            summary=summarize(None, now, mark, book, marks),
+            latency_ms=_ms(deps.monotonic() - started),
+        )
 
     ctx = await resolve_context(deps.memory, spec.branch, spec.asset, spec.candidate, spec.due_ms)
     position = book.positions.get(symbol)
@@ -186,25 +233,61 @@ async def _decide(spec: RunSpec, side: AccountSide, deps: RunDeps, started: floa
         notes = {}
         if book.positions and side.account_id is not None:
             async with deps.db.read() as r:
-                notes = await records.invalidations(r, side.account_id, sorted(book.positions), spec.due_ms)
-        prompt = render_prompt(prompt_input(
-            clone_name=spec.clone.name, ctx=ctx, strategy_prompt=spec.asset.prompt, legal=legal, now_ms=spec.due_ms,
-            mark_px=mark, book=book, marks=marks, limits=limits, asset_max_leverage=leverage_cap,
-            invalidations=notes))
+                notes = await records.invalidations(
+                    r, side.account_id, sorted(book.positions), spec.due_ms
+                )
+        prompt = render_prompt(
+            prompt_input(
+                clone_name=spec.clone.name,
+                ctx=ctx,
+                strategy_prompt=spec.asset.prompt,
+                legal=legal,
+                now_ms=spec.due_ms,
+                mark_px=mark,
+                book=book,
+                marks=marks,
+                limits=limits,
+                asset_max_leverage=leverage_cap,
+                invalidations=notes,
+            )
+        )
     job = DecisionJob(
-        run_id=spec.run_id, context=ctx, legal=legal, mark_px=mark,
-        position_side=position.side if position is not None else None, leverage_cap=leverage_cap,
+        run_id=spec.run_id,
+        context=ctx,
+        legal=legal,
+        mark_px=mark,
+        position_side=position.side if position is not None else None,
+        leverage_cap=leverage_cap,
         model_strength=spec.model_strength,
-        request=None if prompt is None else request_for(prompt, symbol, model_strength=spec.model_strength,  # type: ignore[arg-type]
-                                                        run_id=spec.run_id, clone_id=spec.clone.clone_id))
+        request=None
+        if prompt is None
+        else request_for(
+            prompt,
+            symbol,
+            model_strength=spec.model_strength,  # type: ignore[arg-type]
+            run_id=spec.run_id,
+            clone_id=spec.clone.clone_id,
+        ),
+    )
     async with deps.limiter:
         answer = await decider.decide(job)
-    return Decided(now=now, book=book, marks=marks, mark=mark, legal=legal, ctx=ctx, prompt=prompt, answer=answer,
-                   parsed=parse_answer(answer.text, symbol, legal, stop_reason=answer.stop_reason),
-                   proposed=clock.now_ms())
+    return Decided(
+        now=now,
+        book=book,
+        marks=marks,
+        mark=mark,
+        legal=legal,
+        ctx=ctx,
+        prompt=prompt,
+        answer=answer,
+        parsed=parse_answer(answer.text, symbol, legal, stop_reason=answer.stop_reason),
+        proposed=clock.now_ms(),
+    )
 
 
-async def _commit(spec: RunSpec, side: AccountSide, deps: RunDeps, d: Decided | RunRow, started: float) -> RunResult:
+async def _commit(
+    spec: RunSpec, side: AccountSide, deps: RunDeps, d: Decided | RunRow, started: float
+) -> RunResult:
     """Submit the action (not a hold) to the account, archive the artifacts, write the rows."""
     if isinstance(d, RunRow):
         await deps.writer.write(records.run_statements(d))
@@ -215,25 +298,52 @@ async def _commit(spec: RunSpec, side: AccountSide, deps: RunDeps, d: Decided | 
         execution = await side.submit(to_prop_action(parsed, spec.run_id), d.marks, clock.now_ms())
     action = action_row(spec, side.account_id, parsed, d.proposed, clock.now_ms(), execution)
 
-    parts: dict[ArtifactKind, bytes] = {"context": context_payload(spec, d.ctx, d.legal, d.mark, d.book, spec.due_ms),
-                                        "response": response_payload(answer), "reasoning": reasoning_payload(parsed)}
+    parts: dict[ArtifactKind, bytes] = {
+        "context": context_payload(spec, d.ctx, d.legal, d.mark, d.book, spec.due_ms),
+        "response": response_payload(answer),
+        "reasoning": reasoning_payload(parsed),
+    }
     if prompt is not None:
         parts["prompt"] = prompt_payload(prompt)
-    stored = await deps.artifacts.archive(spec.run_id, d.now, parts) if deps.artifacts is not None else None
-    context_sha = stored.parts["context"].sha256 if stored else hashlib.sha256(parts["context"]).hexdigest()
+    stored = (
+        await deps.artifacts.archive(spec.run_id, d.now, parts)
+        if deps.artifacts is not None
+        else None
+    )
+    context_sha = (
+        stored.parts["context"].sha256 if stored else hashlib.sha256(parts["context"]).hexdigest()
+    )
     status = run_status(action)
     run = RunRow(
-        run_id=spec.run_id, clone_id=spec.clone.clone_id, version=spec.version, account_id=side.account_id,
-        dry_run=spec.dry_run, prompt_node_id=spec.branch.prompt_node_id, symbol=spec.asset.symbol, due_ms=spec.due_ms,
-        started_ms=d.now, finished_ms=clock.now_ms(), status=status, engine=answer.engine, model=answer.model,
-        prompt_version=prompt.version if prompt is not None else decider.prompt_version(), cached=answer.cached,
+        run_id=spec.run_id,
+        clone_id=spec.clone.clone_id,
+        version=spec.version,
+        account_id=side.account_id,
+        dry_run=spec.dry_run,
+        prompt_node_id=spec.branch.prompt_node_id,
+        symbol=spec.asset.symbol,
+        due_ms=spec.due_ms,
+        started_ms=d.now,
+        finished_ms=clock.now_ms(),
+        status=status,
+        engine=answer.engine,
+        model=answer.model,
+        prompt_version=prompt.version if prompt is not None else decider.prompt_version(),
+        cached=answer.cached,
         attempts=spec.spent_attempts + (0 if answer.cached else answer.attempts),
-        latency_ms=_ms(deps.monotonic() - started), engine_latency_ms=answer.latency_ms,
-        input_tokens=answer.input_tokens, output_tokens=answer.output_tokens, cost_micro_usd=answer.cost_micro_usd,
+        latency_ms=_ms(deps.monotonic() - started),
+        engine_latency_ms=answer.latency_ms,
+        input_tokens=answer.input_tokens,
+        output_tokens=answer.output_tokens,
+        cost_micro_usd=answer.cost_micro_usd,
         est_prompt_tokens=prompt.est_tokens if prompt is not None else None,
-        legal=list(ordered(d.legal)), candidate_rank=spec.candidate.rank, candidate_reason=spec.candidate.reason,
-        context_sha256=context_sha, context_summary=summarize(d.ctx, spec.due_ms, d.mark, d.book, d.marks),
+        legal=list(ordered(d.legal)),
+        candidate_rank=spec.candidate.rank,
+        candidate_reason=spec.candidate.reason,
+        context_sha256=context_sha,
+        context_summary=summarize(d.ctx, spec.due_ms, d.mark, d.book, d.marks),
         error_code=action.reason_code if status == "rejected" else None,
-        error=action.reason if status == "rejected" else None)
+        error=action.reason if status == "rejected" else None,
+    )
     await deps.writer.write(records.run_statements(run, action, stored))
     return RunResult(run_id=spec.run_id, status=status, attempts=run.attempts)

@@ -35,13 +35,13 @@ from clash.clones import AssetCatalog, CloneError, ClonesModule, check_entitleme
 from clash.market import MarketModule
 from clash.prop import AccountSnapshot, PropError, PropModule
 from clash.trading import records, runner
+from clash.trading.account_side import PropSide
 from clash.trading.candidates import choose
 from clash.trading.compiler import compile_pipeline
 from clash.trading.config import TradingConfig
 from clash.trading.context import prefilter_scores
 from clash.trading.packet import Branch, BranchAsset, Candidate, CloneRef, CompiledPipeline
 from clash.trading.records import RecordWriter, RunStatus
-from clash.trading.account_side import PropSide
 from clash.trading.run_rows import bare_row
 from clash.trading.run_spec import AssetFacts, RunResult, RunSpec, run_id_for
 from clash.trading.runner import RunDeps
@@ -189,28 +189,56 @@ class Scheduler:
     """Registry reads shared by the pilots ticking at the same instant."""
 
     # -- runs ---------------------------------------------------------------------------------------
-    def start_run(self, owner: str, account_id: str, spec: RunSpec, order: TickOrder = UNORDERED,
-                  at_tick: AccountSnapshot | None = None) -> None:
+    def start_run(
+        self,
+        owner: str,
+        account_id: str,
+        spec: RunSpec,
+        order: TickOrder = UNORDERED,
+        at_tick: AccountSnapshot | None = None,
+    ) -> None:
         """Run `spec` as a task of the system; the VirtualClock waits for it like for a message."""
         self.running[spec.run_id] = account_id
         side = PropSide(self.prop, account_id, at_tick)
-        self.system.start_work(self._run, owner, account_id, spec, side, order, name=f"decision {spec.run_id}")
+        self.system.start_work(
+            self._run, owner, account_id, spec, side, order, name=f"decision {spec.run_id}"
+        )
 
-    async def _run(self, owner: str, account_id: str, spec: RunSpec, side: PropSide, order: TickOrder) -> None:
+    async def _run(
+        self, owner: str, account_id: str, spec: RunSpec, side: PropSide, order: TickOrder
+    ) -> None:
         key = (account_id, spec.asset.symbol)
         try:
             try:
                 result = await runner.execute(spec, side, self.deps, order)
             except Exception as exc:  # recording itself failed: the lease must still come free
-                log.exception("decision run not recorded", extra={"clone_id": spec.clone.clone_id,
-                                                                  "account_id": account_id, "run_id": spec.run_id})
-                result = RunResult(run_id=spec.run_id, status="failed", attempts=spec.spent_attempts,
-                                   error_code="internal", error=repr(exc))
+                log.exception(
+                    "decision run not recorded",
+                    extra={
+                        "clone_id": spec.clone.clone_id,
+                        "account_id": account_id,
+                        "run_id": spec.run_id,
+                    },
+                )
+                result = RunResult(
+                    run_id=spec.run_id,
+                    status="failed",
+                    attempts=spec.spent_attempts,
+                    error_code="internal",
+                    error=repr(exc),
+                )
             del self.running[spec.run_id]
             ref = self.pilots.get(owner)
             if ref is not None:
-                await ref.tell(PilotRunDone(run_id=spec.run_id, symbol=spec.asset.symbol, status=result.status,
-                                            attempts=result.attempts, error_code=result.error_code))
+                await ref.tell(
+                    PilotRunDone(
+                        run_id=spec.run_id,
+                        symbol=spec.asset.symbol,
+                        status=result.status,
+                        attempts=result.attempts,
+                        error_code=result.error_code,
+                    )
+                )
             else:
                 self.leases.release(key, spec.run_id)
             self._maybe_drained(account_id)
@@ -225,14 +253,20 @@ class Scheduler:
                 await self.metronome.tell(MetronomeCadence(cadence_s=cadence))
 
     def subscribers(self, cadence: int) -> list[Ref]:
-        return [ref for name, subs in sorted(self.subscriptions.items())
-                if cadence in subs and (ref := self.pilots.get(name)) is not None]
+        return [
+            ref
+            for name, subs in sorted(self.subscriptions.items())
+            if cadence in subs and (ref := self.pilots.get(name)) is not None
+        ]
 
     def in_flight(self, account_id: str) -> set[str]:
         return {r for r, a in self.running.items() if a == account_id}
 
     def _maybe_drained(self, account_id: str) -> None:
-        if not self.in_flight(account_id) and (event := self._drained.pop(account_id, None)) is not None:
+        if (
+            not self.in_flight(account_id)
+            and (event := self._drained.pop(account_id, None)) is not None
+        ):
             event.set()
 
     async def wait_drained(self, account_id: str) -> None:
@@ -258,8 +292,16 @@ class Scheduler:
         if self.market is None:
             raise RuntimeError("decision runs need the market module")
         specs = await self.market.asset_specs()
-        return {s: AssetFacts(symbol=s, sz_decimals=a.sz_decimals, max_leverage=a.max_leverage, is_spot=a.is_spot,
-                              enabled=a.enabled and not a.delisted) for s, a in specs.items()}
+        return {
+            s: AssetFacts(
+                symbol=s,
+                sz_decimals=a.sz_decimals,
+                max_leverage=a.max_leverage,
+                is_spot=a.is_spot,
+                enabled=a.enabled and not a.delisted,
+            )
+            for s, a in specs.items()
+        }
 
     async def assets(self, now_ms: int) -> dict[str, Any]:
         """The catalog (what the compiler and the entitlement check read), once per instant."""
@@ -275,12 +317,24 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     archived: bool = False
 
     def cadences(self) -> list[int]:
-        return sorted({a.decision_cadence_sec for b in self.compiled.branches if b.enabled
-                       for a in b.assets if a.enabled})
+        return sorted(
+            {
+                a.decision_cadence_sec
+                for b in self.compiled.branches
+                if b.enabled
+                for a in b.assets
+                if a.enabled
+            }
+        )
 
     def due(self, cadence: int) -> list[tuple[Branch, BranchAsset]]:
-        return [(b, a) for b in self.compiled.branches if b.enabled
-                for a in b.assets if a.enabled and a.decision_cadence_sec == cadence]
+        return [
+            (b, a)
+            for b in self.compiled.branches
+            if b.enabled
+            for a in b.assets
+            if a.enabled and a.decision_cadence_sec == cadence
+        ]
 
 
 def first_tick(now_s: float, cadence_s: int, offset_s: float) -> float:
@@ -303,7 +357,10 @@ def backoff_s(cfg: TradingConfig, attempt: int) -> float:
 
 def is_final(cfg: TradingConfig, attempt: int, now_ms: int, due_ms: int, cadence_s: int) -> bool:
     """No retry after this attempt: attempts spent, or the next one would land at the next tick."""
-    return attempt >= cfg.run_attempts or now_ms + backoff_s(cfg, attempt) * 1000 >= due_ms + cadence_s * 1000
+    return (
+        attempt >= cfg.run_attempts
+        or now_ms + backoff_s(cfg, attempt) * 1000 >= due_ms + cadence_s * 1000
+    )
 
 
 # ================================================================= the actor
@@ -349,11 +406,17 @@ class Pilot(Actor):
                 if spec is not None:
                     self.svc.start_run(self.name, self.account_id, spec)
             case PilotStats():
-                return PilotState(clone_id=self.clone_id, account_id=self.account_id,
-                                  version=self.plan.version if self.plan else None, cadences=sorted(self.cadences),
-                                  running=sorted(self.svc.in_flight(self.account_id)),
-                                  pending=sum(len(q) for q in self.pending.values()), retrying=len(self.retrying),
-                                  dropped_ticks=self.dropped_ticks, ticks=self.ticks)
+                return PilotState(
+                    clone_id=self.clone_id,
+                    account_id=self.account_id,
+                    version=self.plan.version if self.plan else None,
+                    cadences=sorted(self.cadences),
+                    running=sorted(self.svc.in_flight(self.account_id)),
+                    pending=sum(len(q) for q in self.pending.values()),
+                    retrying=len(self.retrying),
+                    dropped_ticks=self.dropped_ticks,
+                    ticks=self.ticks,
+                )
             case _:
                 raise Unhandled(msg)
         return None
@@ -377,12 +440,27 @@ class Pilot(Actor):
         owner = await clones.clone_owner(self.clone_id)
         clone = await clones.get_clone(owner, self.clone_id)
         assets = await self.svc.assets(self.clock.now_ms())
-        ref = CloneRef(clone_id=clone.id, owner_id=clone.owner_id, name=clone.name, ref="version",
-                       version=version.version, revision=None, model_strength=version.model_strength, tier=clone.tier)
+        ref = CloneRef(
+            clone_id=clone.id,
+            owner_id=clone.owner_id,
+            name=clone.name,
+            ref="version",
+            version=version.version,
+            revision=None,
+            model_strength=version.model_strength,
+            tier=clone.tier,
+        )
         compiled = compile_pipeline(version.pipeline, assets)
-        problems = graph_errors(check_entitlement(clone.tier, version.pipeline, version.model_strength, assets))
-        return Plan(clone=ref, version=version.version, compiled=compiled, problems=[p.message for p in problems],
-                    archived=clone.status != "active")
+        problems = graph_errors(
+            check_entitlement(clone.tier, version.pipeline, version.model_strength, assets)
+        )
+        return Plan(
+            clone=ref,
+            version=version.version,
+            compiled=compiled,
+            problems=[p.message for p in problems],
+            archived=clone.status != "active",
+        )
 
     # -- a tick -------------------------------------------------------------------------------------
     async def _tick(self, cadence: int, now: int) -> None:
@@ -395,9 +473,14 @@ class Pilot(Actor):
         refused: list[records.RunRow] = []
 
         def refuse(b: Branch, a: BranchAsset, status: RunStatus, code: str, why: str) -> None:
-            spec = self._spec(plan, b, a, Candidate(symbol=a.symbol, rank=0, reason="universe"), now, cadence, {})
-            refused.append(bare_row(spec, self.account_id, status, now, error_code=code, error=why,
-                                           engine=engine))
+            spec = self._spec(
+                plan, b, a, Candidate(symbol=a.symbol, rank=0, reason="universe"), now, cadence, {}
+            )
+            refused.append(
+                bare_row(
+                    spec, self.account_id, status, now, error_code=code, error=why, engine=engine
+                )
+            )
 
         if plan.archived:
             for b, a in due:
@@ -413,10 +496,18 @@ class Pilot(Actor):
             snapshot = await self.svc.prop.snapshot(self.account_id)
         except PropError as exc:
             return await self._account_gone(str(exc))
-        except Exception as exc:  # the account did not answer in time: this tick fails, the next may not
+        except (
+            Exception
+        ) as exc:  # the account did not answer in time: this tick fails, the next may not
             log.warning("tick failed: account unavailable: %r", exc, extra=self._extra())
             for b, a in due:
-                refuse(b, a, "failed", "account_unavailable", f"prop account {self.account_id}: {exc!r}")
+                refuse(
+                    b,
+                    a,
+                    "failed",
+                    "account_unavailable",
+                    f"prop account {self.account_id}: {exc!r}",
+                )
             return await self.svc.record(refused)
         if snapshot.finalized_at_ms is not None:
             return await self._account_gone(f"prop account {self.account_id} is finalized")
@@ -436,18 +527,35 @@ class Pilot(Actor):
                     continue
                 to_start.append(self._spec(plan, branch, asset, candidate, now, cadence, facts))
         await self.svc.record(refused)
-        starting = [s for s in sorted(to_start, key=lambda s: (s.asset.symbol, s.run_id)) if self._claim(s)]
+        starting = [
+            s for s in sorted(to_start, key=lambda s: (s.asset.symbol, s.run_id)) if self._claim(s)
+        ]
         order = TickOrder([s.run_id for s in starting])
         for spec in starting:
             self.svc.start_run(self.name, self.account_id, spec, order, snapshot)
 
-    def _spec(self, plan: Plan, branch: Branch, asset: BranchAsset, candidate: Candidate, now: int, cadence: int,
-              facts: Mapping[str, AssetFacts]) -> RunSpec:
+    def _spec(
+        self,
+        plan: Plan,
+        branch: Branch,
+        asset: BranchAsset,
+        candidate: Candidate,
+        now: int,
+        cadence: int,
+        facts: Mapping[str, AssetFacts],
+    ) -> RunSpec:
         return RunSpec(
-            run_id=run_id_for(self.account_id, branch.prompt_node_id, asset.symbol, now), clone=plan.clone,
-            version=plan.version, branch=branch, asset=asset, candidate=candidate, due_ms=now,
-            model_strength=plan.clone.model_strength, facts=facts.get(asset.symbol),
-            final=is_final(self.cfg, 1, now, now, cadence))
+            run_id=run_id_for(self.account_id, branch.prompt_node_id, asset.symbol, now),
+            clone=plan.clone,
+            version=plan.version,
+            branch=branch,
+            asset=asset,
+            candidate=candidate,
+            due_ms=now,
+            model_strength=plan.clone.model_strength,
+            facts=facts.get(asset.symbol),
+            final=is_final(self.cfg, 1, now, now, cadence),
+        )
 
     def _extra(self) -> dict[str, object]:
         return {"clone_id": self.clone_id, "account_id": self.account_id}
@@ -456,7 +564,9 @@ class Pilot(Actor):
         """True: `spec` holds its asset's lease and starts now. Else it waits for the lease, or is
         dropped (its (branch, asset) is still running)."""
         slot = (spec.branch.prompt_node_id, spec.asset.symbol)
-        if slot in self.active or spec.run_id in self.svc.running:  # still running, or this very run again
+        if (
+            slot in self.active or spec.run_id in self.svc.running
+        ):  # still running, or this very run again
             self.dropped_ticks += 1
             return False
         self.active[slot] = spec
@@ -489,9 +599,14 @@ class Pilot(Actor):
         """Keep the lease; run the next attempt after the backoff."""
         delay = backoff_s(self.cfg, spec.attempt)
         due_next = self.clock.now_ms() + round(delay * 1000)
-        nxt = msgspec.structs.replace(spec, attempt=spec.attempt + 1, spent_attempts=attempts,
-                                      final=is_final(self.cfg, spec.attempt + 1, due_next, spec.due_ms,
-                                                     spec.asset.decision_cadence_sec))
+        nxt = msgspec.structs.replace(
+            spec,
+            attempt=spec.attempt + 1,
+            spent_attempts=attempts,
+            final=is_final(
+                self.cfg, spec.attempt + 1, due_next, spec.due_ms, spec.asset.decision_cadence_sec
+            ),
+        )
         self.active[(spec.branch.prompt_node_id, spec.asset.symbol)] = nxt
         self.retrying[spec.run_id] = nxt
         self.after(delay, PilotRetry(run_id=spec.run_id))
@@ -502,8 +617,9 @@ class Pilot(Actor):
         self.cadences = set()
         self.svc.subscriptions.pop(self.name, None)
         self.svc.pilots.pop(self.name, None)
-        await self.svc.writer.write(records.deactivate_statements(self.clone_id, self.account_id,
-                                                                  self.clock.now_ms()))
+        await self.svc.writer.write(
+            records.deactivate_statements(self.clone_id, self.account_id, self.clock.now_ms())
+        )
 
 
 # ================================================================= the cadence timers
@@ -530,7 +646,9 @@ class Metronome(Actor):
                 pilots = self.svc.subscribers(cadence)
                 if not pilots:
                     self.timers.pop(cadence).cancel()
-                due = round(last_tick(self.clock.now(), cadence, self.svc.config.align_offset_s) * 1000)
+                due = round(
+                    last_tick(self.clock.now(), cadence, self.svc.config.align_offset_s) * 1000
+                )
                 for ref in pilots:
                     await ref.tell(PilotTick(cadence_s=cadence, due_ms=due))
             case _:
@@ -540,7 +658,9 @@ class Metronome(Actor):
     def _ensure(self, cadence: int) -> None:
         if cadence not in self.timers:
             first = first_tick(self.clock.now(), cadence, self.svc.config.align_offset_s)
-            self.timers[cadence] = self.every(cadence, MetronomeTick(cadence_s=cadence), first=first)
+            self.timers[cadence] = self.every(
+                cadence, MetronomeTick(cadence_s=cadence), first=first
+            )
 
 
 # ================================================================= retention

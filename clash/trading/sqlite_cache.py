@@ -28,10 +28,19 @@ class SqliteAnswerStore:
         return None if raw is None else _decode(raw)
 
     async def put(self, key: str, answer: EngineAnswer) -> None:
-        await self.writer.write([("INSERT INTO engine_cache (key, answer, created_ms) VALUES (?, ?, ?) "
-                                  "ON CONFLICT (key) DO NOTHING", [(key, _encode(answer), self.now_ms())])])
+        await self.writer.write(
+            [
+                (
+                    "INSERT INTO engine_cache (key, answer, created_ms) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    [(key, _encode(answer), self.now_ms())],
+                )
+            ]
+        )
 
     async def prune(self, older_than_ms: int) -> int:
         async with self.db.transaction() as tx:
-            result = await tx.execute("DELETE FROM engine_cache WHERE created_ms < ?", (older_than_ms,))
+            result = await tx.execute(
+                "DELETE FROM engine_cache WHERE created_ms < ?", (older_than_ms,)
+            )
         return result.rowcount

@@ -66,7 +66,7 @@ async def test_an_escalation_is_logged_for_the_child_and_the_supervisor(caplog):
     escalating = "brittle exceeded its restart intensity (1 in 60.0 s): escalating"
     assert ("actors.supervisor", "ERROR", escalating) in records(caplog, "brittle")
     last = "last error: RuntimeError('boom')"
-    escalation = f"Escalation(\"brittle exceeded its restart intensity; {last}\")"
+    escalation = f'Escalation("brittle exceeded its restart intensity; {last}")'
     assert [m for _, _, m in records(caplog, "desk")][:2] == [
         f"desk crashed: {escalation}",
         "desk restarts in 0.0 s (restart 1)",

@@ -84,6 +84,7 @@ async def test_virtual_time_only_moves_when_told():
 
 async def test_timer_lag_is_reported_to_the_system_hook():
     lags: list = []
+
     def on_lag(name: str, lag: float) -> None:
         lags.append((name, lag))
 

@@ -75,7 +75,8 @@ async def test_an_actor_without_receive_dead_letters_everything():
         with pytest.raises(Unhandled, match="mute does not handle Sum"):
             await mute.ask(Sum())
     assert [(d.message, d.reason) for d in system.dead_letters.letters] == [
-        (Pay(amount=1), "unhandled"), (Sum(), "unhandled"),
+        (Pay(amount=1), "unhandled"),
+        (Sum(), "unhandled"),
     ]
 
 
@@ -92,5 +93,7 @@ async def test_an_unhandled_answer_to_an_ask_is_a_crash_of_the_asker_not_its_own
         await system.wait_idle()
         assert {s.name: s.restarts for s in system.stats()} == {"mute": 0, "forwarder": 2}
     assert [(d.actor, d.reason) for d in system.dead_letters.letters] == [
-        ("mute", "unhandled"), ("mute", "unhandled"), ("forwarder", "crashed"),
+        ("mute", "unhandled"),
+        ("mute", "unhandled"),
+        ("forwarder", "crashed"),
     ]

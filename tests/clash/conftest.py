@@ -28,7 +28,9 @@ async def runtime(tmp_path) -> AsyncIterator[Runtime]:
     from clash.ops.module import OpsModule
 
     clock = VirtualClock(EPOCH_2026)
-    async with boot(test_config(tmp_path), Secrets(admin_token=ADMIN_TOKEN), clock, [OpsModule]) as rt:
+    async with boot(
+        test_config(tmp_path), Secrets(admin_token=ADMIN_TOKEN), clock, [OpsModule]
+    ) as rt:
         await clock.settle()
         yield rt
         report = await rt.db.check()

@@ -52,7 +52,8 @@ def test_production_refuses_the_dev_identity_header_and_needs_an_admin_token(tmp
     with pytest.raises(ConfigError, match="dev_identity_header"):
         validate(config, Secrets(admin_token="t"))
     config = load_config(
-        write(tmp_path, '[system]\nenv = "production"\n[http]\ndev_identity_header = false\n'), environ={}
+        write(tmp_path, '[system]\nenv = "production"\n[http]\ndev_identity_header = false\n'),
+        environ={},
     )
     with pytest.raises(ConfigError, match="CLASH_ADMIN_TOKEN"):
         validate(config, Secrets())
@@ -71,11 +72,23 @@ def test_production_refuses_the_dev_identity_header_and_needs_an_admin_token(tmp
         ("[prop.limits]\nstarting_equity_micro = 0\n", r"\$\.prop\.limits\.starting_equity_micro"),
         ('[prop.limits]\ntaker_fee_bps = "-1"\n', r"\$\.prop\.limits\.taker_fee_bps"),
         ('[prop.limits]\nslippage_bps = "NaN"\n', r"finite.*\$\.prop\.limits\.slippage_bps"),
-        ('[prop.limits]\ndaily_loss_halt = "Infinity"\n', r"finite.*\$\.prop\.limits\.daily_loss_halt"),
-        ('[prop.limits]\nmax_drawdown_halt = "1.5"\n', r"<= 1.*\$\.prop\.limits\.max_drawdown_halt"),
+        (
+            '[prop.limits]\ndaily_loss_halt = "Infinity"\n',
+            r"finite.*\$\.prop\.limits\.daily_loss_halt",
+        ),
+        (
+            '[prop.limits]\nmax_drawdown_halt = "1.5"\n',
+            r"<= 1.*\$\.prop\.limits\.max_drawdown_halt",
+        ),
         ("[http]\nmax_body_bytes = 0\n", r"\$\.http\.max_body_bytes"),
-        ("[market.hyperliquid]\ncontexts_interval_s = -60.0\n", r"\$\.market\.hyperliquid\.contexts_interval_s"),
-        ("[market.hyperliquid.retry]\ntimeout_s = nan\n", r"\$\.market\.hyperliquid\.retry\.timeout_s"),
+        (
+            "[market.hyperliquid]\ncontexts_interval_s = -60.0\n",
+            r"\$\.market\.hyperliquid\.contexts_interval_s",
+        ),
+        (
+            "[market.hyperliquid.retry]\ntimeout_s = nan\n",
+            r"\$\.market\.hyperliquid\.retry\.timeout_s",
+        ),
         ('[trading.rules]\nsize_fraction = "0"\n', r"\$\.trading\.rules\.size_fraction"),
         ("[trading]\nrun_timeout_s = inf\n", r"\$\.trading\.run_timeout_s"),
     ],
@@ -88,7 +101,9 @@ def test_non_finite_zero_or_negative_limits_stop_boot_naming_the_key(tmp_path, t
 def test_a_bad_limit_makes_the_cli_exit_2_naming_the_key(tmp_path, capsys):
     from clash.cli import main
 
-    path = write(tmp_path, f'[system]\ndata_dir = "{tmp_path / "var"}"\n[prop.limits]\nmax_leverage = -5\n')
+    path = write(
+        tmp_path, f'[system]\ndata_dir = "{tmp_path / "var"}"\n[prop.limits]\nmax_leverage = -5\n'
+    )
     assert main(["db", "check", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "bad configuration" in err and "$.prop.limits.max_leverage" in err
@@ -97,7 +112,10 @@ def test_a_bad_limit_makes_the_cli_exit_2_naming_the_key(tmp_path, capsys):
 
 def test_sane_limits_in_range_still_load(tmp_path):
     config = load_config(
-        write(tmp_path, '[prop.limits]\nmax_leverage = 3\ntaker_fee_bps = "0"\n[system]\nheartbeat_interval_s = 0.5\n'),
+        write(
+            tmp_path,
+            '[prop.limits]\nmax_leverage = 3\ntaker_fee_bps = "0"\n[system]\nheartbeat_interval_s = 0.5\n',
+        ),
         environ={},
     )
     assert config.prop.limits.max_leverage == 3 and config.system.heartbeat_interval_s == 0.5

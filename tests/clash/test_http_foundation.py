@@ -48,15 +48,26 @@ async def test_an_admin_message_reaches_the_actor_and_is_audited(client, runtime
     ("body", "headers", "status", "code"),
     [
         ({"to": "ops.heartbeats", "message": {"type": "OpsPing"}}, {}, 401, "bad_admin_token"),
-        ({"to": "ops.heartbeats", "message": {"type": "OpsPing"}}, {"authorization": "Bearer nope"}, 401,
-         "bad_admin_token"),
+        (
+            {"to": "ops.heartbeats", "message": {"type": "OpsPing"}},
+            {"authorization": "Bearer nope"},
+            401,
+            "bad_admin_token",
+        ),
         ({"to": "nobody", "message": {"type": "OpsPing"}}, ADMIN, 404, "unknown_actor"),
         ({"to": "ops.heartbeats", "message": {"type": "Nope"}}, ADMIN, 422, "invalid_message"),
-        ({"to": "ops.heartbeats", "message": {"type": "OpsPing", "note": 3}}, ADMIN, 422, "invalid_message"),
+        (
+            {"to": "ops.heartbeats", "message": {"type": "OpsPing", "note": 3}},
+            ADMIN,
+            422,
+            "invalid_message",
+        ),
         ({"message": {"type": "OpsPing"}}, ADMIN, 422, "invalid_body"),
     ],
 )
-async def test_bad_admin_messages_get_a_clear_error_and_change_nothing(client, runtime, body, headers, status, code):
+async def test_bad_admin_messages_get_a_clear_error_and_change_nothing(
+    client, runtime, body, headers, status, code
+):
     response = await client.post("/api/v1/admin/messages", json=body, headers=headers)
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
@@ -65,8 +76,11 @@ async def test_bad_admin_messages_get_a_clear_error_and_change_nothing(client, r
 
 
 async def test_malformed_json_is_a_400(client):
-    response = await client.post("/api/v1/admin/messages", content=b"{nope",
-                                 headers=ADMIN | {"content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/admin/messages",
+        content=b"{nope",
+        headers=ADMIN | {"content-type": "application/json"},
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_json"
 
 
@@ -109,8 +123,14 @@ async def test_migrations_are_recorded_at_boot(runtime):
 
 # -- the hardened edge -----------------------------------------------------------------------------
 
-ID_ROUTES = sorted({(method, route.path) for route in all_routes() if ":id}" in route.path
-                    for method in route.methods - {"HEAD"}})
+ID_ROUTES = sorted(
+    {
+        (method, route.path)
+        for route in all_routes()
+        if ":id}" in route.path
+        for method in route.methods - {"HEAD"}
+    }
+)
 
 
 @pytest.mark.parametrize(("method", "path"), ID_ROUTES)
@@ -149,7 +169,9 @@ async def recorder(runtime):
 def measure(value: object, **fields: object) -> bytes:
     import json
 
-    return json.dumps({"to": "recorder", "message": {"type": "Measure", "value": value, **fields}}).encode()
+    return json.dumps(
+        {"to": "recorder", "message": {"type": "Measure", "value": value, **fields}}
+    ).encode()
 
 
 JSON = ADMIN | {"content-type": "application/json"}
@@ -171,16 +193,20 @@ JSON = ADMIN | {"content-type": "application/json"}
         (measure("1", label="a\u0000b"), 422, "invalid_text"),
         (measure("1", label="\u202eevil"), 422, "invalid_text"),
         (measure("1", label="\u2066x"), 422, "invalid_text"),
-        (b'{"to": "recorder", "to": "ops.heartbeats", "message": {"type": "Measure", "value": "1"}}', 400,
-         "duplicate_key"),
+        (
+            b'{"to": "recorder", "to": "ops.heartbeats", "message": {"type": "Measure", "value": "1"}}',
+            400,
+            "duplicate_key",
+        ),
         (measure("1", label="x").replace(b'"x"', b"[" * 40 + b"]" * 40), 400, "json_too_deep"),
         (b"[" * 100_000 + b"]" * 100_000, 400, "json_too_deep"),
         (b"1" * 5000, 422, "invalid_number"),
         (b"\xff\xfe{}", 400, "malformed_json"),
     ],
 )
-async def test_bad_numbers_text_and_json_are_refused_before_any_actor_sees_them(client, runtime, recorder, body,
-                                                                                 status, code):
+async def test_bad_numbers_text_and_json_are_refused_before_any_actor_sees_them(
+    client, runtime, recorder, body, status, code
+):
     response = await client.post("/api/v1/admin/messages", content=body, headers=JSON)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
@@ -190,8 +216,9 @@ async def test_bad_numbers_text_and_json_are_refused_before_any_actor_sees_them(
 
 
 async def test_a_good_measure_reaches_the_actor(client, recorder):
-    response = await client.post("/api/v1/admin/messages", content=measure("0.25", ratio=2.5, label="ok\tfine"),
-                                 headers=JSON)
+    response = await client.post(
+        "/api/v1/admin/messages", content=measure("0.25", ratio=2.5, label="ok\tfine"), headers=JSON
+    )
     assert response.status_code == 200, response.text
     assert recorder.seen == [Measure(value=Decimal("0.25"), ratio=2.5, label="ok\tfine")]
 
@@ -211,13 +238,23 @@ async def test_a_body_over_the_limit_is_413_while_it_is_read(client, recorder):
 
 
 async def test_a_non_json_content_type_is_415(client, recorder):
-    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
-        response = await client.post("/api/v1/admin/messages", content=measure("1"),
-                                     headers=ADMIN | {"content-type": content_type})
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ):
+        response = await client.post(
+            "/api/v1/admin/messages",
+            content=measure("1"),
+            headers=ADMIN | {"content-type": content_type},
+        )
         assert response.status_code == 415, content_type
         assert response.json()["error"]["code"] == "unsupported_media_type"
-    ok = await client.post("/api/v1/admin/messages", content=measure("1"),
-                           headers=ADMIN | {"content-type": "application/json; charset=utf-8"})
+    ok = await client.post(
+        "/api/v1/admin/messages",
+        content=measure("1"),
+        headers=ADMIN | {"content-type": "application/json; charset=utf-8"},
+    )
     assert ok.status_code == 200 and len(recorder.seen) == 1
 
 
@@ -234,8 +271,11 @@ async def test_control_characters_or_overlong_names_in_identity_headers_are_refu
         response = await client.get("/api/v1/clones", headers=[(b"x-user-id", value)])
         assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_header"
     ping = {"to": "ops.heartbeats", "message": {"type": "OpsPing"}}
-    response = await client.post("/api/v1/admin/messages", json=ping, headers=[
-        (b"authorization", b"Bearer test-admin-token"), (b"x-admin-name", b"\xc2\x85x")])
+    response = await client.post(
+        "/api/v1/admin/messages",
+        json=ping,
+        headers=[(b"authorization", b"Bearer test-admin-token"), (b"x-admin-name", b"\xc2\x85x")],
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_header"
 
 
@@ -250,7 +290,9 @@ async def test_refused_requests_are_logged_with_their_status_and_code(client, ca
     ]
 
 
-async def test_an_unexpected_error_is_a_500_in_the_error_shape_logged_with_its_traceback(runtime, caplog):
+async def test_an_unexpected_error_is_a_500_in_the_error_shape_logged_with_its_traceback(
+    runtime, caplog
+):
     async def boom(request):
         raise RuntimeError("kaboom")
 

@@ -46,8 +46,13 @@ IDENTITIES = {
 EXAMPLES = int(os.environ.get("CLASH_FUZZ_EXAMPLES", "8"))
 """Per operation and identity: about a minute for the whole run on 2 cores; raise it to search harder.
 Generation is derandomized, so a run is repeatable."""
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 
 
 def bundled_spec() -> dict[str, Any]:
@@ -97,7 +102,8 @@ class LoopbackServer:
     async def _main(self) -> None:
         config = load_config(environ={"CLASH_DATA_DIR": str(self.data_dir), "CLASH_PORT": "0"})
         config = msgspec.structs.replace(
-            config, trading=msgspec.structs.replace(config.trading, engine="rules", demo_clone=True))
+            config, trading=msgspec.structs.replace(config.trading, engine="rules", demo_clone=True)
+        )
         async with boot(config, Secrets(admin_token=ADMIN_TOKEN)) as rt:
             server = serve_runtime(rt)
             self.url = f"http://127.0.0.1:{server.port}"
@@ -110,18 +116,28 @@ class LoopbackServer:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[LoopbackServer]:
     with LoopbackServer(tmp_path_factory.mktemp("fuzz") / "var") as running:
-        created = requests.post(f"{running.url}/api/v1/clones", json={"name": "Fuzzed"},
-                                headers=IDENTITIES["user"], timeout=10)
+        created = requests.post(
+            f"{running.url}/api/v1/clones",
+            json={"name": "Fuzzed"},
+            headers=IDENTITIES["user"],
+            timeout=10,
+        )
         assert created.status_code == 201, created.text
         yield running
 
 
 SCHEMA = schemathesis.openapi.from_dict(
     bundled_spec(),
-    config=schemathesis.Config.from_dict({
-        "generation": {"max-examples": EXAMPLES, "mode": "all", "allow-extra-parameters": False},
-        "phases": {"stateful": {"enabled": False}},
-    }),
+    config=schemathesis.Config.from_dict(
+        {
+            "generation": {
+                "max-examples": EXAMPLES,
+                "mode": "all",
+                "allow-extra-parameters": False,
+            },
+            "phases": {"stateful": {"enabled": False}},
+        }
+    ),
 )
 
 
@@ -131,44 +147,70 @@ def identity(request) -> dict[str, str]:
 
 
 @SCHEMA.parametrize()
-@hypothesis.settings(max_examples=EXAMPLES, deadline=10_000, derandomize=True, database=None,
-                     suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.settings(
+    max_examples=EXAMPLES,
+    deadline=10_000,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
 def test_every_operation_answers_as_the_spec_says(case, server, identity):
     case.call_and_validate(base_url=server.url, headers=identity, checks=CHECKS, timeout=10)
 
 
 def test_resuming_a_clone_that_does_not_exist_is_404_like_pausing(server):
     for op in ("pause", "resume"):
-        response = requests.post(f"{server.url}/api/v1/admin/trading/clones/999999/{op}",
-                                 headers=IDENTITIES["admin"], timeout=10)
+        response = requests.post(
+            f"{server.url}/api/v1/admin/trading/clones/999999/{op}",
+            headers=IDENTITIES["admin"],
+            timeout=10,
+        )
         assert response.status_code == 404, response.text
         assert response.json()["error"]["code"] == "clone_not_found"
 
 
 def test_an_id_beyond_64_bits_is_404_over_the_wire(server):
-    response = requests.get(f"{server.url}/api/v1/clones/9223372036854775808", headers=IDENTITIES["user"],
-                            timeout=10)
+    response = requests.get(
+        f"{server.url}/api/v1/clones/9223372036854775808", headers=IDENTITIES["user"], timeout=10
+    )
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("\u202eevil", "invalid_text"), ("a\u0000b", "invalid_text"), ("\u001b[31mred", "invalid_text"),
-     ("two\nlines", "invalid_text"), ("tab\there", "invalid_text"), ("   ", "invalid_body"), ("", "invalid_body")],
+    [
+        ("\u202eevil", "invalid_text"),
+        ("a\u0000b", "invalid_text"),
+        ("\u001b[31mred", "invalid_text"),
+        ("two\nlines", "invalid_text"),
+        ("tab\there", "invalid_text"),
+        ("   ", "invalid_body"),
+        ("", "invalid_body"),
+    ],
 )
 def test_names_with_control_characters_or_empty_once_trimmed_are_refused(server, name, code):
     user = IDENTITIES["user"]
     before = requests.get(f"{server.url}/api/v1/clones", headers=user, timeout=10).json()
-    response = requests.post(f"{server.url}/api/v1/clones", json={"name": name}, headers=user, timeout=10)
+    response = requests.post(
+        f"{server.url}/api/v1/clones", json={"name": name}, headers=user, timeout=10
+    )
     assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text
     clone_id = before[0]["id"]
-    response = requests.patch(f"{server.url}/api/v1/clones/{clone_id}", json={"name": name}, headers=user, timeout=10)
+    response = requests.patch(
+        f"{server.url}/api/v1/clones/{clone_id}", json={"name": name}, headers=user, timeout=10
+    )
     assert response.status_code == 422 and response.json()["error"]["code"] == code, response.text
     assert requests.get(f"{server.url}/api/v1/clones", headers=user, timeout=10).json() == before
 
 
 def test_numbers_not_finite_or_beyond_64_bits_in_a_body_are_refused(server):
     for raw in (b'{"version": 1e999}', b'{"version": NaN}', b'{"version": 99999999999999999999}'):
-        response = requests.post(f"{server.url}/api/v1/clones/2/pipeline/reset", data=raw, timeout=10,
-                                 headers=IDENTITIES["user"] | {"content-type": "application/json"})
-        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_number", raw
+        response = requests.post(
+            f"{server.url}/api/v1/clones/2/pipeline/reset",
+            data=raw,
+            timeout=10,
+            headers=IDENTITIES["user"] | {"content-type": "application/json"},
+        )
+        assert (
+            response.status_code == 422 and response.json()["error"]["code"] == "invalid_number"
+        ), raw

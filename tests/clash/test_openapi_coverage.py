@@ -22,11 +22,15 @@ DOCS = ROOT / "docs"
 INDEX = DOCS / "openapi.yaml"
 OPERATIONS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
-_KEY = re.compile(r'^(?P<indent> *)(?P<key>"(?:[^"\\]|\\.)*"|[^\s#"\'-][^#]*?)\s*:(?:\s+(?P<value>.*))?$')
+_KEY = re.compile(
+    r'^(?P<indent> *)(?P<key>"(?:[^"\\]|\\.)*"|[^\s#"\'-][^#]*?)\s*:(?:\s+(?P<value>.*))?$'
+)
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location("openapi_index", ROOT / "tools" / "openapi_index.py")
+    spec = importlib.util.spec_from_file_location(
+        "openapi_index", ROOT / "tools" / "openapi_index.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -41,8 +45,10 @@ def _paths_block(text: str) -> dict[str, dict[str, str | None]]:
     """{path: {child key: inline value}} for the top-level `paths:` block of a block-YAML doc."""
     if text.lstrip().startswith("{"):
         doc = json.loads(text)
-        return {p: {k: (v if isinstance(v, str) else None) for k, v in item.items()}
-                for p, item in doc.get("paths", {}).items()}
+        return {
+            p: {k: (v if isinstance(v, str) else None) for k, v in item.items()}
+            for p, item in doc.get("paths", {}).items()
+        }
     out: dict[str, dict[str, str | None]] = {}
     inside, current = False, None
     for line in text.splitlines():
@@ -124,8 +130,11 @@ def test_documented_operations_of_mounted_paths_exist(documented):
     """A documented method on a mounted path must be served (unmounted paths, e.g. a module
     whose routes are not in all_routes() yet, are not checked)."""
     mounted = _mounted()
-    extra = [f"{path}: {sorted(ops - mounted[path])}" for path, ops in sorted(documented.items())
-             if path in mounted and ops - mounted[path]]
+    extra = [
+        f"{path}: {sorted(ops - mounted[path])}"
+        for path, ops in sorted(documented.items())
+        if path in mounted and ops - mounted[path]
+    ]
     assert not extra, "documented but not served:\n" + "\n".join(extra)
 
 
@@ -182,7 +191,9 @@ def test_every_operation_lists_what_the_edge_answers():
         path = _template(route.path)
         for method in sorted(route.methods - {"HEAD"}):
             has_body, statuses = operations[(path, method.lower())]
-            want = ({"400", "413", "415", "422"} if has_body else set()) | ({"404"} if ":id}" in route.path else set())
+            want = ({"400", "413", "415", "422"} if has_body else set()) | (
+                {"404"} if ":id}" in route.path else set()
+            )
             if want - statuses:
                 missing.append(f"{method} {path}: {sorted(want - statuses)}")
     assert not missing, "\n".join(missing)

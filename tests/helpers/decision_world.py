@@ -27,6 +27,7 @@ from clash.trading import records
 from clash.trading.config import TradingConfig
 from clash.trading.deciders import Decider, DecisionJob
 from clash.trading.module import TradingModule
+
 from tests.helpers.trading_world import IN_PROCESS_MARKET, START, market_config
 
 ASSETS = ("BTC", "ETH", "SOL")
@@ -53,9 +54,17 @@ class World:
     def prop(self) -> Any:
         return self.rt.module(PropModule)
 
-    async def publish(self, owner: str = "ada", name: str = "Trend", assets: Sequence[str] = ASSETS,
-                      profile: str = "balanced", cadence: int | None = None, tier: str | None = None,
-                      prompt: str = PROMPT, graph: Any = None) -> int:
+    async def publish(
+        self,
+        owner: str = "ada",
+        name: str = "Trend",
+        assets: Sequence[str] = ASSETS,
+        profile: str = "balanced",
+        cadence: int | None = None,
+        tier: str | None = None,
+        prompt: str = PROMPT,
+        graph: Any = None,
+    ) -> int:
         clone = await self.clones.create_clone(owner, name)
         if tier is not None:
             await self.clones.grant_tier(clone.id, tier, source="admin", granted_by="test")
@@ -66,9 +75,12 @@ class World:
         await self.clones.publish(owner, clone.id)
         return clone.id
 
-    async def activate(self, clone_id: int, owner: str = "ada", universe: Sequence[str] = ASSETS) -> str:
-        account = await self.prop.open_account(clone_id, "sandbox", universe=list(universe),
-                                               owner_user_id=owner)
+    async def activate(
+        self, clone_id: int, owner: str = "ada", universe: Sequence[str] = ASSETS
+    ) -> str:
+        account = await self.prop.open_account(
+            clone_id, "sandbox", universe=list(universe), owner_user_id=owner
+        )
         await self.trading.activate(clone_id, account)
         return account
 
@@ -80,23 +92,41 @@ class World:
         return list(reversed(await self.trading.history(clone_id, limit=10_000)))
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(self.rt)), base_url="http://clash")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(self.rt)), base_url="http://clash"
+        )
 
 
 def with_cadence(pipeline: Any, cadence: int) -> Any:
-    nodes = [msgspec.structs.replace(n, config=msgspec.structs.replace(n.config, decision_cadence_sec=cadence))
-             if isinstance(n, TradingPromptNode) else n for n in pipeline.nodes]
+    nodes = [
+        msgspec.structs.replace(
+            n, config=msgspec.structs.replace(n.config, decision_cadence_sec=cadence)
+        )
+        if isinstance(n, TradingPromptNode)
+        else n
+        for n in pipeline.nodes
+    ]
     return msgspec.structs.replace(pipeline, nodes=nodes)
 
 
 @asynccontextmanager
-async def decision_world(tmp_path: Path, *, trading: TradingConfig | None = None, decider: Decider | None = None,
-                         secrets: Secrets | None = None, warm_s: float = 120.0,
-                         store: Any = None, start: float = START,
-                         market: MarketConfig | None = None) -> AsyncIterator[World]:
+async def decision_world(
+    tmp_path: Path,
+    *,
+    trading: TradingConfig | None = None,
+    decider: Decider | None = None,
+    secrets: Secrets | None = None,
+    warm_s: float = 120.0,
+    store: Any = None,
+    start: float = START,
+    market: MarketConfig | None = None,
+) -> AsyncIterator[World]:
     clock = VirtualClock(start)
-    config = Config(system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
-                    market=market or market_config([*ASSETS, "HYPE/USDC"]), trading=trading or trading_config())
+    config = Config(
+        system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
+        market=market or market_config([*ASSETS, "HYPE/USDC"]),
+        trading=trading or trading_config(),
+    )
     trading = using(TradingModule, decider=decider, artifact_store=store)
     modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, trading]
     async with boot(config, secrets or Secrets(admin_token=ADMIN_TOKEN), clock, modules) as rt:
@@ -132,4 +162,6 @@ class Intercept:
         text = self.override(job)
         if text is None:
             return await self.inner.decide(job)
-        return EngineAnswer(text=text, engine=self.inner.name, model=self.inner.model_for(job.model_strength))
+        return EngineAnswer(
+            text=text, engine=self.inner.name, model=self.inner.model_for(job.model_strength)
+        )

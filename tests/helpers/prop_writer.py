@@ -63,7 +63,9 @@ async def prop_runtime(
         system=SystemConfig(data_dir=str(data_dir), heartbeat_interval_s=0),
         prop=config or PropConfig(),
     )
-    async with boot(settings, Secrets(), clock, [OpsModule, using(PropModule, prices=prices)]) as rt:
+    async with boot(
+        settings, Secrets(), clock, [OpsModule, using(PropModule, prices=prices)]
+    ) as rt:
         if isinstance(clock, VirtualClock):
             await clock.settle()
         yield PropEnv(rt.module(PropModule), rt.system, clock, rt.db, prices, rt)
@@ -75,7 +77,9 @@ async def prop_runtime(
 def crash_action(n: int) -> Action:
     if n % 2:
         return Action(action_id=f"act-{n}", kind="close", symbol="BTC")
-    return Action(action_id=f"act-{n}", kind="open_long", symbol="BTC", size_usd=1_000_000_000, leverage=2)
+    return Action(
+        action_id=f"act-{n}", kind="open_long", symbol="BTC", size_usd=1_000_000_000, leverage=2
+    )
 
 
 async def main(path: str) -> None:
@@ -83,9 +87,7 @@ async def main(path: str) -> None:
 
     async with prop_runtime(Path(path), clock=LiveClock(), check=False) as env:
         if CRASH_ACCOUNT not in env.module.manager.open_accounts:
-            await env.module.open_account(
-                1, "sandbox", universe=["BTC"], account_id=CRASH_ACCOUNT
-            )
+            await env.module.open_account(1, "sandbox", universe=["BTC"], account_id=CRASH_ACCOUNT)
         async with env.db.read() as r:
             n = await r.fetchval(
                 "SELECT count(*) FROM prop_actions WHERE account_id = ?", (CRASH_ACCOUNT,)

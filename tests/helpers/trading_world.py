@@ -43,13 +43,22 @@ IN_PROCESS_MARKET = using(MarketModule, in_process_sim=True)
 
 
 def market_config(assets: list[str] = ASSETS, backfill_minutes: int = 240) -> MarketConfig:
-    cfg = MarketConfig(hyperliquid=HyperliquidSettings(assets=assets, websocket=False, weight_per_minute=10**9,
-                                                       boot_backfill_minutes=backfill_minutes, retry=FAST))
+    cfg = MarketConfig(
+        hyperliquid=HyperliquidSettings(
+            assets=assets,
+            websocket=False,
+            weight_per_minute=10**9,
+            boot_backfill_minutes=backfill_minutes,
+            retry=FAST,
+        )
+    )
     return msgspec.structs.replace(
         cfg,
         sim_history_days=2,
         polymarket=msgspec.structs.replace(cfg.polymarket, retry=FAST),
-        defillama=msgspec.structs.replace(cfg.defillama, retry=FAST, chains=["Ethereum", "Bitcoin"]),
+        defillama=msgspec.structs.replace(
+            cfg.defillama, retry=FAST, chains=["Ethereum", "Bitcoin"]
+        ),
     )
 
 
@@ -77,8 +86,11 @@ class World:
 
     def client(self) -> httpx.AsyncClient:
         from starlette.applications import Starlette
-        app = Starlette(routes=[*clone_routes.routes, *trading_routes.routes],
-                        exception_handlers=EXCEPTION_HANDLERS)
+
+        app = Starlette(
+            routes=[*clone_routes.routes, *trading_routes.routes],
+            exception_handlers=EXCEPTION_HANDLERS,
+        )
         app.state.runtime = self.rt
         app.state.identity = DevHeaderIdentity()
         app.state.admin_token = None
@@ -86,45 +98,115 @@ class World:
 
 
 @asynccontextmanager
-async def trading_world(tmp_path: Path, *, warm_s: float = 30 * 60, market: MarketConfig | None = None,
-                        start: float = START) -> AsyncIterator[World]:
+async def trading_world(
+    tmp_path: Path,
+    *,
+    warm_s: float = 30 * 60,
+    market: MarketConfig | None = None,
+    start: float = START,
+) -> AsyncIterator[World]:
     """Boot, let the market actors backfill, then run the clock `warm_s` so polls accumulate."""
     clock = VirtualClock(start)
-    prices = ScriptedPrices([AssetSpec(symbol="BTC", sz_decimals=5, max_leverage=40),
-                             AssetSpec(symbol="ETH", sz_decimals=4, max_leverage=25)],
-                            {"BTC": "85000", "ETH": "2700"})
-    config = Config(system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
-                    market=market or market_config())
-    modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, using(PropModule, prices=prices), TradingModule]
+    prices = ScriptedPrices(
+        [
+            AssetSpec(symbol="BTC", sz_decimals=5, max_leverage=40),
+            AssetSpec(symbol="ETH", sz_decimals=4, max_leverage=25),
+        ],
+        {"BTC": "85000", "ETH": "2700"},
+    )
+    config = Config(
+        system=SystemConfig(data_dir=str(tmp_path / "var"), heartbeat_interval_s=0),
+        market=market or market_config(),
+    )
+    modules = [
+        OpsModule,
+        IN_PROCESS_MARKET,
+        ClonesModule,
+        using(PropModule, prices=prices),
+        TradingModule,
+    ]
     async with boot(config, Secrets(), clock, modules) as rt:
         await clock.settle()
         await clock.advance(0)
         if warm_s:
             await clock.advance(warm_s)
-        yield World(rt, clock, rt.module(ClonesModule), rt.module(TradingModule), rt.module(PropModule), prices)
+        yield World(
+            rt,
+            clock,
+            rt.module(ClonesModule),
+            rt.module(TradingModule),
+            rt.module(PropModule),
+            prices,
+        )
         report = await rt.db.check()
         assert report.ok, report.problems
 
 
-def seed_graph(symbols=("BTC",), context="ETH", prompt="Trade the trend.", **prompt_config: Any) -> dict:
+def seed_graph(
+    symbols=("BTC",), context="ETH", prompt="Trade the trend.", **prompt_config: Any
+) -> dict:
     """Seed 003's cross-asset example: a BTC branch reading ETH candles, its own RSI and funding,
     Ethereum chain flows from DefiLlama, and Polymarket discovery."""
     return {
         "nodes": [
-            {"type": "data_stream", "id": "eth-candles",
-             "config": {"source": "hyperliquid", "channel": "ohlcv", "symbol": context, "profile": "deep"}},
-            {"type": "data_stream", "id": "own-rsi", "config": {"source": "hyperliquid", "channel": "rsi"}},
-            {"type": "data_stream", "id": "own-funding",
-             "config": {"source": "hyperliquid", "channel": "funding_rates", "profile": "fast"}},
-            {"type": "data_stream", "id": "macro",
-             "config": {"source": "defillama", "channel": "capital_flows",
-                        "defillama": {"scope": "chain", "subject": "Ethereum"}}},
-            {"type": "data_stream", "id": "pm", "config": {"source": "polymarket", "channel": "market_discovery"}},
-            {"type": "asset_selection", "id": "btc", "config": {"explicitlyEnabledSymbols": list(symbols)}},
-            {"type": "trading_prompt", "id": "momentum",
-             "config": {"customBehaviorPrompt": prompt, "decisionCadenceSec": 300, **prompt_config}},
+            {
+                "type": "data_stream",
+                "id": "eth-candles",
+                "config": {
+                    "source": "hyperliquid",
+                    "channel": "ohlcv",
+                    "symbol": context,
+                    "profile": "deep",
+                },
+            },
+            {
+                "type": "data_stream",
+                "id": "own-rsi",
+                "config": {"source": "hyperliquid", "channel": "rsi"},
+            },
+            {
+                "type": "data_stream",
+                "id": "own-funding",
+                "config": {"source": "hyperliquid", "channel": "funding_rates", "profile": "fast"},
+            },
+            {
+                "type": "data_stream",
+                "id": "macro",
+                "config": {
+                    "source": "defillama",
+                    "channel": "capital_flows",
+                    "defillama": {"scope": "chain", "subject": "Ethereum"},
+                },
+            },
+            {
+                "type": "data_stream",
+                "id": "pm",
+                "config": {"source": "polymarket", "channel": "market_discovery"},
+            },
+            {
+                "type": "asset_selection",
+                "id": "btc",
+                "config": {"explicitlyEnabledSymbols": list(symbols)},
+            },
+            {
+                "type": "trading_prompt",
+                "id": "momentum",
+                "config": {
+                    "customBehaviorPrompt": prompt,
+                    "decisionCadenceSec": 300,
+                    **prompt_config,
+                },
+            },
         ],
-        "edges": [{"source": s, "target": "btc"} for s in ("eth-candles", "own-rsi", "own-funding", "macro", "pm")]
+        "edges": [
+            {"source": s, "target": "btc"}
+            for s in ("eth-candles", "own-rsi", "own-funding", "macro", "pm")
+        ]
         + [{"source": "btc", "target": "momentum"}],
-        "layout": {"strategyClone": {"position": {"x": 960, "y": 120}, "connectedPromptNodeIds": ["momentum"]}},
+        "layout": {
+            "strategyClone": {
+                "position": {"x": 960, "y": 120},
+                "connectedPromptNodeIds": ["momentum"],
+            }
+        },
     }

@@ -93,7 +93,9 @@ def _if_match(request: Request) -> int | None:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
     if not re.fullmatch("[0-9]{1,18}", value):
-        raise ApiError(400, "invalid_if_match", f"If-Match must be a draft revision such as \"3\", got {raw!r}")
+        raise ApiError(
+            400, "invalid_if_match", f'If-Match must be a draft revision such as "3", got {raw!r}'
+        )
     return int(value)
 
 
@@ -109,8 +111,12 @@ async def list_clones(request: Request) -> Response:
     user = await require_user(request)
     archived = request.query_params.get("include_archived", "false")
     if archived not in ("true", "false"):
-        raise ApiError(422, "invalid_query", f"include_archived must be true or false, got {archived[:40]!r}")
-    return json_response(await _clones(request).list_clones(user, include_archived=archived == "true"))
+        raise ApiError(
+            422, "invalid_query", f"include_archived must be true or false, got {archived[:40]!r}"
+        )
+    return json_response(
+        await _clones(request).list_clones(user, include_archived=archived == "true")
+    )
 
 
 async def create_clone(request: Request) -> Response:
@@ -121,7 +127,9 @@ async def create_clone(request: Request) -> Response:
 
 
 async def get_clone(request: Request) -> Response:
-    return json_response(await _clones(request).get_clone(await current_user(request), _id(request)))
+    return json_response(
+        await _clones(request).get_clone(await current_user(request), _id(request))
+    )
 
 
 async def update_clone(request: Request) -> Response:
@@ -144,8 +152,12 @@ async def _decoded_pipeline(request: Request) -> Pipeline:
     if pipeline is None:
         first = graph_errors(problems)[0]
         where = f"node {first.node_id}, " if first.node_id else ""
-        raise ApiError(422, "invalid_graph", f"the pipeline does not decode: {where}{first.field}: {first.message}",
-                       problems)
+        raise ApiError(
+            422,
+            "invalid_graph",
+            f"the pipeline does not decode: {where}{first.field}: {first.message}",
+            problems,
+        )
     check_values(pipeline)
     return pipeline
 
@@ -160,7 +172,9 @@ async def put_pipeline(request: Request) -> Response:
     user = await require_user(request)
     expected = _if_match(request)
     pipeline = await _decoded_pipeline(request)
-    view = await _clones(request).save_pipeline(user, _id(request), pipeline, expected_revision=expected)
+    view = await _clones(request).save_pipeline(
+        user, _id(request), pipeline, expected_revision=expected
+    )
     return _with_etag(json_response(view), view.revision)
 
 
@@ -171,7 +185,9 @@ async def validate_pipeline(request: Request) -> Response:
     clones = _clones(request)
     if pipeline is None:
         tier = (await clones.get_clone(user, _id(request))).tier
-        return json_response(ValidationReport(ok=False, tier=tier, active_assets=[], problems=problems))
+        return json_response(
+            ValidationReport(ok=False, tier=tier, active_assets=[], problems=problems)
+        )
     check_values(pipeline)
     return json_response(await clones.validate_pipeline(user, _id(request), pipeline))
 
@@ -180,7 +196,9 @@ async def put_layout(request: Request) -> Response:
     user = await require_user(request)
     expected = _if_match(request)
     layout = await decode_body(request, Layout)
-    view = await _clones(request).save_layout(user, _id(request), layout, expected_revision=expected)
+    view = await _clones(request).save_layout(
+        user, _id(request), layout, expected_revision=expected
+    )
     return _with_etag(json_response(view), view.revision)
 
 
@@ -194,7 +212,9 @@ async def put_basic(request: Request) -> Response:
     user = await require_user(request)
     expected = _if_match(request)
     choices = await decode_body(request, BasicChoices)
-    view = await _clones(request).save_basic(user, _id(request), choices, expected_revision=expected)
+    view = await _clones(request).save_basic(
+        user, _id(request), choices, expected_revision=expected
+    )
     return _with_etag(json_response(view), view.revision)
 
 
@@ -209,7 +229,9 @@ async def reset_draft(request: Request) -> Response:
 
 
 async def list_versions(request: Request) -> Response:
-    return json_response(await _clones(request).list_versions(await current_user(request), _id(request)))
+    return json_response(
+        await _clones(request).list_versions(await current_user(request), _id(request))
+    )
 
 
 async def publish(request: Request) -> Response:
@@ -220,7 +242,9 @@ async def publish(request: Request) -> Response:
 
 async def get_version(request: Request) -> Response:
     version = request.path_params["version"]
-    return json_response(await _clones(request).get_version(await current_user(request), _id(request), version))
+    return json_response(
+        await _clones(request).get_version(await current_user(request), _id(request), version)
+    )
 
 
 def _ref(request: Request, name: str) -> VersionRef:
@@ -236,7 +260,9 @@ def _ref(request: Request, name: str) -> VersionRef:
 
 async def diff(request: Request) -> Response:
     a, b = _ref(request, "from"), _ref(request, "to")
-    return json_response(await _clones(request).diff(await current_user(request), _id(request), a, b))
+    return json_response(
+        await _clones(request).diff(await current_user(request), _id(request), a, b)
+    )
 
 
 async def fork(request: Request) -> Response:
@@ -262,8 +288,9 @@ async def get_entitlements(request: Request) -> Response:
 async def grant_tier(request: Request) -> Response:
     admin = require_admin(request)
     body = await decode_body(request, TierGrant)
-    view = await _clones(request).grant_tier(_id(request), body.tier, source="admin", granted_by=admin,
-                                             reason=body.reason)
+    view = await _clones(request).grant_tier(
+        _id(request), body.tier, source="admin", granted_by=admin, reason=body.reason
+    )
     return json_response(view)
 
 
@@ -294,7 +321,9 @@ async def get_public_profile(request: Request) -> Response:
 async def report_profile(request: Request) -> Response:
     user = await require_user(request)
     body = await decode_body(request, ReportIn)
-    return json_response(await _clones(request).report_profile(user, _id(request), body), status=201)
+    return json_response(
+        await _clones(request).report_profile(user, _id(request), body), status=201
+    )
 
 
 async def moderation_queue(request: Request) -> Response:

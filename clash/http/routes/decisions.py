@@ -82,13 +82,33 @@ class ActionView(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, a: ActionRow) -> ActionView:
         fill = None
         if a.status == "executed" and a.fill_px is not None:
-            fill = FillView(account_id=a.account_id, order_no=a.order_no, side=a.fill_side or "", size=_d(a.fill_size)
-                            or "0", px=_d(a.fill_px) or "0", notional_usd=format_usd(a.fill_notional_micro or 0),
-                            fee_usd=format_usd(a.fill_fee_micro or 0), at_ms=a.executed_ms or a.decided_ms)
-        return cls(action_id=a.action_id, status=a.status, kind=a.kind, stage=a.stage, reason_code=a.reason_code,
-                   reason=a.reason, confidence=_d(a.confidence), size_usd=_d(a.size_usd),
-                   size_fraction=_d(a.size_fraction), leverage=a.leverage, take_profit=_d(a.take_profit),
-                   stop_loss=_d(a.stop_loss), invalidation=a.invalidation, rationale=a.rationale, fill=fill)
+            fill = FillView(
+                account_id=a.account_id,
+                order_no=a.order_no,
+                side=a.fill_side or "",
+                size=_d(a.fill_size) or "0",
+                px=_d(a.fill_px) or "0",
+                notional_usd=format_usd(a.fill_notional_micro or 0),
+                fee_usd=format_usd(a.fill_fee_micro or 0),
+                at_ms=a.executed_ms or a.decided_ms,
+            )
+        return cls(
+            action_id=a.action_id,
+            status=a.status,
+            kind=a.kind,
+            stage=a.stage,
+            reason_code=a.reason_code,
+            reason=a.reason,
+            confidence=_d(a.confidence),
+            size_usd=_d(a.size_usd),
+            size_fraction=_d(a.size_fraction),
+            leverage=a.leverage,
+            take_profit=_d(a.take_profit),
+            stop_loss=_d(a.stop_loss),
+            invalidation=a.invalidation,
+            rationale=a.rationale,
+            fill=fill,
+        )
 
 
 class DecisionView(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,14 +145,36 @@ class DecisionView(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, d: Decision) -> DecisionView:
         r: RunRow = d.run
-        return cls(run_id=r.run_id, seq=r.seq, clone_id=r.clone_id, version=r.version, account_id=r.account_id,
-                   dry_run=r.dry_run, prompt_node_id=r.prompt_node_id, symbol=r.symbol, due_ms=r.due_ms,
-                   started_ms=r.started_ms, finished_ms=r.finished_ms, status=r.status, engine=r.engine,
-                   model=r.model, prompt_version=r.prompt_version, cached=r.cached, attempts=r.attempts,
-                   latency_ms=r.latency_ms, engine_latency_ms=r.engine_latency_ms, input_tokens=r.input_tokens,
-                   output_tokens=r.output_tokens, cost_usd=format_usd(r.cost_micro_usd), legal=r.legal,
-                   candidate_rank=r.candidate_rank, candidate_reason=r.candidate_reason, error_code=r.error_code,
-                   error=r.error, action=None if d.action is None else ActionView.of(d.action))
+        return cls(
+            run_id=r.run_id,
+            seq=r.seq,
+            clone_id=r.clone_id,
+            version=r.version,
+            account_id=r.account_id,
+            dry_run=r.dry_run,
+            prompt_node_id=r.prompt_node_id,
+            symbol=r.symbol,
+            due_ms=r.due_ms,
+            started_ms=r.started_ms,
+            finished_ms=r.finished_ms,
+            status=r.status,
+            engine=r.engine,
+            model=r.model,
+            prompt_version=r.prompt_version,
+            cached=r.cached,
+            attempts=r.attempts,
+            latency_ms=r.latency_ms,
+            engine_latency_ms=r.engine_latency_ms,
+            input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            cost_usd=format_usd(r.cost_micro_usd),
+            legal=r.legal,
+            candidate_rank=r.candidate_rank,
+            candidate_reason=r.candidate_reason,
+            error_code=r.error_code,
+            error=r.error,
+            action=None if d.action is None else ActionView.of(d.action),
+        )
 
 
 class DecisionPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,8 +194,14 @@ class ArtifactView(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, a: ArtifactRow) -> ArtifactView:
-        return cls(key=a.key, parts={k: v for k, v in a.parts.items()}, stored_bytes=a.stored_bytes, created_ms=a.created_ms,
-                   expires_ms=a.expires_ms, deleted_ms=a.deleted_ms)
+        return cls(
+            key=a.key,
+            parts={k: v for k, v in a.parts.items()},
+            stored_bytes=a.stored_bytes,
+            created_ms=a.created_ms,
+            expires_ms=a.expires_ms,
+            deleted_ms=a.deleted_ms,
+        )
 
 
 class DecisionSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -185,8 +233,15 @@ class CostView(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, c: CostLine) -> CostView:
-        return cls(key=c.key, runs=c.runs, engine_calls=c.engine_calls, cached=c.cached,
-                   input_tokens=c.input_tokens, output_tokens=c.output_tokens, cost_usd=format_usd(c.cost_micro_usd))
+        return cls(
+            key=c.key,
+            runs=c.runs,
+            engine_calls=c.engine_calls,
+            cached=c.cached,
+            input_tokens=c.input_tokens,
+            output_tokens=c.output_tokens,
+            cost_usd=format_usd(c.cost_micro_usd),
+        )
 
 
 class CloneCostsView(msgspec.Struct, frozen=True, kw_only=True):
@@ -234,8 +289,14 @@ class PauseView(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def of(cls, p: Pause) -> PauseView:
-        return cls(scope=p.scope, name=p.name, paused=True, paused_by=p.paused_by, reason=p.reason,
-                   paused_ms=p.paused_ms)
+        return cls(
+            scope=p.scope,
+            name=p.name,
+            paused=True,
+            paused_by=p.paused_by,
+            reason=p.reason,
+            paused_ms=p.paused_ms,
+        )
 
 
 class PausesView(msgspec.Struct, frozen=True, kw_only=True):
@@ -281,57 +342,100 @@ async def list_decisions(request: Request) -> Response:
     user = await _reader(request)
     status = request.query_params.get("status")
     if status is not None and status not in RUN_STATUSES:
-        raise ApiError(422, "invalid_query", f"status must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
+        raise ApiError(
+            422, "invalid_query", f"status must be one of {', '.join(RUN_STATUSES)}, got {status!r}"
+        )
     limit = query_int(request, "limit", PAGE_DEFAULT, lo=1, hi=PAGE_MAX)
-    before = query_int(request, "before_seq", 0, lo=1) if "before_seq" in request.query_params else None
+    before = (
+        query_int(request, "before_seq", 0, lo=1) if "before_seq" in request.query_params else None
+    )
     found = await _trading(request).history(
-        request.path_params["clone_id"], user=user, symbol=query_str(request, "symbol"), status=status,
-        dry_run=_flag(request, "dry_run"), account_id=query_str(request, "account_id"),
-        before_seq=before, limit=limit)
+        request.path_params["clone_id"],
+        user=user,
+        symbol=query_str(request, "symbol"),
+        status=status,
+        dry_run=_flag(request, "dry_run"),
+        account_id=query_str(request, "account_id"),
+        before_seq=before,
+        limit=limit,
+    )
     last = found[-1].run.seq if len(found) == limit else None
-    return json_response(DecisionPage(items=[DecisionView.of(d) for d in found], next_before_seq=last))
+    return json_response(
+        DecisionPage(items=[DecisionView.of(d) for d in found], next_before_seq=last)
+    )
 
 
 async def get_decision(request: Request) -> Response:
     user = await _reader(request)
     d = await _trading(request).decision(request.path_params["run_id"], user=user)
     expired = d.artifact is not None and d.artifact.deleted_ms is not None
-    return json_response(DecisionSnapshot(
-        decision=DecisionView.of(Decision(run=d.run, action=d.action)), context_summary=d.run.context_summary,
-        artifact=None if d.artifact is None else ArtifactView.of(d.artifact), artifacts_expired=expired,
-        context=d.context,
-        prompt=d.prompt, response=d.response, reasoning=d.reasoning))
+    return json_response(
+        DecisionSnapshot(
+            decision=DecisionView.of(Decision(run=d.run, action=d.action)),
+            context_summary=d.run.context_summary,
+            artifact=None if d.artifact is None else ArtifactView.of(d.artifact),
+            artifacts_expired=expired,
+            context=d.context,
+            prompt=d.prompt,
+            response=d.response,
+            reasoning=d.reasoning,
+        )
+    )
 
 
 async def clone_costs(request: Request) -> Response:
     user = await _reader(request)
     days = query_int(request, "days", DAYS_DEFAULT, lo=1, hi=DAYS_MAX)
     c = await _trading(request).clone_costs(request.path_params["clone_id"], user=user, days=days)
-    return json_response(CloneCostsView(clone_id=c.clone_id, since_ms=c.since_ms, total=CostView.of(c.total),
-                                        days=[CostView.of(x) for x in c.days],
-                                        assets=[CostView.of(x) for x in c.assets]))
+    return json_response(
+        CloneCostsView(
+            clone_id=c.clone_id,
+            since_ms=c.since_ms,
+            total=CostView.of(c.total),
+            days=[CostView.of(x) for x in c.days],
+            assets=[CostView.of(x) for x in c.assets],
+        )
+    )
 
 
 async def dry_run(request: Request) -> Response:
     user = await require_user(request)
-    result = await _trading(request).dry_run(request.path_params["clone_id"], user=user, ref=_ref(request))
-    return json_response(DryRunView(dry_run_id=result.dry_run_id, clone_id=result.clone_id, ref=result.ref,
-                                    as_of_ms=result.as_of_ms, problems=result.problems,
-                                    decisions=[DecisionView.of(d) for d in result.decisions]))
+    result = await _trading(request).dry_run(
+        request.path_params["clone_id"], user=user, ref=_ref(request)
+    )
+    return json_response(
+        DryRunView(
+            dry_run_id=result.dry_run_id,
+            clone_id=result.clone_id,
+            ref=result.ref,
+            as_of_ms=result.as_of_ms,
+            problems=result.problems,
+            decisions=[DecisionView.of(d) for d in result.decisions],
+        )
+    )
 
 
 async def admin_costs(request: Request) -> Response:
     require_admin(request)
     days = query_int(request, "days", DAYS_DEFAULT, lo=1, hi=DAYS_MAX)
     c = await _trading(request).daily_costs(days)
-    return json_response(DailyCostsView(
-        since_ms=c.since_ms, days=[CostView.of(x) for x in c.days],
-        clones=[CloneDayCost(day=day, clone_id=int(x.key), cost=CostView.of(x)) for day, x in c.clones]))
+    return json_response(
+        DailyCostsView(
+            since_ms=c.since_ms,
+            days=[CostView.of(x) for x in c.days],
+            clones=[
+                CloneDayCost(day=day, clone_id=int(x.key), cost=CostView.of(x))
+                for day, x in c.clones
+            ],
+        )
+    )
 
 
 async def admin_pauses(request: Request) -> Response:
     require_admin(request)
-    return json_response(PausesView(pauses=[PauseView.of(p) for p in await _trading(request).pauses()]))
+    return json_response(
+        PausesView(pauses=[PauseView.of(p) for p in await _trading(request).pauses()])
+    )
 
 
 async def admin_clone(request: Request) -> Response:
@@ -352,7 +456,9 @@ async def admin_source(request: Request) -> Response:
     family, op = request.path_params["family"], request.url.path.rsplit("/", 1)[-1]
     trading = _trading(request)
     if op == "pause":
-        return json_response(PauseView.of(await trading.pause_source_family(family, admin, body.reason)))
+        return json_response(
+            PauseView.of(await trading.pause_source_family(family, admin, body.reason))
+        )
     await trading.resume_source_family(family, admin, body.reason)
     return json_response(PauseView(scope="source", name=family, paused=False))
 

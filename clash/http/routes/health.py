@@ -34,8 +34,12 @@ async def health(request: Request) -> Response:
         db = "ok"
     except Exception as exc:
         db = f"error: {exc}"
-    body = Health(status="ok" if db == "ok" else "degraded", db=db, now_ms=rt.clock.now_ms(),
-                  actors=len(rt.system.names()))
+    body = Health(
+        status="ok" if db == "ok" else "degraded",
+        db=db,
+        now_ms=rt.clock.now_ms(),
+        actors=len(rt.system.names()),
+    )
     return json_response(body, status=200 if db == "ok" else 503)
 
 
@@ -47,8 +51,14 @@ async def workers(request: Request) -> Response:
     stale = []
     if interval:
         limit_ms = 3 * interval * 1000
-        stale = [s.name for s in stats if s.last_heartbeat_ms is None or now - s.last_heartbeat_ms > limit_ms]
-    return json_response(WorkerHealth(now_ms=now, heartbeat_interval_s=interval, workers=stats, stale=stale))
+        stale = [
+            s.name
+            for s in stats
+            if s.last_heartbeat_ms is None or now - s.last_heartbeat_ms > limit_ms
+        ]
+    return json_response(
+        WorkerHealth(now_ms=now, heartbeat_interval_s=interval, workers=stats, stale=stale)
+    )
 
 
 routes = [

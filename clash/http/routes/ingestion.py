@@ -58,22 +58,30 @@ def _spark(values: list[float | None], color: str) -> str:
     top = max(v for _, v in points) or 1.0
     n = max(len(values) - 1, 1)
     coords = " ".join(f"{i * 118 / n + 1:.1f},{23 - v / top * 22:.1f}" for i, v in points)
-    return (f'<svg width="120" height="24"><polyline fill="none" stroke="{color}" '
-            f'stroke-width="1.5" points="{coords}"/></svg>')
+    return (
+        f'<svg width="120" height="24"><polyline fill="none" stroke="{color}" '
+        f'stroke-width="1.5" points="{coords}"/></svg>'
+    )
 
 
 def _row(ch: ChannelHealth, series: ChannelSeries | None) -> str:
     e = html.escape
     pts = series.points if series else []
-    cov = "-" if ch.coverage is None else f"{ch.coverage:.0%} ({ch.assets_fresh}/{ch.assets_expected})"
-    rate = "-" if ch.rows_per_interval is None else f"{ch.rows_per_interval} / {ch.interval_s:.0f} s"
+    cov = (
+        "-"
+        if ch.coverage is None
+        else f"{ch.coverage:.0%} ({ch.assets_fresh}/{ch.assets_expected})"
+    )
+    rate = (
+        "-" if ch.rows_per_interval is None else f"{ch.rows_per_interval} / {ch.interval_s:.0f} s"
+    )
     return (
-        f'<tr><td>{e(ch.source)}</td><td>{e(ch.channel)}</td>'
+        f"<tr><td>{e(ch.source)}</td><td>{e(ch.channel)}</td>"
         f'<td><span class="s" style="background:{_COLORS[ch.status]}">{e(ch.status)}</span></td>'
         f"<td>{_time(ch.last_success_ms)}</td><td>{_lag(ch.lag_ms)}</td><td>{rate}</td>"
         f"<td>{cov}</td><td>{ch.errors_total}</td><td>{ch.decode_errors_total}</td>"
-        f'<td>{_spark([float(p.rows) if p.rows is not None else None for p in pts], "#0969da")}</td>'
-        f'<td>{_spark([float(p.lag_ms) if p.lag_ms is not None else None for p in pts], "#8250df")}</td>'
+        f"<td>{_spark([float(p.rows) if p.rows is not None else None for p in pts], '#0969da')}</td>"
+        f"<td>{_spark([float(p.lag_ms) if p.lag_ms is not None else None for p in pts], '#8250df')}</td>"
         f'<td class="err">{e(ch.last_error or "")}</td></tr>'
     )
 

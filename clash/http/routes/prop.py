@@ -197,8 +197,17 @@ class OrderView(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, o: OrderRow) -> OrderView:
         return cls(
-            o.order_no, o.action_id, o.cause, o.symbol, o.side, format(o.size, "f"),
-            format(o.ref_px, "f"), o.leverage, _px(o.stop_loss), _px(o.take_profit), o.status,
+            o.order_no,
+            o.action_id,
+            o.cause,
+            o.symbol,
+            o.side,
+            format(o.size, "f"),
+            format(o.ref_px, "f"),
+            o.leverage,
+            _px(o.stop_loss),
+            _px(o.take_profit),
+            o.status,
             o.at_ms,
         )
 
@@ -219,9 +228,17 @@ class PropFillView(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, f: FillRow) -> PropFillView:
         return cls(
-            f.order_no, f.action_id, f.cause, f.symbol, f.side, format(f.size, "f"),
-            format(f.px, "f"), format(f.ref_px, "f"), format_usd(f.notional_micro),
-            format_usd(f.fee_micro), f.at_ms,
+            f.order_no,
+            f.action_id,
+            f.cause,
+            f.symbol,
+            f.side,
+            format(f.size, "f"),
+            format(f.px, "f"),
+            format(f.ref_px, "f"),
+            format_usd(f.notional_micro),
+            format_usd(f.fee_micro),
+            f.at_ms,
         )
 
 
@@ -255,10 +272,16 @@ class EquityPointView(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, s: EquityPoint) -> EquityPointView:
         return cls(
-            s.at_ms, s.status, format_usd(s.equity_micro), format_usd(s.balance_micro),
-            format_usd(s.unrealized_micro), format_usd(s.peak_equity_micro),
-            format_usd(s.drawdown_micro), format_usd(s.day_start_equity_micro),
-            format_usd(s.fees_paid_micro), format_usd(s.funding_paid_micro),
+            s.at_ms,
+            s.status,
+            format_usd(s.equity_micro),
+            format_usd(s.balance_micro),
+            format_usd(s.unrealized_micro),
+            format_usd(s.peak_equity_micro),
+            format_usd(s.drawdown_micro),
+            format_usd(s.day_start_equity_micro),
+            format_usd(s.fees_paid_micro),
+            format_usd(s.funding_paid_micro),
             format_usd(s.gross_exposure_micro),
         )
 
@@ -322,9 +345,7 @@ async def get_account(request: Request) -> Response:
 async def get_positions(request: Request) -> Response:
     module, row = await _readable(request)
     positions = await module.positions(row.account_id)
-    return json_response(
-        PositionsBody(row.account_id, [PositionView.of(p) for p in positions])
-    )
+    return json_response(PositionsBody(row.account_id, [PositionView.of(p) for p in positions]))
 
 
 async def get_orders(request: Request) -> Response:
@@ -340,7 +361,9 @@ async def get_fills(request: Request) -> Response:
     module, row = await _readable(request)
     limit, before = _paging(request)
     fills = await module.fills(row.account_id, limit, before)
-    return json_response(_page([PropFillView.of(f) for f in fills], [f.order_no for f in fills], limit))
+    return json_response(
+        _page([PropFillView.of(f) for f in fills], [f.order_no for f in fills], limit)
+    )
 
 
 async def get_ledger(request: Request) -> Response:

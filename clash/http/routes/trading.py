@@ -39,8 +39,9 @@ def _as_of(request: Request) -> int | None:
 async def preview(request: Request) -> Response:
     user = await require_user(request)
     account_id = query_str(request, "account_id")
-    view = await _trading(request).preview(request.path_params["clone_id"], _as_of(request), account_id,
-                                           ref=_ref(request), user=user)
+    view = await _trading(request).preview(
+        request.path_params["clone_id"], _as_of(request), account_id, ref=_ref(request), user=user
+    )
     return json_response(view)
 
 
@@ -49,8 +50,13 @@ async def latest_data(request: Request) -> Response:
     symbol = query_str(request, "symbol")
     if not symbol:
         raise ApiError(422, "invalid_query", "symbol is required (a connected asset, e.g. BTC)")
-    view = await _trading(request).latest_data(request.path_params["clone_id"], symbol, ref=_ref(request),
-                                               user=user, as_of_ms=_as_of(request))
+    view = await _trading(request).latest_data(
+        request.path_params["clone_id"],
+        symbol,
+        ref=_ref(request),
+        user=user,
+        as_of_ms=_as_of(request),
+    )
     return json_response(view)
 
 

@@ -115,7 +115,9 @@ class CandleFeed:
         if due:
             return await self._close_through(track, due, now)
         if track.last_t is not None and bar.open_ms > track.last_t + MINUTE_MS:
-            return await self._close_through(track, [], now, before_ms=bar.open_ms)  # minutes skipped
+            return await self._close_through(
+                track, [], now, before_ms=bar.open_ms
+            )  # minutes skipped
         return 0
 
     async def _duplicate(self, track: Track, bar: HlCandle) -> None:
@@ -141,7 +143,9 @@ class CandleFeed:
         """Whether the shared weight budget takes a candleSnapshot now (else defer it)."""
         return self.rest.budget.wait_time(request_weight("candleSnapshot")) == 0
 
-    async def sweep(self, symbols: Sequence[str] | None = None, *, boot_minutes: int = 120) -> SweepResult:
+    async def sweep(
+        self, symbols: Sequence[str] | None = None, *, boot_minutes: int = 120
+    ) -> SweepResult:
         """Close, over REST, every minute that is over and not closed yet. A symbol never seen
         starts `boot_minutes` back; one seen before is filled from its last candle (at most
         `gap_fill_max_minutes` back)."""
@@ -158,7 +162,10 @@ class CandleFeed:
             if track.last_t is None:
                 start = last_over - (boot_minutes - 1) * MINUTE_MS
             else:
-                start = max(track.last_t + MINUTE_MS, last_over - (self.gap_fill_max_minutes - 1) * MINUTE_MS)
+                start = max(
+                    track.last_t + MINUTE_MS,
+                    last_over - (self.gap_fill_max_minutes - 1) * MINUTE_MS,
+                )
             try:
                 bars = await self.fetch(track.coin, start, now)
             except SourceError as exc:
@@ -170,8 +177,11 @@ class CandleFeed:
 
     async def _absorb(self, track: Track, bars: list[HlCandle], now: int) -> int:
         """Close the fetched candles that are over; keep a newer unfinished one as the partial."""
-        done = [b for b in bars if b.open_ms + MINUTE_MS <= now
-                and (track.last_t is None or b.open_ms > track.last_t)]
+        done = [
+            b
+            for b in bars
+            if b.open_ms + MINUTE_MS <= now and (track.last_t is None or b.open_ms > track.last_t)
+        ]
         if not all(_finite(b) for b in done):
             await self._failed(DecodeError(f"{track.coin}: candles that are not finite skipped"))
             done = [b for b in done if _finite(b)]
@@ -198,8 +208,11 @@ class CandleFeed:
         hours = 0
         if first_minute - start >= HOUR_MS:
             snapshot = await self.rest.candle_snapshot(track.coin, "1h", start, first_minute - 1)
-            done = [to_candle(b) for b in wire.to_bars(snapshot)
-                    if b.open_ms + HOUR_MS <= first_minute and _finite(b)]
+            done = [
+                to_candle(b)
+                for b in wire.to_bars(snapshot)
+                if b.open_ms + HOUR_MS <= first_minute and _finite(b)
+            ]
             async with self.db.transaction() as tx:
                 hours = await memory.upsert_source_hours(tx, symbol, done, self.now_ms())
         return hours + await self._absorb(track, bars, now)
@@ -215,8 +228,11 @@ class CandleFeed:
             if self.affordable():
                 try:
                     missing = await self.fetch(track.coin, start, first - 1)
-                    bars = [b for b in missing if b.open_ms < first and b.open_ms + MINUTE_MS <= now
-                            and _finite(b)] + bars
+                    bars = [
+                        b
+                        for b in missing
+                        if b.open_ms < first and b.open_ms + MINUTE_MS <= now and _finite(b)
+                    ] + bars
                 except SourceError as exc:
                     await self._failed(exc)
         return await self._commit(track, bars, now)
@@ -241,7 +257,12 @@ class CandleFeed:
                 await memory.write_closed(tx, track.symbol, closed, state, self.now_ms())
                 for channel in CANDLE_CHANNELS:
                     await memory.record_success(
-                        tx, SOURCE, channel, now, rows=len(closed), data_ms=data_ms,
+                        tx,
+                        SOURCE,
+                        channel,
+                        now,
+                        rows=len(closed),
+                        data_ms=data_ms,
                         symbols={track.symbol: data_ms},
                     )
             track.state, track.last_t = state, last_t

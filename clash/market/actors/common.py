@@ -22,7 +22,9 @@ async def attempt(
         rows = await work()
     except SourceError as exc:
         await record_failure(db, now_ms, source, channel, exc)
-        return MarketPollResult(source, channel, error=str(exc), decode_error=isinstance(exc, DecodeError))
+        return MarketPollResult(
+            source, channel, error=str(exc), decode_error=isinstance(exc, DecodeError)
+        )
     return MarketPollResult(source, channel, rows=rows)
 
 
@@ -31,11 +33,19 @@ async def record_failure(
 ) -> None:
     """Count the failure in the channel's health (and log it)."""
     log.warning(
-        "%s %s failed: %s", source, channel, exc,
+        "%s %s failed: %s",
+        source,
+        channel,
+        exc,
         extra={"source": source, "channel": channel, "decode": isinstance(exc, DecodeError)},
     )
     async with db.transaction() as tx:
         await memory.record_failure(
-            tx, source, channel, now_ms, f"{type(exc).__name__}: {exc}",
-            decode=isinstance(exc, DecodeError), count=count,
+            tx,
+            source,
+            channel,
+            now_ms,
+            f"{type(exc).__name__}: {exc}",
+            decode=isinstance(exc, DecodeError),
+            count=count,
         )

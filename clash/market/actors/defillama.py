@@ -25,15 +25,26 @@ CHANNEL = "macro"
 
 def observation(row: MacroMetric, observed_ms: int) -> MacroObservation:
     return MacroObservation(
-        observed_ms=observed_ms, family=row.family, scope=row.scope, subject=row.subject,
-        metric=row.metric, usd_micros=row.usd_micros, change_pct=row.change_pct,
-        as_of_ms=row.as_of_ms, linked_symbol=linked_symbol(row),
+        observed_ms=observed_ms,
+        family=row.family,
+        scope=row.scope,
+        subject=row.subject,
+        metric=row.metric,
+        usd_micros=row.usd_micros,
+        change_pct=row.change_pct,
+        as_of_ms=row.as_of_ms,
+        linked_symbol=linked_symbol(row),
     )
 
 
 class DefiLlamaSource(Actor):
     def __init__(
-        self, db: Database, settings: DefiLlamaSettings, client: DefiLlamaClient, *, autostart: bool = True
+        self,
+        db: Database,
+        settings: DefiLlamaSettings,
+        client: DefiLlamaClient,
+        *,
+        autostart: bool = True,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -74,6 +85,13 @@ class DefiLlamaSource(Actor):
         linked = {r.linked_symbol: now for r in rows if r.linked_symbol}
         async with self.db.transaction() as tx:
             await memory.insert_macro(tx, rows, self.clock.now_ms())
-            await memory.record_success(tx, SOURCE, CHANNEL, self.clock.now_ms(), rows=len(rows),
-                                        data_ms=now, symbols=linked)
+            await memory.record_success(
+                tx,
+                SOURCE,
+                CHANNEL,
+                self.clock.now_ms(),
+                rows=len(rows),
+                data_ms=now,
+                symbols=linked,
+            )
         return MarketPollResult(SOURCE, CHANNEL, rows=len(rows), error="; ".join(errors) or None)

@@ -68,10 +68,17 @@ async def current_health(
         key = (spec.source, spec.channel)
         capability = CAPABILITY.get(spec.channel)
         expected = [a.symbol for a in assets if capability and a.supports(capability)]
-        channels.append(channel_health(
-            spec, counters.get(key), now_ms, policy,
-            expected=expected, freshness=fresh.get(key, {}), snapshots=history.get(key, []),
-        ))
+        channels.append(
+            channel_health(
+                spec,
+                counters.get(key),
+                now_ms,
+                policy,
+                expected=expected,
+                freshness=fresh.get(key, {}),
+                snapshots=history.get(key, []),
+            )
+        )
     return summarize(channels, now_ms)
 
 
@@ -101,7 +108,9 @@ async def dashboard(
     db: Database, specs: list[ChannelSpec], policy: HealthSettings, now_ms: int, hours: float
 ) -> Dashboard:
     health = await current_health(db, specs, policy, now_ms)
-    grouped: dict[tuple[str, str], list[memory.SnapshotRow]] = {(s.source, s.channel): [] for s in specs}
+    grouped: dict[tuple[str, str], list[memory.SnapshotRow]] = {
+        (s.source, s.channel): [] for s in specs
+    }
     for snap in await memory.snapshots(db, now_ms - int(hours * 3_600_000)):
         grouped.setdefault((snap.source, snap.channel), []).append(snap)
     series = []
@@ -120,7 +129,12 @@ class MarketHealthMonitor(Actor):
     """Every `snapshot_interval_s`, writes the current health of each channel as one snapshot row."""
 
     def __init__(
-        self, db: Database, specs: list[ChannelSpec], policy: HealthSettings, *, autostart: bool = True
+        self,
+        db: Database,
+        specs: list[ChannelSpec],
+        policy: HealthSettings,
+        *,
+        autostart: bool = True,
     ) -> None:
         self.db = db
         self.specs = specs
@@ -142,8 +156,17 @@ class MarketHealthMonitor(Actor):
         now = self.clock.now_ms()
         health = await current_health(self.db, self.specs, self.policy, now)
         rows = [
-            memory.SnapshotRow(c.source, c.channel, now, c.status, c.rows_total, c.errors_total,
-                               c.decode_errors_total, c.lag_ms, c.coverage)
+            memory.SnapshotRow(
+                c.source,
+                c.channel,
+                now,
+                c.status,
+                c.rows_total,
+                c.errors_total,
+                c.decode_errors_total,
+                c.lag_ms,
+                c.coverage,
+            )
             for src in health.sources
             for c in src.channels
         ]

@@ -71,7 +71,10 @@ class HyperliquidSource(Actor):
         s = self.settings
         self._set_assets(await memory.assets(self.db))
         self.feed = CandleFeed(
-            self.db, self.rest, self.clock.now_ms, gap_fill_max_minutes=s.gap_fill_max_minutes,
+            self.db,
+            self.rest,
+            self.clock.now_ms,
+            gap_fill_max_minutes=s.gap_fill_max_minutes,
             progress=self.progress,
         )
         await self.feed.load(self._coins())
@@ -92,7 +95,9 @@ class HyperliquidSource(Actor):
         self.every(s.funding_history_interval_s, HlPollFundingHistory())
         self.every(s.mids_flush_interval_s, HlFlushMids())
         minute = self.clock.now() // 60 * 60
-        self.every(s.candle_sweep_interval_s, HlSweepCandles(), first=minute + 60 + s.candle_sweep_delay_s)
+        self.every(
+            s.candle_sweep_interval_s, HlSweepCandles(), first=minute + 60 + s.candle_sweep_delay_s
+        )
 
     async def on_stop(self) -> None:
         self.slot.stop()
@@ -150,7 +155,11 @@ class HyperliquidSource(Actor):
         self.symbol_of_coin = {a.coin: a.symbol for a in listed}
 
     def _enabled(self, channel: str | None = None) -> list[AssetInfo]:
-        return [a for a in self.assets.values() if a.enabled and (channel is None or a.supports(channel))]
+        return [
+            a
+            for a in self.assets.values()
+            if a.enabled and (channel is None or a.supports(channel))
+        ]
 
     def _coins(self) -> dict[str, str]:
         """symbol → wire coin of the enabled assets; before any registry, the configured perps."""
@@ -169,7 +178,9 @@ class HyperliquidSource(Actor):
             async with self.db.transaction() as tx:
                 await memory.upsert_assets(tx, listed, now)
                 await memory.update_asset_stats(tx, stats)
-                await memory.record_success(tx, SOURCE, "registry", now, rows=len(listed), data_ms=now)
+                await memory.record_success(
+                    tx, SOURCE, "registry", now, rows=len(listed), data_ms=now
+                )
             self._set_assets(listed)
             await self.feed.load(self._coins())
             return len(listed)
@@ -200,7 +211,10 @@ class HyperliquidSource(Actor):
         rows = 0
         for symbol in wanted:
             result = await attempt(
-                self.db, self.clock.now_ms(), SOURCE, "candles_1m",
+                self.db,
+                self.clock.now_ms(),
+                SOURCE,
+                "candles_1m",
                 partial(self.feed.backfill, symbol, start_ms),
             )
             if result.error:
@@ -227,6 +241,7 @@ class HyperliquidSource(Actor):
         now = self.clock.now_ms()
         await self._stream_health(now)
         if self.mids_ms is None or now - self.mids_ms > self.settings.mids_stale_s * 1000:
+
             async def poll() -> int:
                 self._take_mids(wire.to_mids(await self.rest.all_mids()), self.clock.now_ms())
                 return len(self.mids)
@@ -240,21 +255,29 @@ class HyperliquidSource(Actor):
         fresh = {a.symbol: at for a in self._enabled("mids") if a.symbol in self.mids}
         async with self.db.transaction() as tx:
             rows = await memory.upsert_mids(tx, self.mids, at)
-            await memory.record_success(tx, SOURCE, "mids", now, rows=rows, data_ms=at, symbols=fresh)
+            await memory.record_success(
+                tx, SOURCE, "mids", now, rows=rows, data_ms=at, symbols=fresh
+            )
         self.flushed_ms = at
         return MarketPollResult(SOURCE, "mids", rows=rows)
 
     async def _stream_health(self, now: int) -> None:
         malformed = self._malformed()
         if malformed > self.malformed_seen:
-            await record_failure(self.db, now, SOURCE, "stream",
-                                 DecodeError("malformed WebSocket frames skipped"),
-                                 count=malformed - self.malformed_seen)
+            await record_failure(
+                self.db,
+                now,
+                SOURCE,
+                "stream",
+                DecodeError("malformed WebSocket frames skipped"),
+                count=malformed - self.malformed_seen,
+            )
             self.malformed_seen = malformed
         if self.stream_events:
             async with self.db.transaction() as tx:
-                await memory.record_success(tx, SOURCE, "stream", now, rows=self.stream_events,
-                                            data_ms=self.stream_ms)
+                await memory.record_success(
+                    tx, SOURCE, "stream", now, rows=self.stream_events, data_ms=self.stream_ms
+                )
             self.stream_events = 0
 
     # ------------------------------------------------------------ funding and profiles
@@ -270,8 +293,9 @@ class HyperliquidSource(Actor):
                 if r.venue == PREDICTED_VENUE and r.coin in perps
             }
             async with self.db.transaction() as tx:
-                await memory.record_success(tx, SOURCE, "predicted_funding", now,
-                                            rows=len(self.predicted), data_ms=now)
+                await memory.record_success(
+                    tx, SOURCE, "predicted_funding", now, rows=len(self.predicted), data_ms=now
+                )
             return len(self.predicted)
 
         return await attempt(self.db, self.clock.now_ms(), SOURCE, "predicted_funding", work)
@@ -282,17 +306,34 @@ class HyperliquidSource(Actor):
             now = self.clock.now_ms()
             perps = {a.symbol for a in self._enabled("funding")}
             rows = [self._funding_row(c, now) for c in ctxs if c.coin in perps]
-            due = self.profiled_ms is None or now - self.profiled_ms >= self.settings.profile_interval_s * 1000
+            due = (
+                self.profiled_ms is None
+                or now - self.profiled_ms >= self.settings.profile_interval_s * 1000
+            )
             profiles = [await self._profile(c, now) for c in ctxs if c.coin in perps] if due else []
             async with self.db.transaction() as tx:
                 await memory.update_asset_stats(tx, registry.perp_stats(ctxs, now))
                 await memory.insert_funding(tx, rows, self.clock.now_ms())
-                await memory.record_success(tx, SOURCE, "funding", now, rows=len(rows), data_ms=now,
-                                            symbols={r.symbol: now for r in rows})
+                await memory.record_success(
+                    tx,
+                    SOURCE,
+                    "funding",
+                    now,
+                    rows=len(rows),
+                    data_ms=now,
+                    symbols={r.symbol: now for r in rows},
+                )
                 if due:
                     await memory.insert_profiles(tx, profiles, self.clock.now_ms())
-                    await memory.record_success(tx, SOURCE, "profiles", now, rows=len(profiles),
-                                                data_ms=now, symbols={p.symbol: now for p in profiles})
+                    await memory.record_success(
+                        tx,
+                        SOURCE,
+                        "profiles",
+                        now,
+                        rows=len(profiles),
+                        data_ms=now,
+                        symbols={p.symbol: now for p in profiles},
+                    )
             if due:
                 self.profiled_ms = now
             return len(rows)
@@ -302,8 +343,13 @@ class HyperliquidSource(Actor):
     def _funding_row(self, c: wire.AssetCtx, now: int) -> memory.FundingRow:
         pred = self.predicted.get(c.coin)
         return memory.FundingRow(
-            symbol=c.coin, t_ms=now, rate=c.funding, premium=c.premium, oracle_px=c.oracle_px,
-            mark_px=c.mark_px, open_interest=c.open_interest,
+            symbol=c.coin,
+            t_ms=now,
+            rate=c.funding,
+            premium=c.premium,
+            oracle_px=c.oracle_px,
+            mark_px=c.mark_px,
+            open_interest=c.open_interest,
             predicted_rate=pred[0] if pred else None,
             predicted_next_ms=pred[1] if pred else None,
             predicted_ms=pred[2] if pred else None,
@@ -323,11 +369,17 @@ class HyperliquidSource(Actor):
             settled: list[memory.SettledFunding] = []
             for a in self._enabled("funding"):
                 last = await memory.last_settlement_ms(self.db, a.symbol)
-                start = last + 1 if last is not None else now - self.settings.funding_history_lookback_h * HOUR_MS
+                start = (
+                    last + 1
+                    if last is not None
+                    else now - self.settings.funding_history_lookback_h * HOUR_MS
+                )
                 while True:
                     page = await self.rest.funding_history(a.coin, start)
-                    settled += [memory.SettledFunding(a.symbol, r.time_ms, r.rate, r.premium)
-                                for r in wire.to_funding_rates(page)]
+                    settled += [
+                        memory.SettledFunding(a.symbol, r.time_ms, r.rate, r.premium)
+                        for r in wire.to_funding_rates(page)
+                    ]
                     if len(page) < MAX_FUNDING_ROWS:
                         break
                     start = page[-1].time + 1
@@ -337,8 +389,13 @@ class HyperliquidSource(Actor):
             async with self.db.transaction() as tx:
                 rows = await memory.upsert_funding_history(tx, settled, self.clock.now_ms())
                 await memory.record_success(
-                    tx, SOURCE, "funding_history", now, rows=rows,
-                    data_ms=max(newest.values(), default=None), symbols=newest,
+                    tx,
+                    SOURCE,
+                    "funding_history",
+                    now,
+                    rows=rows,
+                    data_ms=max(newest.values(), default=None),
+                    symbols=newest,
                 )
             return rows
 

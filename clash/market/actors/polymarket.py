@@ -61,11 +61,15 @@ def snapshot_rows(
     good, summaries, bad = decodable(markets)
     rows: list[PolymarketRow] = []
     kind: PolymarketKind
-    for kind, market in (("immediate", immediate_market(good, now_ms)), ("later", later_market(good, now_ms))):
+    for kind, market in (
+        ("immediate", immediate_market(good, now_ms)),
+        ("later", later_market(good, now_ms)),
+    ):
         if market is not None:
             rows.append(PolymarketRow(kind, "", 0, summaries[market.id]))
-    closed = recently_closed(good, now_ms, within_ms=settings.closed_within_h * HOUR_MS,
-                             limit=settings.recently_closed)
+    closed = recently_closed(
+        good, now_ms, within_ms=settings.closed_within_h * HOUR_MS, limit=settings.recently_closed
+    )
     rows += [PolymarketRow("recently_closed", "", i, summaries[m.id]) for i, m in enumerate(closed)]
     found = discover(good, now_ms)
     open_markets = [*found.live, *found.upcoming]
@@ -116,8 +120,17 @@ class PolymarketSource(Actor):
         linked = {r.symbol: now for r in rows if r.kind == "asset"}
         async with self.db.transaction() as tx:
             if bad:
-                await memory.record_failure(tx, SOURCE, CHANNEL, now, f"{bad} markets did not decode",
-                                            decode=True, count=bad)
+                await memory.record_failure(
+                    tx,
+                    SOURCE,
+                    CHANNEL,
+                    now,
+                    f"{bad} markets did not decode",
+                    decode=True,
+                    count=bad,
+                )
             await memory.insert_polymarket(tx, now, rows, self.clock.now_ms())
-            await memory.record_success(tx, SOURCE, CHANNEL, now, rows=len(rows), data_ms=now, symbols=linked)
+            await memory.record_success(
+                tx, SOURCE, CHANNEL, now, rows=len(rows), data_ms=now, symbols=linked
+            )
         return len(rows)

@@ -59,7 +59,9 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
-def append_archive(folder: Path, table: str, time_col: str, rows: Sequence[Mapping[str, Any]]) -> list[Path]:
+def append_archive(
+    folder: Path, table: str, time_col: str, rows: Sequence[Mapping[str, Any]]
+) -> list[Path]:
     """Append rows as JSON lines to one gzip member per day file (concatenated members are valid gzip)."""
     by_day: dict[str, list[bytes]] = {}
     for row in rows:
@@ -92,7 +94,9 @@ async def expire(
             if not rows:
                 break
             if settings.archive and archive_dir is not None:
-                await anyio.to_thread.run_sync(append_archive, archive_dir, table, spec.time_col, rows)
+                await anyio.to_thread.run_sync(
+                    append_archive, archive_dir, table, spec.time_col, rows
+                )
             async with db.transaction() as tx:
                 await memory.delete_rows(tx, table, rows)
             removed[table] = removed.get(table, 0) + len(rows)
@@ -102,7 +106,12 @@ async def expire(
 
 class MarketRetention(Actor):
     def __init__(
-        self, db: Database, settings: RetentionSettings, archive_dir: Path | None, *, autostart: bool = True
+        self,
+        db: Database,
+        settings: RetentionSettings,
+        archive_dir: Path | None,
+        *,
+        autostart: bool = True,
     ) -> None:
         self.db = db
         self.settings = settings

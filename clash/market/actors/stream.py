@@ -40,7 +40,9 @@ class StreamPump:
                         case Mids(mids=mids, received_ms=at):
                             await self.ref.tell(HlStreamMids(mids=mids, received_ms=at))
                         case Reconnected(gap_since_ms=gap, reconnected_ms=at):
-                            await self.ref.tell(HlStreamReconnected(gap_since_ms=gap, reconnected_ms=at))
+                            await self.ref.tell(
+                                HlStreamReconnected(gap_since_ms=gap, reconnected_ms=at)
+                            )
 
     def stop(self) -> None:
         self._stopped = True

@@ -23,9 +23,9 @@ from .wire import (
     DimensionOverview,
     PeggedAsset,
     Protocol,
+    SourceError,
     StablecoinChain,
     StablecoinChartPoint,
-    SourceError,
     StablecoinsResponse,
     TvlPoint,
     decode,
@@ -72,8 +72,14 @@ class DefiLlamaClient:
         await self._http.aclose()
 
     async def _get(self, url: str, params: dict[str, str] | None = None) -> bytes:
-        return await get_json(self._http, url, params=params, policy=self._retry, source="defillama",
-                              sleep=self._sleep)
+        return await get_json(
+            self._http,
+            url,
+            params=params,
+            policy=self._retry,
+            source="defillama",
+            sleep=self._sleep,
+        )
 
     async def chains(self) -> list[Chain]:
         return decode(await self._get(f"{self._api}/v2/chains"), list[Chain], "/v2/chains")
@@ -86,7 +92,9 @@ class DefiLlamaClient:
     async def protocols(self) -> list[Protocol]:
         return decode(await self._get(f"{self._api}/protocols"), list[Protocol], "/protocols")
 
-    async def _overview(self, kind: str, chain: str | None, extra: dict[str, str]) -> DimensionOverview:
+    async def _overview(
+        self, kind: str, chain: str | None, extra: dict[str, str]
+    ) -> DimensionOverview:
         path = f"/overview/{kind}" + (f"/{quote(chain, safe='')}" if chain else "")
         body = await self._get(self._api + path, {**_NO_CHARTS, **extra})
         return decode(body, DimensionOverview, path)
@@ -132,7 +140,9 @@ class DefiLlamaClient:
             rows += [r for r in mx.stablecoin_flows(assets, now_ms) if r.scope == "global"]
             rows += mx.throughput(await self.dex_overview(), "dex_volume", now_ms)
             rows += mx.throughput(await self.fees_overview(), "fees", now_ms)
-            rows += mx.throughput(await self.fees_overview(data_type="dailyRevenue"), "revenue", now_ms)
+            rows += mx.throughput(
+                await self.fees_overview(data_type="dailyRevenue"), "revenue", now_ms
+            )
             rows += mx.throughput(await self.open_interest_overview(), "open_interest", now_ms)
         elif target.scope == "chain":
             name = target.subject

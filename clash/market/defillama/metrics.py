@@ -98,7 +98,9 @@ def _pct(delta: int, base: int) -> float | None:
     return None if base == 0 else delta * 100 / base
 
 
-def change_over(series: Sequence[tuple[int, int]], horizon_s: int) -> tuple[int, float | None] | None:
+def change_over(
+    series: Sequence[tuple[int, int]], horizon_s: int
+) -> tuple[int, float | None] | None:
     """(delta, pct) from the last point of a `(unix_s, micros)` series back to the latest point
     at or before `last - horizon`; None when the series is too short."""
     if not series:
@@ -136,7 +138,9 @@ def _pick_protocols(protocols: Iterable[Protocol], names: Iterable[str] | None) 
     if names is None:
         return list(protocols)
     wanted = {n.casefold() for n in names}
-    return [p for p in protocols if p.name.casefold() in wanted or (p.slug or "").casefold() in wanted]
+    return [
+        p for p in protocols if p.name.casefold() in wanted or (p.slug or "").casefold() in wanted
+    ]
 
 
 def protocol_tvls(
@@ -159,14 +163,23 @@ def stablecoin_supplies(assets: Iterable[PeggedAsset], as_of_ms: int) -> list[Ma
     usd = _usd_pegged(assets)
     rows = sorted(
         (
-            MacroMetric("capital_base", "stablecoin", a.symbol, "stablecoin_supply",
-                        usd_to_micros(a.circulating[_PEG]), as_of_ms)
+            MacroMetric(
+                "capital_base",
+                "stablecoin",
+                a.symbol,
+                "stablecoin_supply",
+                usd_to_micros(a.circulating[_PEG]),
+                as_of_ms,
+            )
             for a in usd
         ),
         key=lambda r: (-r.usd_micros, r.subject),
     )
     total = sum(r.usd_micros for r in rows)
-    return [MacroMetric("capital_base", "global", GLOBAL, "stablecoin_supply", total, as_of_ms), *rows]
+    return [
+        MacroMetric("capital_base", "global", GLOBAL, "stablecoin_supply", total, as_of_ms),
+        *rows,
+    ]
 
 
 def chain_stablecoin_supplies(
@@ -178,8 +191,16 @@ def chain_stablecoin_supplies(
     for c in chains:
         amount = c.total_circulating_usd.get(_PEG, c.total_circulating.get(_PEG))
         if amount is not None and (wanted is None or c.name.casefold() in wanted):
-            rows.append(MacroMetric("capital_base", "chain", c.name, "stablecoin_supply",
-                                    usd_to_micros(amount), as_of_ms))
+            rows.append(
+                MacroMetric(
+                    "capital_base",
+                    "chain",
+                    c.name,
+                    "stablecoin_supply",
+                    usd_to_micros(amount),
+                    as_of_ms,
+                )
+            )
     return sorted(rows, key=lambda r: (-r.usd_micros, r.subject))
 
 
@@ -197,8 +218,17 @@ def _flow_rows(
         got = change_over(series, horizon)
         if got is not None:
             delta, pct = got
-            rows.append(MacroMetric("capital_flows", scope, subject, f"{metric}_change_{label}",
-                                    delta, as_of_ms, pct))
+            rows.append(
+                MacroMetric(
+                    "capital_flows",
+                    scope,
+                    subject,
+                    f"{metric}_change_{label}",
+                    delta,
+                    as_of_ms,
+                    pct,
+                )
+            )
     return rows
 
 
@@ -225,8 +255,10 @@ def stablecoin_flows(assets: Iterable[PeggedAsset], as_of_ms: int) -> list[Macro
     """Supply change vs `circulatingPrevDay`/`PrevWeek`, globally and per USD-pegged coin."""
     usd = _usd_pegged(assets)
     rows: list[MacroMetric] = []
-    for label, prev_of in (("1d", lambda a: a.circulating_prev_day),
-                           ("7d", lambda a: a.circulating_prev_week)):
+    for label, prev_of in (
+        ("1d", lambda a: a.circulating_prev_day),
+        ("7d", lambda a: a.circulating_prev_week),
+    ):
         metric = f"stablecoin_supply_change_{label}"
         now_total = prev_total = 0
         per_coin = []
@@ -237,12 +269,30 @@ def stablecoin_flows(assets: Iterable[PeggedAsset], as_of_ms: int) -> list[Macro
             cur_m, prev_m = usd_to_micros(a.circulating[_PEG]), usd_to_micros(prev)
             now_total += cur_m
             prev_total += prev_m
-            per_coin.append(MacroMetric("capital_flows", "stablecoin", a.symbol, metric,
-                                        cur_m - prev_m, as_of_ms, _pct(cur_m - prev_m, prev_m)))
+            per_coin.append(
+                MacroMetric(
+                    "capital_flows",
+                    "stablecoin",
+                    a.symbol,
+                    metric,
+                    cur_m - prev_m,
+                    as_of_ms,
+                    _pct(cur_m - prev_m, prev_m),
+                )
+            )
         if per_coin:
             delta = now_total - prev_total
-            rows.append(MacroMetric("capital_flows", "global", GLOBAL, metric, delta, as_of_ms,
-                                    _pct(delta, prev_total)))
+            rows.append(
+                MacroMetric(
+                    "capital_flows",
+                    "global",
+                    GLOBAL,
+                    metric,
+                    delta,
+                    as_of_ms,
+                    _pct(delta, prev_total),
+                )
+            )
             rows.extend(sorted(per_coin, key=lambda r: r.subject))
     return rows
 
@@ -261,8 +311,17 @@ def protocol_flows(
             if pct is None or pct <= -100:
                 continue
             prior = round(now_m * 100 / (100 + pct))
-            rows.append(MacroMetric("capital_flows", "protocol", p.name, f"tvl_change_{label}",
-                                    now_m - prior, as_of_ms, pct))
+            rows.append(
+                MacroMetric(
+                    "capital_flows",
+                    "protocol",
+                    p.name,
+                    f"tvl_change_{label}",
+                    now_m - prior,
+                    as_of_ms,
+                    pct,
+                )
+            )
     return rows
 
 
@@ -270,33 +329,68 @@ def protocol_flows(
 
 
 def _throughput_rows(
-    kind: Throughput, scope: Scope, subject: str, as_of_ms: int,
-    total24h: float | None, total7d: float | None, total30d: float | None, change_1d: float | None,
+    kind: Throughput,
+    scope: Scope,
+    subject: str,
+    as_of_ms: int,
+    total24h: float | None,
+    total7d: float | None,
+    total30d: float | None,
+    change_1d: float | None,
 ) -> list[MacroMetric]:
     if kind == "open_interest":
         # The open-interest overview's daily value is the OI level, so 7d/30d sums mean nothing.
         if total24h is None:
             return []
-        return [MacroMetric("economic_throughput", scope, subject, "open_interest",
-                            usd_to_micros(total24h), as_of_ms, change_1d)]
+        return [
+            MacroMetric(
+                "economic_throughput",
+                scope,
+                subject,
+                "open_interest",
+                usd_to_micros(total24h),
+                as_of_ms,
+                change_1d,
+            )
+        ]
     rows = []
     windows = (("24h", total24h, change_1d), ("7d", total7d, None), ("30d", total30d, None))
     for label, value, change in windows:
         if value is not None:
-            rows.append(MacroMetric("economic_throughput", scope, subject, f"{kind}_{label}",
-                                    usd_to_micros(value), as_of_ms, change))
+            rows.append(
+                MacroMetric(
+                    "economic_throughput",
+                    scope,
+                    subject,
+                    f"{kind}_{label}",
+                    usd_to_micros(value),
+                    as_of_ms,
+                    change,
+                )
+            )
     return rows
 
 
 def throughput(
-    overview: DimensionOverview, kind: Throughput, as_of_ms: int,
-    scope: Scope = "global", subject: str = GLOBAL,
+    overview: DimensionOverview,
+    kind: Throughput,
+    as_of_ms: int,
+    scope: Scope = "global",
+    subject: str = GLOBAL,
 ) -> list[MacroMetric]:
     """Totals of one overview (`/overview/dexs` → dex_volume, `/overview/fees` → fees, with
     `dataType=dailyRevenue` → revenue, `/overview/open-interest` → open_interest). For a
     `/overview/{kind}/{chain}` answer pass `scope="chain"` and the chain name."""
-    return _throughput_rows(kind, scope, subject, as_of_ms, overview.total24h, overview.total7d,
-                            overview.total30d, overview.change_1d)
+    return _throughput_rows(
+        kind,
+        scope,
+        subject,
+        as_of_ms,
+        overview.total24h,
+        overview.total7d,
+        overview.total30d,
+        overview.change_1d,
+    )
 
 
 def protocol_throughput(
@@ -307,8 +401,9 @@ def protocol_throughput(
     rows = []
     for p in overview.protocols:
         if p.name.casefold() in wanted or (p.display_name or "").casefold() in wanted:
-            rows += _throughput_rows(kind, "protocol", p.name, as_of_ms,
-                                     p.total24h, p.total7d, p.total30d, p.change_1d)
+            rows += _throughput_rows(
+                kind, "protocol", p.name, as_of_ms, p.total24h, p.total7d, p.total30d, p.change_1d
+            )
     return rows
 
 

@@ -81,7 +81,9 @@ class ChainCirculating(msgspec.Struct, frozen=True):
     current: Pegged = {}
     circulating_prev_day: Pegged = msgspec.field(default_factory=dict, name="circulatingPrevDay")
     circulating_prev_week: Pegged = msgspec.field(default_factory=dict, name="circulatingPrevWeek")
-    circulating_prev_month: Pegged = msgspec.field(default_factory=dict, name="circulatingPrevMonth")
+    circulating_prev_month: Pegged = msgspec.field(
+        default_factory=dict, name="circulatingPrevMonth"
+    )
 
 
 class PeggedAsset(msgspec.Struct, frozen=True):
@@ -96,7 +98,9 @@ class PeggedAsset(msgspec.Struct, frozen=True):
     gecko_id: str | None = None
     circulating_prev_day: Pegged = msgspec.field(default_factory=dict, name="circulatingPrevDay")
     circulating_prev_week: Pegged = msgspec.field(default_factory=dict, name="circulatingPrevWeek")
-    circulating_prev_month: Pegged = msgspec.field(default_factory=dict, name="circulatingPrevMonth")
+    circulating_prev_month: Pegged = msgspec.field(
+        default_factory=dict, name="circulatingPrevMonth"
+    )
     chain_circulating: dict[str, ChainCirculating] = msgspec.field(
         default_factory=dict, name="chainCirculating"
     )

@@ -212,7 +212,11 @@ class HyperliquidRest:
 
         try:
             return await with_retries(
-                attempt, self._policy, what=what, sleep=self._sleep, rng=self._rng,
+                attempt,
+                self._policy,
+                what=what,
+                sleep=self._sleep,
+                rng=self._rng,
                 on_retry=self._count_retry,
             )
         except SourceError:

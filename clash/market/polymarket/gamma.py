@@ -97,7 +97,12 @@ def _listing_params(
     limit: int, offset: int, slugs: Iterable[str], ids: Iterable[str], **filters: Any
 ) -> dict[str, Any]:
     """The query of a `/markets` or `/events` listing: paging, slugs and ids, and the filters set."""
-    params: dict[str, Any] = {"limit": limit, "offset": offset, "slug": list(slugs), "id": list(ids)}
+    params: dict[str, Any] = {
+        "limit": limit,
+        "offset": offset,
+        "slug": list(slugs),
+        "id": list(ids),
+    }
     params.update((key, value) for key, value in filters.items() if value is not None)
     return params
 
@@ -134,8 +139,9 @@ class GammaClient:
         await self._http.aclose()
 
     async def _get(self, path: str, params: Params | None = None) -> bytes:
-        return await get_json(self._http, path, params=params, policy=self._retry, source="gamma",
-                              sleep=self._sleep)
+        return await get_json(
+            self._http, path, params=params, policy=self._retry, source="gamma", sleep=self._sleep
+        )
 
     async def markets(
         self,
@@ -153,15 +159,27 @@ class GammaClient:
         end_date_min_ms: int | None = None,
         end_date_max_ms: int | None = None,
     ) -> list[Market]:
-        params = _listing_params(limit, offset, slugs, ids, active=active, closed=closed, archived=archived,
-                                 order=order, ascending=ascending, tag_id=tag_id)
+        params = _listing_params(
+            limit,
+            offset,
+            slugs,
+            ids,
+            active=active,
+            closed=closed,
+            archived=archived,
+            order=order,
+            ascending=ascending,
+            tag_id=tag_id,
+        )
         if end_date_min_ms is not None:
             params["end_date_min"] = ms_to_iso(end_date_min_ms)
         if end_date_max_ms is not None:
             params["end_date_max"] = ms_to_iso(end_date_max_ms)
         return decode_markets(await self._get("/markets", params))
 
-    async def all_markets(self, *, page_size: int = 100, max_pages: int = 20, **filters: Any) -> list[Market]:
+    async def all_markets(
+        self, *, page_size: int = 100, max_pages: int = 20, **filters: Any
+    ) -> list[Market]:
         """Pages with offset/limit until a short page (Gamma has no cursor)."""
         out: list[Market] = []
         for page in range(max_pages):
@@ -188,8 +206,18 @@ class GammaClient:
         ids: Iterable[str] = (),
         tag_id: str | None = None,
     ) -> list[Event]:
-        params = _listing_params(limit, offset, slugs, ids, active=active, closed=closed, archived=archived,
-                                 order=order, ascending=ascending, tag_id=tag_id)
+        params = _listing_params(
+            limit,
+            offset,
+            slugs,
+            ids,
+            active=active,
+            closed=closed,
+            archived=archived,
+            order=order,
+            ascending=ascending,
+            tag_id=tag_id,
+        )
         return decode_events(await self._get("/events", params))
 
     async def event(self, event_id: str) -> Event:
@@ -199,7 +227,12 @@ class GammaClient:
         return decode_event(await self._get(f"/events/slug/{slug}"))
 
     async def discovery_window(
-        self, now_ms: int, *, closed_within_ms: int = 86_400_000, page_size: int = 100, max_pages: int = 5
+        self,
+        now_ms: int,
+        *,
+        closed_within_ms: int = 86_400_000,
+        page_size: int = 100,
+        max_pages: int = 5,
     ) -> list[Market]:
         """Open markets ending after now (soonest first) plus markets closed in the recent window."""
         open_ = await self.all_markets(

@@ -168,13 +168,20 @@ def summarize(m: Market) -> MarketSummary:
 def target_markets(target: PolymarketTarget, markets: Iterable[Market]) -> list[Market]:
     """The markets an explicit block target names, picked from already-fetched markets."""
     if target.kind == "market":
-        return [m for m in markets if (target.id is not None and m.id == target.id)
-                or (target.slug is not None and m.slug == target.slug)]
+        return [
+            m
+            for m in markets
+            if (target.id is not None and m.id == target.id)
+            or (target.slug is not None and m.slug == target.slug)
+        ]
     return [
         m
         for m in markets
-        if any((target.id is not None and e.id == target.id)
-               or (target.slug is not None and e.slug == target.slug) for e in m.events)
+        if any(
+            (target.id is not None and e.id == target.id)
+            or (target.slug is not None and e.slug == target.slug)
+            for e in m.events
+        )
     ]
 
 

@@ -48,11 +48,27 @@ _CHAIN_NAMES = tuple(c[0] for c in _CHAINS)
 # id, name, slug, symbol, category, chains, base TVL
 _PROTOCOLS: tuple[tuple[str, str, str, str, str, tuple[str, ...], float], ...] = (
     ("182", "Lido", "lido", "LDO", "Liquid Staking", ("Ethereum", "Solana"), 25.0e9),
-    ("1599", "Aave V3", "aave-v3", "AAVE", "Lending", ("Ethereum", "Arbitrum", "Base", "Avalanche"), 21.0e9),
+    (
+        "1599",
+        "Aave V3",
+        "aave-v3",
+        "AAVE",
+        "Lending",
+        ("Ethereum", "Arbitrum", "Base", "Avalanche"),
+        21.0e9,
+    ),
     ("4481", "Hyperliquid Bridge", "hyperliquid-bridge", "HYPE", "Bridge", ("Arbitrum",), 4.3e9),
     ("2198", "Uniswap V3", "uniswap-v3", "UNI", "Dexes", ("Ethereum", "Arbitrum", "Base"), 4.1e9),
     ("194", "PancakeSwap AMM", "pancakeswap-amm", "CAKE", "Dexes", ("BSC",), 2.0e9),
-    ("5507", "Hyperliquid HLP", "hyperliquid-hlp", "HYPE", "Derivatives", ("Hyperliquid L1",), 0.4e9),
+    (
+        "5507",
+        "Hyperliquid HLP",
+        "hyperliquid-hlp",
+        "HYPE",
+        "Derivatives",
+        ("Hyperliquid L1",),
+        0.4e9,
+    ),
 )
 
 # Dimension overviews: name, displayName, category, chains, base daily value (USD)
@@ -61,7 +77,13 @@ _DEXS: tuple[_Dim, ...] = (
     ("Uniswap V3", "Uniswap V3", "Dexs", ("Ethereum", "Arbitrum", "Base"), 1.6e9),
     ("PancakeSwap AMM V3", "PancakeSwap AMM V3", "Dexs", ("BSC",), 1.1e9),
     ("Raydium AMM", "Raydium AMM", "Dexs", ("Solana",), 0.9e9),
-    ("Hyperliquid Spot Orderbook", "Hyperliquid Spot Orderbook", "Dexs", ("Hyperliquid L1",), 0.15e9),
+    (
+        "Hyperliquid Spot Orderbook",
+        "Hyperliquid Spot Orderbook",
+        "Dexs",
+        ("Hyperliquid L1",),
+        0.15e9,
+    ),
     ("Aerodrome Slipstream", "Aerodrome Slipstream", "Dexs", ("Base",), 0.4e9),
 )
 _FEES: tuple[_Dim, ...] = (
@@ -77,19 +99,72 @@ _OPEN_INTEREST: tuple[_Dim, ...] = (
     ("GMX V2 Perps", "GMX V2 Perps", "Derivatives", ("Arbitrum", "Avalanche"), 0.6e9),
 )
 # share of fees kept as revenue, then paid on to token holders
-_REVENUE_SHARE = {"Lido": 0.1, "Uniswap V3": 0.0, "Aave V3": 0.15, "Hyperliquid Perps": 0.99,
-                  "PancakeSwap AMM V3": 0.12}
+_REVENUE_SHARE = {
+    "Lido": 0.1,
+    "Uniswap V3": 0.0,
+    "Aave V3": 0.15,
+    "Hyperliquid Perps": 0.99,
+    "PancakeSwap AMM V3": 0.12,
+}
 _HOLDERS_SHARE = {"Lido": 0.0, "Aave V3": 0.3, "Hyperliquid Perps": 0.97, "PancakeSwap AMM V3": 0.5}
 
 # id, name, symbol, gecko_id, pegType, pegMechanism, chains, base supply (peg units), price
 _STABLES: tuple[tuple[str, str, str, str, str, str, tuple[str, ...], float, float], ...] = (
-    ("1", "Tether", "USDT", "tether", "peggedUSD", "fiat-backed",
-     ("Tron", "Ethereum", "BSC", "Solana", "Arbitrum"), 150.0e9, 1.0003),
-    ("2", "USD Coin", "USDC", "usd-coin", "peggedUSD", "fiat-backed",
-     ("Ethereum", "Solana", "Base", "Arbitrum", "Hyperliquid L1"), 61.0e9, 0.9999),
-    ("146", "Ethena USDe", "USDe", "ethena-usde", "peggedUSD", "crypto-backed", ("Ethereum",), 6.2e9, 1.0),
-    ("5", "Dai", "DAI", "dai", "peggedUSD", "crypto-backed", ("Ethereum", "Arbitrum", "Base"), 4.9e9, 1.0001),
-    ("50", "EURC", "EURC", "euro-coin", "peggedEUR", "fiat-backed", ("Ethereum", "Solana"), 0.21e9, 1.08),
+    (
+        "1",
+        "Tether",
+        "USDT",
+        "tether",
+        "peggedUSD",
+        "fiat-backed",
+        ("Tron", "Ethereum", "BSC", "Solana", "Arbitrum"),
+        150.0e9,
+        1.0003,
+    ),
+    (
+        "2",
+        "USD Coin",
+        "USDC",
+        "usd-coin",
+        "peggedUSD",
+        "fiat-backed",
+        ("Ethereum", "Solana", "Base", "Arbitrum", "Hyperliquid L1"),
+        61.0e9,
+        0.9999,
+    ),
+    (
+        "146",
+        "Ethena USDe",
+        "USDe",
+        "ethena-usde",
+        "peggedUSD",
+        "crypto-backed",
+        ("Ethereum",),
+        6.2e9,
+        1.0,
+    ),
+    (
+        "5",
+        "Dai",
+        "DAI",
+        "dai",
+        "peggedUSD",
+        "crypto-backed",
+        ("Ethereum", "Arbitrum", "Base"),
+        4.9e9,
+        1.0001,
+    ),
+    (
+        "50",
+        "EURC",
+        "EURC",
+        "euro-coin",
+        "peggedEUR",
+        "fiat-backed",
+        ("Ethereum", "Solana"),
+        0.21e9,
+        1.08,
+    ),
 )
 
 
@@ -103,9 +178,12 @@ def _level(seed: int, key: str, t_days: float) -> float:
     p1 = _u(seed, key, "p1") * 2 * math.pi
     p2 = _u(seed, key, "p2") * 2 * math.pi
     noise = _u(seed, key, math.floor(t_days * 24)) - 0.5
-    return 1 + 0.12 * math.sin(2 * math.pi * t_days / 47 + p1) + 0.04 * math.sin(
-        2 * math.pi * t_days / 11 + p2
-    ) + 0.01 * noise
+    return (
+        1
+        + 0.12 * math.sin(2 * math.pi * t_days / 47 + p1)
+        + 0.04 * math.sin(2 * math.pi * t_days / 11 + p2)
+        + 0.01 * noise
+    )
 
 
 def _weights(seed: int, key: str, chains: tuple[str, ...]) -> dict[str, float]:
@@ -147,8 +225,14 @@ class _Model:
 
     def chains(self) -> list[dict[str, Any]]:
         return [
-            {"gecko_id": g, "tvl": self.chain_tvl(n, self.t), "tokenSymbol": sym, "cmcId": cmc,
-             "name": n, "chainId": cid}
+            {
+                "gecko_id": g,
+                "tvl": self.chain_tvl(n, self.t),
+                "tokenSymbol": sym,
+                "cmcId": cmc,
+                "name": n,
+                "chainId": cid,
+            }
             for n, g, sym, cmc, cid, _ in _CHAINS
         ]
 
@@ -165,20 +249,37 @@ class _Model:
         for pid, name, slug, symbol, category, chains, base in _PROTOCOLS:
             tvl = self.protocol_tvl(slug, base, self.t)
             weights = _weights(self.seed, slug, chains)
-            out.append({
-                "id": pid, "name": name, "address": None, "symbol": symbol,
-                "url": f"https://{slug}.example", "description": f"{name} ({category}).",
-                "chain": chains[0] if len(chains) == 1 else "Multi-Chain",
-                "logo": f"https://icons.llama.fi/{slug}.jpg", "audits": "2", "audit_note": None,
-                "gecko_id": None, "cmcId": None, "category": category, "chains": list(chains),
-                "module": f"{slug}/index.js", "twitter": None, "forkedFrom": [], "oracles": [],
-                "listedAt": 1_640_000_000, "slug": slug, "tvl": tvl,
-                "chainTvls": {c: tvl * w for c, w in weights.items()},
-                "change_1h": _pct(tvl, self.protocol_tvl(slug, base, self.t - 1 / 24)),
-                "change_1d": _pct(tvl, self.protocol_tvl(slug, base, self.t - 1)),
-                "change_7d": _pct(tvl, self.protocol_tvl(slug, base, self.t - 7)),
-                "tokenBreakdowns": {}, "mcap": None,
-            })
+            out.append(
+                {
+                    "id": pid,
+                    "name": name,
+                    "address": None,
+                    "symbol": symbol,
+                    "url": f"https://{slug}.example",
+                    "description": f"{name} ({category}).",
+                    "chain": chains[0] if len(chains) == 1 else "Multi-Chain",
+                    "logo": f"https://icons.llama.fi/{slug}.jpg",
+                    "audits": "2",
+                    "audit_note": None,
+                    "gecko_id": None,
+                    "cmcId": None,
+                    "category": category,
+                    "chains": list(chains),
+                    "module": f"{slug}/index.js",
+                    "twitter": None,
+                    "forkedFrom": [],
+                    "oracles": [],
+                    "listedAt": 1_640_000_000,
+                    "slug": slug,
+                    "tvl": tvl,
+                    "chainTvls": {c: tvl * w for c, w in weights.items()},
+                    "change_1h": _pct(tvl, self.protocol_tvl(slug, base, self.t - 1 / 24)),
+                    "change_1d": _pct(tvl, self.protocol_tvl(slug, base, self.t - 1)),
+                    "change_7d": _pct(tvl, self.protocol_tvl(slug, base, self.t - 7)),
+                    "tokenBreakdowns": {},
+                    "mcap": None,
+                }
+            )
         return out
 
     # ------------------------------------------------------------ dimension overviews
@@ -191,8 +292,15 @@ class _Model:
             value *= _HOLDERS_SHARE.get(row[0], 0.0)
         return value
 
-    def overview(self, kind: str, rows: tuple[_Dim, ...], chain: str | None, data_type: str,
-                 with_chart: bool, with_breakdown: bool) -> dict[str, Any]:
+    def overview(
+        self,
+        kind: str,
+        rows: tuple[_Dim, ...],
+        chain: str | None,
+        data_type: str,
+        with_chart: bool,
+        with_breakdown: bool,
+    ) -> dict[str, Any]:
         last = self.today - 1  # totals cover complete UTC days
 
         def scoped(row: _Dim) -> float:
@@ -213,15 +321,28 @@ class _Model:
             t24, t48, year = value(r, last), value(r, last - 1), window(r, last, 365)
             entry: dict[str, Any] = {
                 "defillamaId": str(1000 + int(_u(self.seed, "dlid", r[0]) * 9000)),
-                "name": r[0], "displayName": r[1], "module": r[0].lower().replace(" ", "-"),
-                "category": r[2], "logo": f"https://icons.llama.fi/{r[0].lower().replace(' ', '-')}.png",
-                "chains": list(r[3]), "protocolType": "protocol", "methodologyURL": None,
-                "methodology": None, "latestFetchIsOk": True, "parentProtocol": None,
-                "slug": r[0].lower().replace(" ", "-"), "linkedProtocols": None,
-                "total24h": t24, "total48hto24h": t48, "total7d": window(r, last, 7),
-                "total14dto7d": window(r, last - 7, 7), "total30d": window(r, last, 30),
-                "total1y": year, "totalAllTime": year * 2.5,
-                "change_1d": _pct(t24, t48), "change_7d": _pct(t24, value(r, last - 7)),
+                "name": r[0],
+                "displayName": r[1],
+                "module": r[0].lower().replace(" ", "-"),
+                "category": r[2],
+                "logo": f"https://icons.llama.fi/{r[0].lower().replace(' ', '-')}.png",
+                "chains": list(r[3]),
+                "protocolType": "protocol",
+                "methodologyURL": None,
+                "methodology": None,
+                "latestFetchIsOk": True,
+                "parentProtocol": None,
+                "slug": r[0].lower().replace(" ", "-"),
+                "linkedProtocols": None,
+                "total24h": t24,
+                "total48hto24h": t48,
+                "total7d": window(r, last, 7),
+                "total14dto7d": window(r, last - 7, 7),
+                "total30d": window(r, last, 30),
+                "total1y": year,
+                "totalAllTime": year * 2.5,
+                "change_1d": _pct(t24, t48),
+                "change_7d": _pct(t24, value(r, last - 7)),
                 "change_1m": _pct(t24, value(r, last - 30)),
                 "breakdown24h": None,
             }
@@ -242,7 +363,8 @@ class _Model:
             "totalDataChart": [[d * DAY_S, total(d)] for d in chart_days] if with_chart else [],
             "totalDataChartBreakdown": (
                 [[d * DAY_S, {r[0]: value(r, d) for r in picked}] for d in chart_days]
-                if with_breakdown else []
+                if with_breakdown
+                else []
             ),
             "breakdown24h": None,
             "chain": chain,
@@ -274,8 +396,13 @@ class _Model:
                 return {peg: self.supply(symbol, base, t) * share}  # noqa: B023 (used in-loop)
 
             asset: dict[str, Any] = {
-                "id": sid, "name": name, "symbol": symbol, "gecko_id": gecko, "pegType": peg,
-                "priceSource": "defillama", "pegMechanism": mech,
+                "id": sid,
+                "name": name,
+                "symbol": symbol,
+                "gecko_id": gecko,
+                "pegType": peg,
+                "priceSource": "defillama",
+                "pegMechanism": mech,
                 "circulating": amounts(self.t),
                 "circulatingPrevDay": amounts(self.t - 1),
                 "circulatingPrevWeek": amounts(self.t - 7),
@@ -303,14 +430,18 @@ class _Model:
             native: dict[str, float] = {}
             usd: dict[str, float] = {}
             for _, _, symbol, _, peg, _, chains, base, price in coins:
-                share = 1.0 if chain is None else _weights(self.seed, symbol, chains).get(chain, 0.0)
+                share = (
+                    1.0 if chain is None else _weights(self.seed, symbol, chains).get(chain, 0.0)
+                )
                 if share == 0.0:
                     continue
                 amount = self.supply(symbol, base, d) * share
                 native[peg] = native.get(peg, 0.0) + amount
                 usd[peg] = usd.get(peg, 0.0) + amount * (1.0 if peg == "peggedUSD" else price)
             if native:
-                out.append({"date": str(d * DAY_S), "totalCirculating": native, "totalCirculatingUSD": usd})
+                out.append(
+                    {"date": str(d * DAY_S), "totalCirculating": native, "totalCirculatingUSD": usd}
+                )
         return out
 
     def stable_chains(self) -> list[dict[str, Any]]:
@@ -322,8 +453,12 @@ class _Model:
                 slot[peg] = slot.get(peg, 0.0) + usd
         meta = {c[0]: c for c in _CHAINS}
         return [
-            {"gecko_id": meta[c][1] if c in meta else None, "totalCirculatingUSD": amounts,
-             "tokenSymbol": meta[c][2] if c in meta else None, "name": c}
+            {
+                "gecko_id": meta[c][1] if c in meta else None,
+                "totalCirculatingUSD": amounts,
+                "tokenSymbol": meta[c][2] if c in meta else None,
+                "name": c,
+            }
             for c, amounts in sorted(by_chain.items(), key=lambda kv: -sum(kv[1].values()))
         ]
 
@@ -356,10 +491,17 @@ def routes_for(seed: int, now_ms: Callable[[], int]) -> list[BaseRoute]:
             if raw is not None and chain is None:
                 return PlainTextResponse(f"Chain {raw} not supported", status_code=404)
             data_type = request.query_params.get("dataType", "dailyFees" if kind == "fees" else "")
-            if kind == "fees" and data_type not in ("dailyFees", "dailyRevenue", "dailyHoldersRevenue"):
+            if kind == "fees" and data_type not in (
+                "dailyFees",
+                "dailyRevenue",
+                "dailyHoldersRevenue",
+            ):
                 return PlainTextResponse(f"Invalid dataType {data_type}", status_code=400)
             body = model().overview(
-                kind, rows, chain, data_type,
+                kind,
+                rows,
+                chain,
+                data_type,
                 with_chart=not _flag(request, "excludeTotalDataChart"),
                 with_breakdown=not _flag(request, "excludeTotalDataChartBreakdown"),
             )
@@ -390,7 +532,9 @@ def routes_for(seed: int, now_ms: Callable[[], int]) -> list[BaseRoute]:
         Route("/overview/dexs/{chain}", overview("dexs", _DEXS), methods=["GET"]),
         Route("/overview/fees", overview("fees", _FEES), methods=["GET"]),
         Route("/overview/fees/{chain}", overview("fees", _FEES), methods=["GET"]),
-        Route("/overview/open-interest", overview("open-interest", _OPEN_INTEREST), methods=["GET"]),
+        Route(
+            "/overview/open-interest", overview("open-interest", _OPEN_INTEREST), methods=["GET"]
+        ),
         Route("/stablecoins", stablecoins, methods=["GET"]),
         Route("/stablecoincharts/{chain}", stable_chart, methods=["GET"]),
         Route("/stablecoinchains", stable_chains, methods=["GET"]),

@@ -256,8 +256,12 @@ class HyperliquidSim:
             (
                 coin,
                 [
-                    (v.venue, wire.PredictedFunding(fmt_decimal(v.rate), v.next_funding_ms,
-                                                    v.interval_hours))
+                    (
+                        v.venue,
+                        wire.PredictedFunding(
+                            fmt_decimal(v.rate), v.next_funding_ms, v.interval_hours
+                        ),
+                    )
                     if v is not None
                     else (venue, None)
                     for venue, v in zip(("BinPerp", "HlPerp", "BybitPerp"), venues)
@@ -321,8 +325,10 @@ class HyperliquidSim:
                 request: wire.AnyClientMessage = wire.decode(raw, wire.AnyClientMessage)
             except DecodeError:
                 text = raw if isinstance(raw, str) else raw.decode(errors="replace")
-                await self._send(conn, wire.ErrorFrame(
-                    f"Error parsing JSON into valid websocket request: {text}"))
+                await self._send(
+                    conn,
+                    wire.ErrorFrame(f"Error parsing JSON into valid websocket request: {text}"),
+                )
                 continue
             await self._handle(conn, request)
 
@@ -363,8 +369,9 @@ class HyperliquidSim:
             last = conn.last_candle.get(key)
             t = bucket_start(interval, now)
             if last is not None and last.open_ms < t:
-                done = self.market.candles(coin, interval, last.open_ms,
-                                           bucket_end(interval, last.open_ms) - 1)
+                done = self.market.candles(
+                    coin, interval, last.open_ms, bucket_end(interval, last.open_ms) - 1
+                )
                 if done and wire_candle(done[-1]) != last:
                     await self._send(conn, wire.CandlePush(wire_candle(done[-1])))
             bars = self.market.candles(coin, interval, t, now)

@@ -34,8 +34,19 @@ _MINUTES_PER_YEAR = 525_600
 _MARKET_KEY = 0x4D4B54
 _WEEK_OFFSET_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday; weeks start on Monday.
 INTERVAL_MINUTES = {
-    "1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240,
-    "8h": 480, "12h": 720, "1d": 1440, "3d": 4320, "1w": 10080,
+    "1m": 1,
+    "3m": 3,
+    "5m": 5,
+    "15m": 15,
+    "30m": 30,
+    "1h": 60,
+    "2h": 120,
+    "4h": 240,
+    "8h": 480,
+    "12h": 720,
+    "1d": 1440,
+    "3d": 4320,
+    "1w": 10080,
 }
 INTERVALS = (*INTERVAL_MINUTES, "1M")
 _REGIMES = np.array([0.55, 1.0, 2.3])
@@ -158,18 +169,81 @@ _MARGIN_TABLES = (
 )
 
 _TOKENS = (
-    TokenSpec("USDC", 0, 8, 8, "0x6d1e7cde53ba9467b783cb7c530ce054", True, None,
-              "0x6b9e773128f453f5c2c60935ee2de2cbc5390a24", -2, 3.0e9),
-    TokenSpec("PURR", 1, 0, 5, "0xc1fb593aeffbeb02f85e0308e9956a90", True, None,
-              "0x9b498c3c8a0b8cd8ba1d9851d40d186f1872b44e", 13, 5.96e8),
-    TokenSpec("HYPE", 150, 2, 8, "0x0d01dc56dcaaca66ad901c959b4011ec", False, "Hyperliquid",
-              None, 0, 3.3e8),
-    TokenSpec("UBTC", 197, 5, 10, "0x8f254b963e8468305d409b33aa137c67", False, "Unit Bitcoin",
-              "0x9fdbda0a5e284c32744d2f17ee5c74b284993463", -2, 2.5e3, "1.0"),
-    TokenSpec("UETH", 221, 4, 9, "0xe1edd30daaf5caac3fe63569e24748da", False, "Unit Ethereum",
-              "0xbe6727b535545c67d5caa73dea54865b92cf7907", 9, 4.0e4, "1.0"),
-    TokenSpec("USOL", 254, 3, 8, "0x49b67c39f5566535de22b29b0e51e685", False, "Unit Solana",
-              "0x068f321fa8fb9f0d135f290ef6a3e2813e1c8a29", 1, 6.0e5, "1.0"),
+    TokenSpec(
+        "USDC",
+        0,
+        8,
+        8,
+        "0x6d1e7cde53ba9467b783cb7c530ce054",
+        True,
+        None,
+        "0x6b9e773128f453f5c2c60935ee2de2cbc5390a24",
+        -2,
+        3.0e9,
+    ),
+    TokenSpec(
+        "PURR",
+        1,
+        0,
+        5,
+        "0xc1fb593aeffbeb02f85e0308e9956a90",
+        True,
+        None,
+        "0x9b498c3c8a0b8cd8ba1d9851d40d186f1872b44e",
+        13,
+        5.96e8,
+    ),
+    TokenSpec(
+        "HYPE",
+        150,
+        2,
+        8,
+        "0x0d01dc56dcaaca66ad901c959b4011ec",
+        False,
+        "Hyperliquid",
+        None,
+        0,
+        3.3e8,
+    ),
+    TokenSpec(
+        "UBTC",
+        197,
+        5,
+        10,
+        "0x8f254b963e8468305d409b33aa137c67",
+        False,
+        "Unit Bitcoin",
+        "0x9fdbda0a5e284c32744d2f17ee5c74b284993463",
+        -2,
+        2.5e3,
+        "1.0",
+    ),
+    TokenSpec(
+        "UETH",
+        221,
+        4,
+        9,
+        "0xe1edd30daaf5caac3fe63569e24748da",
+        False,
+        "Unit Ethereum",
+        "0xbe6727b535545c67d5caa73dea54865b92cf7907",
+        9,
+        4.0e4,
+        "1.0",
+    ),
+    TokenSpec(
+        "USOL",
+        254,
+        3,
+        8,
+        "0x49b67c39f5566535de22b29b0e51e685",
+        False,
+        "Unit Solana",
+        "0x068f321fa8fb9f0d135f290ef6a3e2813e1c8a29",
+        1,
+        6.0e5,
+        "1.0",
+    ),
 )
 
 _SPOTS = (
@@ -304,18 +378,20 @@ class SimMarket:
         szd = self.sz_decimals(coin)
         out = []
         for k, t in enumerate(starts):
-            out.append(HlCandle(
-                coin=coin,
-                interval=interval,
-                open_ms=int(t),
-                close_ms=bucket_end(interval, int(t)) - 1,
-                open=self._round(coin, o[k] * scale),
-                high=self._round(coin, h[k] * scale),
-                low=self._round(coin, low[k] * scale),
-                close=self._round(coin, c[k] * scale),
-                volume=round(float(v[k]), szd),
-                trades=int(n[k]),
-            ))
+            out.append(
+                HlCandle(
+                    coin=coin,
+                    interval=interval,
+                    open_ms=int(t),
+                    close_ms=bucket_end(interval, int(t)) - 1,
+                    open=self._round(coin, o[k] * scale),
+                    high=self._round(coin, h[k] * scale),
+                    low=self._round(coin, low[k] * scale),
+                    close=self._round(coin, c[k] * scale),
+                    volume=round(float(v[k]), szd),
+                    trades=int(n[k]),
+                )
+            )
         return out
 
     # ------------------------------------------------------------ perp context and funding

@@ -136,13 +136,39 @@ def _recurring(seed: int, now: int) -> tuple[list[_Spec], list[_EventSpec]]:
                 f"market is information from Chainlink, specifically the {ticker}/USD data stream."
             )
             listed = start - 24 * 3_600_000
-            specs.append(_Spec(slug, title, desc, ("Up", "Down"), listed, start, end, slug, tag,
-                               _IMG.format(ticker), 0.01))
-            events.append(_EventSpec(
-                slug, title, desc, listed, end, ("crypto", "crypto-prices", "up-or-down", tag),
-                (series_id, series_slug, f"{ticker} Up or Down {minutes}m" if minutes < 60
-                 else f"{ticker} Up or Down Hourly", f"{minutes}m" if minutes < 60 else "hourly"),
-            ))
+            specs.append(
+                _Spec(
+                    slug,
+                    title,
+                    desc,
+                    ("Up", "Down"),
+                    listed,
+                    start,
+                    end,
+                    slug,
+                    tag,
+                    _IMG.format(ticker),
+                    0.01,
+                )
+            )
+            events.append(
+                _EventSpec(
+                    slug,
+                    title,
+                    desc,
+                    listed,
+                    end,
+                    ("crypto", "crypto-prices", "up-or-down", tag),
+                    (
+                        series_id,
+                        series_slug,
+                        f"{ticker} Up or Down {minutes}m"
+                        if minutes < 60
+                        else f"{ticker} Up or Down Hourly",
+                        f"{minutes}m" if minutes < 60 else "hourly",
+                    ),
+                )
+            )
     return specs, events
 
 
@@ -164,52 +190,93 @@ def _long_dated(seed: int, now: int) -> tuple[list[_Spec], list[_EventSpec]]:
     month_name = month0.strftime("%B").lower()
     eth_key = f"what-price-will-ethereum-hit-in-{month_name}-{month0.year}"
     eth_base = 3000 + 250 * int(_u(seed, "eth-base") * 8)
-    events.append(_EventSpec(
-        eth_key, f"What price will Ethereum hit in {month0.strftime('%B')}?",
-        "Markets on the highest Ethereum (ETH) price during the month, per Binance ETH/USDT 1m highs.",
-        ms(month0), ms(month1), ("crypto", "crypto-prices", "ethereum"),
-    ))
+    events.append(
+        _EventSpec(
+            eth_key,
+            f"What price will Ethereum hit in {month0.strftime('%B')}?",
+            "Markets on the highest Ethereum (ETH) price during the month, per Binance ETH/USDT 1m highs.",
+            ms(month0),
+            ms(month1),
+            ("crypto", "crypto-prices", "ethereum"),
+        )
+    )
     for step in (1, 2):
         strike = eth_base + 500 * step
         slug = f"will-ethereum-reach-{strike}-in-{month_name}-{month0.year}"
-        specs.append(_Spec(
-            slug, f"Will Ethereum reach ${strike:,} in {month0.strftime('%B')}?",
-            f'Resolves "Yes" if any Binance ETH/USDT 1-minute candle high in {month0.strftime("%B")} '
-            f"is at or above ${strike:,}.", ("Yes", "No"), ms(month0), ms(month0), ms(month1),
-            eth_key, "ethereum", _IMG.format("ETH"), 0.001,
-        ))
+        specs.append(
+            _Spec(
+                slug,
+                f"Will Ethereum reach ${strike:,} in {month0.strftime('%B')}?",
+                f'Resolves "Yes" if any Binance ETH/USDT 1-minute candle high in {month0.strftime("%B")} '
+                f"is at or above ${strike:,}.",
+                ("Yes", "No"),
+                ms(month0),
+                ms(month0),
+                ms(month1),
+                eth_key,
+                "ethereum",
+                _IMG.format("ETH"),
+                0.001,
+            )
+        )
 
     btc_key = f"bitcoin-price-end-of-{month0.year}"
     btc_strike = 100_000 + 10_000 * int(_u(seed, "btc-strike") * 6)
-    events.append(_EventSpec(
-        btc_key, f"Bitcoin above ___ on December 31, {month0.year}?",
-        "Markets on the Bitcoin (BTC) price at the end of the year.",
-        ms(month0.replace(month=1)), ms(year1), ("crypto", "crypto-prices", "bitcoin"),
-    ))
-    specs.append(_Spec(
-        f"will-bitcoin-reach-{btc_strike // 1000}k-by-december-31-{month0.year}",
-        f"Will Bitcoin reach ${btc_strike:,} by December 31?",
-        f'Resolves "Yes" if BTC/USD trades at or above ${btc_strike:,} before the end of the year.',
-        ("Yes", "No"), ms(month0.replace(month=1)), ms(month0.replace(month=1)), ms(year1),
-        btc_key, "bitcoin", _IMG.format("BTC"), 0.001,
-    ))
+    events.append(
+        _EventSpec(
+            btc_key,
+            f"Bitcoin above ___ on December 31, {month0.year}?",
+            "Markets on the Bitcoin (BTC) price at the end of the year.",
+            ms(month0.replace(month=1)),
+            ms(year1),
+            ("crypto", "crypto-prices", "bitcoin"),
+        )
+    )
+    specs.append(
+        _Spec(
+            f"will-bitcoin-reach-{btc_strike // 1000}k-by-december-31-{month0.year}",
+            f"Will Bitcoin reach ${btc_strike:,} by December 31?",
+            f'Resolves "Yes" if BTC/USD trades at or above ${btc_strike:,} before the end of the year.',
+            ("Yes", "No"),
+            ms(month0.replace(month=1)),
+            ms(month0.replace(month=1)),
+            ms(year1),
+            btc_key,
+            "bitcoin",
+            _IMG.format("BTC"),
+            0.001,
+        )
+    )
 
     hype_strike = 20 + 5 * int(_u(seed, "hype-strike") * 6)
     fri = friday_close.strftime("%B ") + str(friday_close.day)
     hype_key = f"hyperliquid-above-on-{friday_close.strftime('%B').lower()}-{friday_close.day}"
-    events.append(_EventSpec(
-        hype_key, f"Hyperliquid (HYPE) above ___ on {fri}?",
-        "Markets on the HYPE/USDC price at 12:00 PM ET on the date in the title.",
-        ms(friday_close - timedelta(days=7)), ms(friday_close), ("crypto", "crypto-prices", "hyperliquid"),
-    ))
-    specs.append(_Spec(
-        f"hyperliquid-above-{hype_strike}-on-{friday_close.strftime('%B').lower()}-{friday_close.day}",
-        f"Will Hyperliquid (HYPE) be above ${hype_strike} on {fri}?",
-        f'Resolves "Yes" if the Hyperliquid HYPE/USDC 1-minute candle at 12:00 PM ET on {fri} closes '
-        f"above ${hype_strike}.", ("Yes", "No"), ms(friday_close - timedelta(days=7)),
-        ms(friday_close - timedelta(days=7)), ms(friday_close), hype_key, "hyperliquid",
-        _IMG.format("HYPE"), 0.01,
-    ))
+    events.append(
+        _EventSpec(
+            hype_key,
+            f"Hyperliquid (HYPE) above ___ on {fri}?",
+            "Markets on the HYPE/USDC price at 12:00 PM ET on the date in the title.",
+            ms(friday_close - timedelta(days=7)),
+            ms(friday_close),
+            ("crypto", "crypto-prices", "hyperliquid"),
+        )
+    )
+    specs.append(
+        _Spec(
+            f"hyperliquid-above-{hype_strike}-on-{friday_close.strftime('%B').lower()}-{friday_close.day}",
+            f"Will Hyperliquid (HYPE) be above ${hype_strike} on {fri}?",
+            f'Resolves "Yes" if the Hyperliquid HYPE/USDC 1-minute candle at 12:00 PM ET on {fri} closes '
+            f"above ${hype_strike}.",
+            ("Yes", "No"),
+            ms(friday_close - timedelta(days=7)),
+            ms(friday_close - timedelta(days=7)),
+            ms(friday_close),
+            hype_key,
+            "hyperliquid",
+            _IMG.format("HYPE"),
+            0.01,
+        )
+    )
     return specs, events
 
 
@@ -301,21 +368,23 @@ class _Book:
         }
         if nested_event:
             m["events"] = [self._event(self.event_specs[s.event_key], with_markets=False)]
-        m.update({
-            "ready": False,
-            "funded": False,
-            "acceptingOrdersTimestamp": _iso(s.created_ms),
-            "cyom": False,
-            "competitive": 0.99,
-            "spread": 0.0 if closed else 0.01,
-            "lastTradePrice": float(p),
-            "bestBid": float(max(Decimal(0), p - Decimal("0.005"))),
-            "bestAsk": float(min(Decimal(1), p + Decimal("0.005"))),
-            "umaResolutionStatuses": json.dumps(["proposed"] if closed else []),
-            "eventStartTime": _iso(s.window_start_ms),
-            "feesEnabled": True,
-            "feeType": "crypto_fees",
-        })
+        m.update(
+            {
+                "ready": False,
+                "funded": False,
+                "acceptingOrdersTimestamp": _iso(s.created_ms),
+                "cyom": False,
+                "competitive": 0.99,
+                "spread": 0.0 if closed else 0.01,
+                "lastTradePrice": float(p),
+                "bestBid": float(max(Decimal(0), p - Decimal("0.005"))),
+                "bestAsk": float(min(Decimal(1), p + Decimal("0.005"))),
+                "umaResolutionStatuses": json.dumps(["proposed"] if closed else []),
+                "eventStartTime": _iso(s.window_start_ms),
+                "feesEnabled": True,
+                "feeType": "crypto_fees",
+            }
+        )
         if closed:
             m["closedTime"] = _pg(s.end_ms + _RESOLVE_DELAY_MS)
             m["umaResolutionStatus"] = "resolved"
@@ -364,32 +433,57 @@ class _Book:
             ev["markets"] = markets
         if e.series is not None:
             sid, sslug, stitle, recurrence = e.series
-            ev["series"] = [{
-                "id": sid, "ticker": sslug, "slug": sslug, "title": stitle, "seriesType": "single",
-                "recurrence": recurrence, "image": "", "icon": "", "active": True, "closed": False,
-                "archived": False, "featured": False, "restricted": True,
-                "createdAt": "2025-11-21T21:46:22.201627Z", "updatedAt": _iso(now, micros=True),
-                "volume24hr": vol, "volume": vol, "liquidity": liq, "commentCount": 0,
-                "requiresTranslation": False,
-            }]
+            ev["series"] = [
+                {
+                    "id": sid,
+                    "ticker": sslug,
+                    "slug": sslug,
+                    "title": stitle,
+                    "seriesType": "single",
+                    "recurrence": recurrence,
+                    "image": "",
+                    "icon": "",
+                    "active": True,
+                    "closed": False,
+                    "archived": False,
+                    "featured": False,
+                    "restricted": True,
+                    "createdAt": "2025-11-21T21:46:22.201627Z",
+                    "updatedAt": _iso(now, micros=True),
+                    "volume24hr": vol,
+                    "volume": vol,
+                    "liquidity": liq,
+                    "commentCount": 0,
+                    "requiresTranslation": False,
+                }
+            ]
         if with_markets:
             ev["tags"] = [
-                {**_TAGS[t], "forceShow": False, "createdAt": "2023-10-25T18:55:50.681Z",
-                 "updatedAt": "2026-03-09T22:35:26.76623Z", "requiresTranslation": False}
+                {
+                    **_TAGS[t],
+                    "forceShow": False,
+                    "createdAt": "2023-10-25T18:55:50.681Z",
+                    "updatedAt": "2026-03-09T22:35:26.76623Z",
+                    "requiresTranslation": False,
+                }
                 for t in e.tags
             ]
-        ev.update({
-            "cyom": False,
-            "showAllOutcomes": True,
-            "showMarketImages": True,
-            "enableNegRisk": False,
-            "automaticallyActive": True,
-            "startTime": _iso(min(s.window_start_ms for s in self.specs if s.event_key == e.key)),
-            "negRiskAugmented": False,
-            "pendingDeployment": False,
-            "deploying": False,
-            "requiresTranslation": False,
-        })
+        ev.update(
+            {
+                "cyom": False,
+                "showAllOutcomes": True,
+                "showMarketImages": True,
+                "enableNegRisk": False,
+                "automaticallyActive": True,
+                "startTime": _iso(
+                    min(s.window_start_ms for s in self.specs if s.event_key == e.key)
+                ),
+                "negRiskAugmented": False,
+                "pendingDeployment": False,
+                "deploying": False,
+                "requiresTranslation": False,
+            }
+        )
         if e.series is not None:
             ev["seriesSlug"] = e.series[1]
         return ev
@@ -450,7 +544,9 @@ _SORT_KEYS = {
 }
 
 
-def _listing(q: Request, rows: list[dict[str, Any]], tag_ids: Callable[[dict[str, Any]], set[str]]) -> list:
+def _listing(
+    q: Request, rows: list[dict[str, Any]], tag_ids: Callable[[dict[str, Any]], set[str]]
+) -> list:
     for key in ("active", "closed", "archived"):
         want = _bool(q, key)
         if want is not None:
@@ -466,8 +562,10 @@ def _listing(q: Request, rows: list[dict[str, Any]], tag_ids: Callable[[dict[str
         rows = [r for r in rows if tag_id in tag_ids(r)]
     lo, hi = _date_ms(q, "end_date_min"), _date_ms(q, "end_date_max")
     if lo is not None or hi is not None:
+
         def end(r: dict[str, Any]) -> int:
             return int(datetime.fromisoformat(r["endDate"]).timestamp() * 1000)
+
         rows = [r for r in rows if (lo is None or end(r) >= lo) and (hi is None or end(r) <= hi)]
     order = q.query_params.get("order")
     ascending = _bool(q, "ascending")
@@ -478,7 +576,7 @@ def _listing(q: Request, rows: list[dict[str, Any]], tag_ids: Callable[[dict[str
                 raise _BadQuery(f"unsupported order field {field!r}")
             rows = sorted(rows, key=_SORT_KEYS[field], reverse=ascending is False)
     offset, limit = _int(q, "offset", 0), _int(q, "limit", 100)
-    return rows[offset: offset + limit]
+    return rows[offset : offset + limit]
 
 
 def _json(body: Any, status: int = 200) -> Response:

@@ -93,8 +93,15 @@ CURRENT_MODELS: tuple[FakeModel, ...] = (
     _model("claude-fable-5-1", "Claude Fable 5.1", "2026-09-10"),
     _model("claude-opus-5", "Claude Opus 5", "2026-07-24"),
     _model("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30"),
-    _model("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01", adaptive_thinking=False,
-           effort=False, max_tokens=64_000, max_input_tokens=200_000),
+    _model(
+        "claude-haiku-4-5",
+        "Claude Haiku 4.5",
+        "2025-10-01",
+        adaptive_thinking=False,
+        effort=False,
+        max_tokens=64_000,
+        max_input_tokens=200_000,
+    ),
 )
 """Newest first, as the real listing orders them (dates are the fake's, not the provider's)."""
 
@@ -296,7 +303,9 @@ class FakeMessagesApi:
             await anyio.sleep(self.latency_s)
         match step:
             case Fail():
-                headers = {} if step.retry_after is None else {"retry-after": f"{step.retry_after:g}"}
+                headers = (
+                    {} if step.retry_after is None else {"retry-after": f"{step.retry_after:g}"}
+                )
                 return _error(step.status, step.error_type, step.message, request_id, headers)
             case Raw():
                 return Response(

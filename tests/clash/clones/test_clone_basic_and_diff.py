@@ -9,12 +9,17 @@ from clash.clones.catalog import perp, spot
 from clash.clones.diff import Snapshot, diff
 from clash.clones.graph import AssetSelectionNode, DataStreamNode, Edge, active_assets, validate
 
-ASSETS = {a.symbol: a for a in [perp("BTC"), perp("ETH"), perp("SOL"), perp("DOGE"), perp("WIF"), spot("HYPE/USDC")]}
+ASSETS = {
+    a.symbol: a
+    for a in [perp("BTC"), perp("ETH"), perp("SOL"), perp("DOGE"), perp("WIF"), spot("HYPE/USDC")]
+}
 
 
 @pytest.mark.parametrize("profile", ["fast", "balanced", "deep"])
 def test_basic_builds_a_whole_valid_graph(profile):
-    p = basic.build(BasicChoices(assets=["BTC", "ETH"], profile=profile, prompt="Buy dips, cut losers."))
+    p = basic.build(
+        BasicChoices(assets=["BTC", "ETH"], profile=profile, prompt="Buy dips, cut losers.")
+    )
     assert not [q for q in validate(p, ASSETS) if q.severity == "error"]
     assert active_assets(p, ASSETS) == ["BTC", "ETH"]
     kinds = [type(n).__name__ for n in p.nodes]
@@ -34,7 +39,9 @@ def test_basic_reads_its_choices_back_from_the_graph():
     choices = BasicChoices(assets=["SOL"], category="Perps", profile="deep", prompt="Patience.")
     p = basic.build(choices)
     assert basic.read(p) == choices
-    moved = msgspec.structs.replace(p, nodes=[msgspec.structs.replace(n, position=None) for n in p.nodes])
+    moved = msgspec.structs.replace(
+        p, nodes=[msgspec.structs.replace(n, position=None) for n in p.nodes]
+    )
     assert basic.read(moved) == choices
 
 
@@ -43,10 +50,23 @@ def test_a_graph_edited_beyond_basic_is_not_basic():
     sel = p.node(basic.ASSETS_ID)
     config = msgspec.structs.replace(sel.config, explicitly_disabled_symbols=["ETH"])
     edited = msgspec.structs.replace(sel, config=config)
-    assert basic.read(msgspec.structs.replace(p, nodes=[edited if n.id == sel.id else n for n in p.nodes])) is None
+    assert (
+        basic.read(
+            msgspec.structs.replace(p, nodes=[edited if n.id == sel.id else n for n in p.nodes])
+        )
+        is None
+    )
     extra = AssetSelectionNode(id="more")
-    assert basic.read(msgspec.structs.replace(p, nodes=[*p.nodes, extra],
-                                              edges=[*p.edges, Edge(source="more", target=basic.PROMPT_ID)])) is None
+    assert (
+        basic.read(
+            msgspec.structs.replace(
+                p,
+                nodes=[*p.nodes, extra],
+                edges=[*p.edges, Edge(source="more", target=basic.PROMPT_ID)],
+            )
+        )
+        is None
+    )
 
 
 def test_basic_needs_assets_or_a_category():
@@ -60,17 +80,24 @@ def snap(ref, p, strength="light"):
 
 def test_diff_lists_nodes_edges_and_prompt_text():
     a = basic.build(BasicChoices(assets=["BTC"], profile="fast", prompt="Line one.\nLine two."))
-    b = basic.build(BasicChoices(assets=["BTC", "ETH"], profile="balanced", prompt="Line one.\nLine 2."))
+    b = basic.build(
+        BasicChoices(assets=["BTC", "ETH"], profile="balanced", prompt="Line one.\nLine 2.")
+    )
     d = diff(snap("1", a), snap("2", b, "standard"))
     assert not d.identical
-    assert {n.node_id for n in d.nodes_added} == {"basic-hyperliquid-macd", "basic-hyperliquid-bollinger-bands"}
+    assert {n.node_id for n in d.nodes_added} == {
+        "basic-hyperliquid-macd",
+        "basic-hyperliquid-bollinger-bands",
+    }
     assert d.nodes_removed == []
     changed = {c.node_id: {f.path: (f.before, f.after) for f in c.changes} for c in d.nodes_changed}
     assert changed[basic.ASSETS_ID]["config.explicitlyEnabledSymbols"] == (["BTC"], ["BTC", "ETH"])
     assert changed[basic.PROMPT_ID]["config.decisionCadenceSec"] == (60, 300)
     assert changed["basic-hyperliquid-ohlcv"] == {"config.profile": ("fast", "balanced")}
     assert [(e.source, e.target) for e in d.edges_added] == [
-        ("basic-hyperliquid-bollinger-bands", basic.ASSETS_ID), ("basic-hyperliquid-macd", basic.ASSETS_ID)]
+        ("basic-hyperliquid-bollinger-bands", basic.ASSETS_ID),
+        ("basic-hyperliquid-macd", basic.ASSETS_ID),
+    ]
     (prompt,) = d.prompts
     assert prompt.path == basic.PROMPT_ID
     assert prompt.unified[-2:] == ["-Line two.", "+Line 2."]
@@ -80,6 +107,8 @@ def test_diff_lists_nodes_edges_and_prompt_text():
 def test_diff_of_identical_snapshots_is_empty_and_positions_are_layout():
     a = basic.build(BasicChoices(assets=["BTC"], prompt="x"))
     assert diff(snap("1", a), snap("draft", a)).identical
-    moved = msgspec.structs.replace(a, nodes=[msgspec.structs.replace(n, position=None) for n in a.nodes])
+    moved = msgspec.structs.replace(
+        a, nodes=[msgspec.structs.replace(n, position=None) for n in a.nodes]
+    )
     d = diff(snap("1", a), snap("draft", moved))
     assert d.layout_changed and not d.nodes_changed and not d.identical

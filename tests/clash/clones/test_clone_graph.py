@@ -24,8 +24,16 @@ from clash.clones.graph import (
 ASSETS = {
     a.symbol: a
     for a in [
-        perp("BTC"), perp("ETH"), perp("SOL"), perp("HYPE"), perp("DOGE"), perp("AVAX"), perp("kPEPE"),
-        spot("HYPE/USDC"), perp("LUNA", enabled=False, delisted=True), perp("XRP", enabled=False),
+        perp("BTC"),
+        perp("ETH"),
+        perp("SOL"),
+        perp("HYPE"),
+        perp("DOGE"),
+        perp("AVAX"),
+        perp("kPEPE"),
+        spot("HYPE/USDC"),
+        perp("LUNA", enabled=False, delisted=True),
+        perp("XRP", enabled=False),
     ]
 }
 
@@ -46,7 +54,11 @@ def assets_node(node_id, **config):
 
 
 def prompt(node_id, **config):
-    return {"type": "trading_prompt", "id": node_id, "config": {"customBehaviorPrompt": "Trade the trend.", **config}}
+    return {
+        "type": "trading_prompt",
+        "id": node_id,
+        "config": {"customBehaviorPrompt": "Trade the trend.", **config},
+    }
 
 
 def decoded(raw: bytes):
@@ -64,11 +76,22 @@ BTC_READS_ETH = doc(
     [
         stream("eth-candles", channel="ohlcv", symbol="ETH", profile="deep"),
         stream("own-rsi", channel="rsi"),
-        {"type": "data_stream", "id": "macro", "config": {"source": "defillama", "channel": "capital_flows",
-                                                           "defillama": {"scope": "chain", "subject": "Ethereum"}}},
+        {
+            "type": "data_stream",
+            "id": "macro",
+            "config": {
+                "source": "defillama",
+                "channel": "capital_flows",
+                "defillama": {"scope": "chain", "subject": "Ethereum"},
+            },
+        },
         assets_node("btc", explicitlyEnabledSymbols=["BTC"]),
-        prompt("momentum", decisionCadenceSec=300, coverageMode="global",
-               candidatePolicy={"maxCandidates": 10, "includeOpenPositions": True}),
+        prompt(
+            "momentum",
+            decisionCadenceSec=300,
+            coverageMode="global",
+            candidatePolicy={"maxCandidates": 10, "includeOpenPositions": True},
+        ),
     ],
     [("eth-candles", "btc"), ("own-rsi", "btc"), ("macro", "btc"), ("btc", "momentum")],
     {"strategyClone": {"position": {"x": 960, "y": 120}, "connectedPromptNodeIds": ["momentum"]}},
@@ -98,33 +121,62 @@ def test_layout_is_kept_apart_from_the_executable_graph():
 
 
 def test_legacy_prompt_fields_are_accepted_and_dropped():
-    p = decoded(doc([prompt("p", maxAssetsPerRun=5, traderType="scalper", analysisTimeframe="1h",
-                            marketMomentumSensitivity=0.7)]))
+    p = decoded(
+        doc(
+            [
+                prompt(
+                    "p",
+                    maxAssetsPerRun=5,
+                    traderType="scalper",
+                    analysisTimeframe="1h",
+                    marketMomentumSensitivity=0.7,
+                )
+            ]
+        )
+    )
     stored = msgspec.json.decode(encode_graph(p))["nodes"][0]["config"]
-    assert not {"maxAssetsPerRun", "traderType", "analysisTimeframe", "marketMomentumSensitivity"} & set(stored)
+    assert not {
+        "maxAssetsPerRun",
+        "traderType",
+        "analysisTimeframe",
+        "marketMomentumSensitivity",
+    } & set(stored)
 
 
 def test_format_a_category_selection_with_explicit_enables_and_disables():
-    config = AssetSelectionConfig(subcategories=["Crypto/Layer 1"], explicitly_enabled_symbols=["DOGE"],
-                                  explicitly_disabled_symbols=["SOL"])
+    config = AssetSelectionConfig(
+        subcategories=["Crypto/Layer 1"],
+        explicitly_enabled_symbols=["DOGE"],
+        explicitly_disabled_symbols=["SOL"],
+    )
     # Layer 1 in the registry: BTC ETH SOL HYPE AVAX; SOL disabled; DOGE explicit; LUNA/XRP not tradable.
     assert selection_symbols(config, ASSETS) == ["BTC", "ETH", "HYPE", "DOGE", "AVAX"]
-    assert selection_symbols(AssetSelectionConfig(high_level_categories=["Spot"]), ASSETS) == ["HYPE/USDC"]
+    assert selection_symbols(AssetSelectionConfig(high_level_categories=["Spot"]), ASSETS) == [
+        "HYPE/USDC"
+    ]
 
 
 def test_trending_selects_what_the_registry_marks_trending():
     assets = {**ASSETS, "DOGE": perp("DOGE", trending=True)}
-    assert selection_symbols(AssetSelectionConfig(high_level_categories=["Trending"]), assets) == ["DOGE"]
+    assert selection_symbols(AssetSelectionConfig(high_level_categories=["Trending"]), assets) == [
+        "DOGE"
+    ]
 
 
 def test_only_enabled_asset_blocks_feeding_enabled_prompts_count_as_active():
-    p = decoded(doc(
-        [assets_node("a", explicitlyEnabledSymbols=["BTC"]), assets_node("b", explicitlyEnabledSymbols=["ETH"]),
-         assets_node("c", enabled=False, explicitlyEnabledSymbols=["SOL"]),
-         assets_node("d", explicitlyEnabledSymbols=["HYPE"]),
-         prompt("on"), prompt("off", enabled=False)],
-        [("a", "on"), ("b", "on"), ("c", "on"), ("d", "off")],
-    ))
+    p = decoded(
+        doc(
+            [
+                assets_node("a", explicitlyEnabledSymbols=["BTC"]),
+                assets_node("b", explicitlyEnabledSymbols=["ETH"]),
+                assets_node("c", enabled=False, explicitlyEnabledSymbols=["SOL"]),
+                assets_node("d", explicitlyEnabledSymbols=["HYPE"]),
+                prompt("on"),
+                prompt("off", enabled=False),
+            ],
+            [("a", "on"), ("b", "on"), ("c", "on"), ("d", "off")],
+        )
+    )
     assert active_assets(p, ASSETS) == ["BTC", "ETH"]
 
 
@@ -133,18 +185,37 @@ def test_only_enabled_asset_blocks_feeding_enabled_prompts_count_as_active():
     [("ds", "p"), ("p", "a"), ("a", "ds"), ("a", "a2"), ("ds", "ds2"), ("p", "p")],
 )
 def test_only_the_two_seed_paths_are_allowed(source, target):
-    p = decoded(doc([stream("ds", channel="ohlcv"), stream("ds2", channel="rsi"), assets_node("a"),
-                     assets_node("a2"), prompt("p")], [(source, target)]))
+    p = decoded(
+        doc(
+            [
+                stream("ds", channel="ohlcv"),
+                stream("ds2", channel="rsi"),
+                assets_node("a"),
+                assets_node("a2"),
+                prompt("p"),
+            ],
+            [(source, target)],
+        )
+    )
     (problem,) = [q for q in validate(p, ASSETS) if q.code == "edge_not_allowed"]
     assert problem.edge_id == f"{source}->{target}"
-    assert "allowed: data_stream → asset_selection, asset_selection → trading_prompt" in problem.message
+    assert (
+        "allowed: data_stream → asset_selection, asset_selection → trading_prompt"
+        in problem.message
+    )
 
 
 def test_edges_must_join_existing_nodes_once():
-    p = decoded(doc([assets_node("a", explicitlyEnabledSymbols=["BTC"]), prompt("p")],
-                    [("a", "p"), ("a", "p"), ("ghost", "p")]))
+    p = decoded(
+        doc(
+            [assets_node("a", explicitlyEnabledSymbols=["BTC"]), prompt("p")],
+            [("a", "p"), ("a", "p"), ("ghost", "p")],
+        )
+    )
     assert codes(errors(validate(p, ASSETS))) == [
-        ("p", "edges", "duplicate_edge"), (None, "source", "edge_unknown_node")]
+        ("p", "edges", "duplicate_edge"),
+        (None, "source", "edge_unknown_node"),
+    ]
 
 
 def test_the_trading_clone_block_is_not_a_node():
@@ -155,8 +226,13 @@ def test_the_trading_clone_block_is_not_a_node():
 
 
 def test_layout_may_only_connect_prompts_that_exist():
-    p = decoded(doc([stream("ds", channel="ohlcv"), prompt("p")], [],
-                    {"strategyClone": {"connectedPromptNodeIds": ["p", "ds", "gone"]}}))
+    p = decoded(
+        doc(
+            [stream("ds", channel="ohlcv"), prompt("p")],
+            [],
+            {"strategyClone": {"connectedPromptNodeIds": ["p", "ds", "gone"]}},
+        )
+    )
     layout = [q for q in validate(p, ASSETS) if q.field.startswith("layout")]
     assert codes(layout) == [
         ("ds", "layout.strategyClone.connectedPromptNodeIds[1]", "layout_not_a_prompt"),
@@ -165,15 +241,19 @@ def test_layout_may_only_connect_prompts_that_exist():
 
 
 def test_every_bad_node_config_is_reported_with_its_node_and_field():
-    _, problems = decode_pipeline(doc([
-        prompt("p", decisionCadenceSec=5),
-        prompt("q", candidatePolicy={"maxCandidates": 30}),
-        stream("s", channel="ohlcv", sourcePolicy={"onStale": "panic"}),
-        assets_node("a", explicitlyEnabledSymbols="BTC"),
-        assets_node("b", favourite=True),
-        {"type": "data_stream", "id": "t", "config": {"channel": "ohlcv"}},
-        {"type": "asset_selection", "id": "bad id!"},
-    ]))
+    _, problems = decode_pipeline(
+        doc(
+            [
+                prompt("p", decisionCadenceSec=5),
+                prompt("q", candidatePolicy={"maxCandidates": 30}),
+                stream("s", channel="ohlcv", sourcePolicy={"onStale": "panic"}),
+                assets_node("a", explicitlyEnabledSymbols="BTC"),
+                assets_node("b", favourite=True),
+                {"type": "data_stream", "id": "t", "config": {"channel": "ohlcv"}},
+                {"type": "asset_selection", "id": "bad id!"},
+            ]
+        )
+    )
     assert codes(problems) == [
         ("p", "config.decisionCadenceSec", "out_of_range"),
         ("q", "config.candidatePolicy.maxCandidates", "out_of_range"),
@@ -188,15 +268,29 @@ def test_every_bad_node_config_is_reported_with_its_node_and_field():
 
 def test_envelope_and_edge_errors_name_their_place():
     assert codes(decode_pipeline(b'{"nodes": {}}')[1]) == [(None, "nodes", "invalid_type")]
-    assert codes(decode_pipeline(b'{"nodes": [], "graph": 1}')[1]) == [(None, "graph", "unknown_field")]
+    assert codes(decode_pipeline(b'{"nodes": [], "graph": 1}')[1]) == [
+        (None, "graph", "unknown_field")
+    ]
     assert codes(decode_pipeline(b'{"nodes": [], "edges": [{"source": "a"}]}')[1]) == [
-        (None, "edges[0].target", "missing_field")]
+        (None, "edges[0].target", "missing_field")
+    ]
     assert codes(decode_pipeline(b'{"nodes": [')[1]) == [(None, "$", "malformed_json")]
 
 
 def test_symbols_must_exist_be_listed_and_be_enabled():
-    p = decoded(doc([assets_node("a", explicitlyEnabledSymbols=["BTC", "btc", "NOPE", "LUNA", "XRP"],
-                                 explicitlyDisabledSymbols=["ZZZ"]), prompt("p")], [("a", "p")]))
+    p = decoded(
+        doc(
+            [
+                assets_node(
+                    "a",
+                    explicitlyEnabledSymbols=["BTC", "btc", "NOPE", "LUNA", "XRP"],
+                    explicitlyDisabledSymbols=["ZZZ"],
+                ),
+                prompt("p"),
+            ],
+            [("a", "p")],
+        )
+    )
     found = errors(validate(p, ASSETS))
     assert codes(found) == [
         ("a", "config.explicitlyEnabledSymbols[1]", "unknown_symbol"),
@@ -209,8 +303,17 @@ def test_symbols_must_exist_be_listed_and_be_enabled():
 
 
 def test_categories_must_be_the_seed_categories():
-    p = decoded(doc([assets_node("a", highLevelCategories=["Crypto", "Memes"], subcategories=["Layer 1"]),
-                     prompt("p")], [("a", "p")]))
+    p = decoded(
+        doc(
+            [
+                assets_node(
+                    "a", highLevelCategories=["Crypto", "Memes"], subcategories=["Layer 1"]
+                ),
+                prompt("p"),
+            ],
+            [("a", "p")],
+        )
+    )
     assert codes(errors(validate(p, ASSETS))) == [
         ("a", "config.highLevelCategories[1]", "unknown_category"),
         ("a", "config.subcategories[0]", "unknown_category"),
@@ -218,28 +321,66 @@ def test_categories_must_be_the_seed_categories():
 
 
 def test_funding_on_a_spot_pair_is_refused():
-    p = decoded(doc([stream("f", channel="funding_rates", symbol="HYPE/USDC"),
-                     assets_node("a", explicitlyEnabledSymbols=["BTC"]), prompt("p")], [("f", "a"), ("a", "p")]))
+    p = decoded(
+        doc(
+            [
+                stream("f", channel="funding_rates", symbol="HYPE/USDC"),
+                assets_node("a", explicitlyEnabledSymbols=["BTC"]),
+                prompt("p"),
+            ],
+            [("f", "a"), ("a", "p")],
+        )
+    )
     (problem,) = validate(p, ASSETS)
     assert codes([problem]) == [("f", "config.channel", "unsupported_channel")]
-    assert problem.message == "funding_rates is not available for HYPE/USDC (a spot pair without funding data)"
+    assert (
+        problem.message
+        == "funding_rates is not available for HYPE/USDC (a spot pair without funding data)"
+    )
 
 
 def test_same_asset_funding_over_a_mixed_selection_flags_the_spot_pairs():
-    p = decoded(doc([stream("f", channel="funding_rates"),
-                     assets_node("a", explicitlyEnabledSymbols=["BTC", "HYPE/USDC"]), prompt("p")],
-                    [("f", "a"), ("a", "p")]))
+    p = decoded(
+        doc(
+            [
+                stream("f", channel="funding_rates"),
+                assets_node("a", explicitlyEnabledSymbols=["BTC", "HYPE/USDC"]),
+                prompt("p"),
+            ],
+            [("f", "a"), ("a", "p")],
+        )
+    )
     (problem,) = validate(p, ASSETS)
     assert (problem.code, problem.severity) == ("unsupported_channel_asset", "warning")
     assert "HYPE/USDC" in problem.message and "BTC" not in problem.message
 
 
 def test_channels_belong_to_their_source():
-    p = decoded(doc([stream("s", channel="tvl"),
-                     {"type": "data_stream", "id": "d", "config": {"source": "defillama", "channel": "capital_base",
-                                                                   "defillama": {"scope": "chain"}}},
-                     {"type": "data_stream", "id": "m", "config": {"source": "hyperliquid", "channel": "ohlcv",
-                                                                   "polymarket": {"eventSlug": "fed"}}}]))
+    p = decoded(
+        doc(
+            [
+                stream("s", channel="tvl"),
+                {
+                    "type": "data_stream",
+                    "id": "d",
+                    "config": {
+                        "source": "defillama",
+                        "channel": "capital_base",
+                        "defillama": {"scope": "chain"},
+                    },
+                },
+                {
+                    "type": "data_stream",
+                    "id": "m",
+                    "config": {
+                        "source": "hyperliquid",
+                        "channel": "ohlcv",
+                        "polymarket": {"eventSlug": "fed"},
+                    },
+                },
+            ]
+        )
+    )
     assert codes(errors(validate(p, ASSETS))) == [
         ("s", "config.channel", "unknown_channel"),
         ("d", "config.defillama.subject", "target_required"),
@@ -248,10 +389,16 @@ def test_channels_belong_to_their_source():
 
 
 def test_prompt_coverage_modes_need_their_overrides():
-    p = decoded(doc([assets_node("a", explicitlyEnabledSymbols=["BTC"]),
-                     prompt("only", coverageMode="asset_specific_only"),
-                     prompt("glob", assetOverrides={"ETH": {"customBehaviorPrompt": "x"}})],
-                    [("a", "only"), ("a", "glob")]))
+    p = decoded(
+        doc(
+            [
+                assets_node("a", explicitlyEnabledSymbols=["BTC"]),
+                prompt("only", coverageMode="asset_specific_only"),
+                prompt("glob", assetOverrides={"ETH": {"customBehaviorPrompt": "x"}}),
+            ],
+            [("a", "only"), ("a", "glob")],
+        )
+    )
     assert codes(validate(p, ASSETS)) == [
         ("only", "config.assetOverrides", "missing_asset_overrides"),
         ("glob", "config.coverageMode", "asset_overrides_ignored"),
@@ -267,17 +414,30 @@ def test_duplicate_node_ids_and_loose_nodes():
 
 
 def test_retrieval_precedence_follows_the_seed():
-    s = DataStreamConfig(source="hyperliquid", channel="ohlcv", profile="fast", lookback_minutes=30,
-                         asset_overrides={"ETH": StreamOverride(lookback_minutes=15, include_in_prompt=False)})
+    s = DataStreamConfig(
+        source="hyperliquid",
+        channel="ohlcv",
+        profile="fast",
+        lookback_minutes=30,
+        asset_overrides={"ETH": StreamOverride(lookback_minutes=15, include_in_prompt=False)},
+    )
     group = AssetSelectionConfig(profile_assignments={"Crypto/Meme": "deep", "SOL": "balanced"})
     # data stream default: the block's own lookback over the fast profile
     assert resolve_retrieval(s, None, "BTC").lookback_minutes == 30
     # asset/group assignment beats the data stream default
     assert resolve_retrieval(s, group, "SOL").profile == "balanced"
-    assert resolve_retrieval(s, group, "DOGE").lookback_minutes == BUILTIN_PROFILES["deep"].lookback_minutes
+    assert (
+        resolve_retrieval(s, group, "DOGE").lookback_minutes
+        == BUILTIN_PROFILES["deep"].lookback_minutes
+    )
     # per-asset configuration beats everything
     eth = resolve_retrieval(s, group, "ETH")
-    assert (eth.profile, eth.lookback_minutes, eth.granularity, eth.include_in_prompt) == ("fast", 15, "1m", False)
+    assert (eth.profile, eth.lookback_minutes, eth.granularity, eth.include_in_prompt) == (
+        "fast",
+        15,
+        "1m",
+        False,
+    )
 
 
 def test_static_catalog_answers_the_protocol():

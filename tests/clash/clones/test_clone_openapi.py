@@ -21,6 +21,7 @@ def documented() -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_openapi_fragment():
-    served = {(method, re.sub(r":\w+}", "}", r.path)) for r in routes for method in r.methods - {"HEAD"}}
+    served = {
+        (method, re.sub(r":\w+}", "}", r.path)) for r in routes for method in r.methods - {"HEAD"}
+    }
     assert served == documented()
-

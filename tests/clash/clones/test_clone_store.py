@@ -32,7 +32,9 @@ async def setup(tmp_path):
 
 async def published_clone(clones: ClonesModule) -> int:
     clone = await clones.create_clone("ada", "Trend")
-    await clones.save_basic("ada", clone.id, BasicChoices(assets=["BTC"], prompt="Follow the trend."))
+    await clones.save_basic(
+        "ada", clone.id, BasicChoices(assets=["BTC"], prompt="Follow the trend.")
+    )
     await clones.publish("ada", clone.id, "first")
     return clone.id
 
@@ -84,7 +86,8 @@ async def test_runtime_facing_reads(setup):
 async def test_the_module_boots_in_the_runtime_on_the_simulator_universe(tmp_path):
     config = load_config(environ={})
     config = msgspec.structs.replace(
-        config, system=msgspec.structs.replace(config.system, data_dir=str(tmp_path / "var")))
+        config, system=msgspec.structs.replace(config.system, data_dir=str(tmp_path / "var"))
+    )
     clock = VirtualClock(EPOCH_2026)
     async with boot(config, Secrets(admin_token="t"), clock, [ClonesModule]) as rt:
         clones = rt.module(ClonesModule)
@@ -93,12 +96,16 @@ async def test_the_module_boots_in_the_runtime_on_the_simulator_universe(tmp_pat
         assert clone.created_at_ms == clock.now_ms()
         # config/default.toml enables BTC, ETH, SOL and HYPE in the simulator.
         with pytest.raises(CloneError) as caught:
-            await clones.save_basic("ada", clone.id, BasicChoices(category="Crypto/Layer 1", prompt="L1s."))
+            await clones.save_basic(
+                "ada", clone.id, BasicChoices(category="Crypto/Layer 1", prompt="L1s.")
+            )
         (problem,) = caught.value.detail
         assert problem.message == "4 active assets (BTC, ETH, SOL, HYPE); the Starter tier allows 3"
         with pytest.raises(CloneError) as caught:
             await clones.save_basic("ada", clone.id, BasicChoices(assets=["HYPE/USDC"], prompt="x"))
         assert caught.value.detail[0].code == "symbol_not_enabled"
-        view = await clones.save_basic("ada", clone.id, BasicChoices(assets=["BTC", "HYPE"], prompt="x"))
+        view = await clones.save_basic(
+            "ada", clone.id, BasicChoices(assets=["BTC", "HYPE"], prompt="x")
+        )
         assert view.active_assets == ["BTC", "HYPE"] and view.problems == []
         assert (await rt.db.check()).ok

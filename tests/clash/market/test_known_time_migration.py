@@ -30,24 +30,34 @@ async def test_existing_rows_get_a_received_time_and_corrections_keep_them(tmp_p
                 "INSERT INTO candles_1m VALUES ('BTC', ?, 1, 2, 0.5, 1.5, 1, 1, ?)",
                 [(T, late), (T + MINUTE_MS, T + 2 * MINUTE_MS)],
             )
-            await tx.execute("INSERT INTO candles_1h VALUES ('BTC', ?, 1, 2, 0.5, 1.5, 2, 2, 2, 1,"
-                             " 'rollup', ?)", (T, late))
+            await tx.execute(
+                "INSERT INTO candles_1h VALUES ('BTC', ?, 1, 2, 0.5, 1.5, 2, 2, 2, 1, 'rollup', ?)",
+                (T, late),
+            )
             await tx.executemany(
                 "INSERT INTO indicators_1m VALUES ('BTC', ?, 50, NULL, NULL, NULL, NULL, NULL,"
                 " NULL, NULL)",
                 [(T,), (T + MINUTE_MS,), (T + 2 * MINUTE_MS,)],  # the last one's candle is gone
             )
-            await tx.execute("INSERT INTO hl_funding VALUES ('BTC', ?, 0.0001, NULL, 1, 1, 1, NULL,"
-                             " NULL, NULL)", (T + 5 * MINUTE_MS,))
+            await tx.execute(
+                "INSERT INTO hl_funding VALUES ('BTC', ?, 0.0001, NULL, 1, 1, 1, NULL, NULL, NULL)",
+                (T + 5 * MINUTE_MS,),
+            )
             await tx.execute("INSERT INTO hl_funding_history VALUES ('BTC', ?, 0.0001, 0)", (T,))
-            await tx.execute("INSERT INTO macro_metrics VALUES (?, 'capital_base', 'global', 'all',"
-                             " 'tvl', 1, NULL, ?, NULL)", (T + 7 * MINUTE_MS, T))
+            await tx.execute(
+                "INSERT INTO macro_metrics VALUES (?, 'capital_base', 'global', 'all',"
+                " 'tvl', 1, NULL, ?, NULL)",
+                (T + 7 * MINUTE_MS, T),
+            )
         await db.migrate([first, *rest], now_ms=T + 3 * HOUR_MS)
 
         async with db.read() as r:
             got = await r.fetchall("SELECT t_ms, received_ms FROM indicators_1m ORDER BY t_ms")
-            assert got == [(T, late), (T + MINUTE_MS, T + 2 * MINUTE_MS),
-                           (T + 2 * MINUTE_MS, T + 3 * MINUTE_MS)]
+            assert got == [
+                (T, late),
+                (T + MINUTE_MS, T + 2 * MINUTE_MS),
+                (T + 2 * MINUTE_MS, T + 3 * MINUTE_MS),
+            ]
             assert await r.fetchval("SELECT received_ms FROM candles_1h") == late
             assert await r.fetchval("SELECT received_ms FROM hl_funding") == T + 5 * MINUTE_MS
             assert await r.fetchval("SELECT received_ms FROM hl_funding_history") == T

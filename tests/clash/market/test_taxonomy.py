@@ -30,12 +30,22 @@ def test_categories_are_exactly_seed_004():
         "All",
         "Perps",
         "Spot",
-        "Spot/USDC", "Spot/USDH", "Spot/USDT",
+        "Spot/USDC",
+        "Spot/USDH",
+        "Spot/USDT",
         "Crypto",
-        "Crypto/AI", "Crypto/Defi", "Crypto/Gaming",
-        "Crypto/Layer 1", "Crypto/Layer 2", "Crypto/Meme",
+        "Crypto/AI",
+        "Crypto/Defi",
+        "Crypto/Gaming",
+        "Crypto/Layer 1",
+        "Crypto/Layer 2",
+        "Crypto/Meme",
         "Tradfi",
-        "Tradfi/Stocks", "Tradfi/Indices", "Tradfi/Commodities", "Tradfi/FX", "Tradfi/Pre-IPO",
+        "Tradfi/Stocks",
+        "Tradfi/Indices",
+        "Tradfi/Commodities",
+        "Tradfi/FX",
+        "Tradfi/Pre-IPO",
         "Trending",
     )
 
@@ -119,7 +129,15 @@ def test_the_data_file_keeps_perp_names_in_their_class(tmp_path):
 
 
 UNIVERSE = [
-    "BTC", "ETH", "FET", "DOGE", "NEWCOIN", "xyz:TSLA", "vntl:SPACEX", "HYPE/USDC", "UBTC/USDH",
+    "BTC",
+    "ETH",
+    "FET",
+    "DOGE",
+    "NEWCOIN",
+    "xyz:TSLA",
+    "vntl:SPACEX",
+    "HYPE/USDC",
+    "UBTC/USDH",
 ]
 
 
@@ -146,9 +164,7 @@ def test_unmapped_symbols_stay_selectable_through_their_parents():
 
 
 def test_select_enables_and_disables():
-    out = select(
-        UNIVERSE, ["Crypto/Layer 1"], enables=["xyz:TSLA", "ETH"], disables=["ETH", "BTC"]
-    )
+    out = select(UNIVERSE, ["Crypto/Layer 1"], enables=["xyz:TSLA", "ETH"], disables=["ETH", "BTC"])
     assert out == [Selected("xyz:TSLA", "explicit")]
     out = select(UNIVERSE, ["Crypto", "Crypto/AI"], enables=["FET"])
     assert out[:3] == [

@@ -16,6 +16,7 @@ from clash.prop.config import PropConfig
 from clash.prop.gates import Action
 from clash.prop.manager import AccountFinalized, AccountNotFound, actor_name
 from clash.prop.money import usd
+
 from tests.helpers.prop_writer import prop_runtime
 
 pytestmark = pytest.mark.anyio
@@ -26,8 +27,12 @@ STATUS_REASONS = "SELECT reason FROM prop_status_changes WHERE account_id = ? OR
 
 def long(action_id="a1", symbol="BTC", usd_size=5_000, leverage=5, **kw) -> Action:
     return Action(
-        action_id=action_id, kind="open_long", symbol=symbol, size_usd=usd(usd_size),
-        leverage=leverage, **kw,
+        action_id=action_id,
+        kind="open_long",
+        symbol=symbol,
+        size_usd=usd(usd_size),
+        leverage=leverage,
+        **kw,
     )
 
 
@@ -58,17 +63,31 @@ async def test_opening_an_account_writes_one_deposit_row(tmp_path: Path):
         account = await open_btc(env)
         assert await ledger(env, account) == [("deposit", usd(10_000), "opening")]
         snap = await env.module.snapshot(account)
-        assert (snap.status, snap.balance_micro, snap.equity_micro) == ("active", usd(10_000), usd(10_000))
+        assert (snap.status, snap.balance_micro, snap.equity_micro) == (
+            "active",
+            usd(10_000),
+            usd(10_000),
+        )
         assert (snap.clone_id, snap.kind, snap.universe, snap.owner_user_id) == (
-            1, "sandbox", ["BTC", "ETH"], "u1"
+            1,
+            "sandbox",
+            ["BTC", "ETH"],
+            "u1",
         )
         assert actor_name(account) in env.system.names()
         custom = await env.module.open_account(
-            1, "audition", universe=["ETH"], starting_equity_micro=usd(500),
+            1,
+            "audition",
+            universe=["ETH"],
+            starting_equity_micro=usd(500),
             limits={"max_leverage": 3},
         )
         snap = await env.module.snapshot(custom)
-        assert (snap.balance_micro, snap.limits.max_leverage, snap.kind) == (usd(500), 3, "audition")
+        assert (snap.balance_micro, snap.limits.max_leverage, snap.kind) == (
+            usd(500),
+            3,
+            "audition",
+        )
         with pytest.raises(ValueError, match="unknown limits"):
             await open_btc(env, limits={"leverage_max": 3})
         with pytest.raises(AccountNotFound):
@@ -92,14 +111,22 @@ async def test_open_long_fills_with_slippage_and_a_fee_row(tmp_path: Path):
         ]
         assert result.balance_micro == usd(10_000) - 2_251_125
         (order,) = await env.module.orders(account)
-        assert (order.side, order.size, order.ref_px, order.leverage, order.stop_loss, order.cause) == (
-            "buy", D("0.05"), D(100_000), 5, D(90_000), "action"
-        )
+        assert (
+            order.side,
+            order.size,
+            order.ref_px,
+            order.leverage,
+            order.stop_loss,
+            order.cause,
+        ) == ("buy", D("0.05"), D(100_000), 5, D(90_000), "action")
         (fill,) = await env.module.fills(account)
         assert (fill.px, fill.fee_micro, fill.action_id) == (D(100_050), 2_251_125, "a1")
         (position,) = await env.module.positions(account)
         assert (position.side, position.size, position.entry_px, position.stop_loss) == (
-            "long", D("0.05"), D(100_050), D(90_000)
+            "long",
+            D("0.05"),
+            D(100_050),
+            D(90_000),
         )
         snap = await env.module.snapshot(account)
         assert snap.actions_filled == 1 and snap.positions == [position]
@@ -156,7 +183,8 @@ async def test_a_stop_loss_closes_on_the_next_mark(tmp_path: Path):
         assert await env.module.positions(account) == []
         fills = await env.module.fills(account)
         assert [(f.cause, f.side, f.ref_px) for f in fills] == [
-            ("stop_loss", "sell", D(94_000)), ("action", "buy", D(100_000))
+            ("stop_loss", "sell", D(94_000)),
+            ("action", "buy", D(100_000)),
         ]
         kinds = [(k, ref) for k, _, ref in await ledger(env, account)]
         assert kinds[-2:] == [("fee", "stop_loss"), ("realized_pnl", "stop_loss")]
@@ -178,7 +206,9 @@ async def test_a_daily_loss_halt_flattens_blocks_entries_and_lifts_next_day(tmp_
         assert blocked.reason_code == "account_halted"
         await env.clock.run_until((env.clock.now_ms() // DAY_MS + 1) * DAY_MS / 1000 + 10)
         assert (await env.module.snapshot(account)).status == "active"
-        assert (await env.module.submit(account, long("a3", usd_size=100, leverage=1))).outcome == "filled"
+        assert (
+            await env.module.submit(account, long("a3", usd_size=100, leverage=1))
+        ).outcome == "filled"
         changes = await rows(env, "SELECT before, after, reason FROM prop_status_changes")
         assert changes == [("active", "halted", "daily_loss"), ("halted", "active", "new_day")]
 
@@ -194,7 +224,9 @@ async def test_a_max_drawdown_halt_is_permanent(tmp_path: Path):
         assert snap.max_drawdown_ppm >= 200_000
         await env.clock.advance(DAY_MS / 1000)
         assert (await env.module.snapshot(account)).status == "halted"
-        assert (await env.module.submit(account, long("a2", usd_size=100))).reason_code == "account_halted"
+        assert (
+            await env.module.submit(account, long("a2", usd_size=100))
+        ).reason_code == "account_halted"
 
 
 async def test_a_liquidation_closes_at_market_and_leaves_the_rest(
@@ -233,7 +265,8 @@ async def test_a_backstop_liquidation_zeroes_the_account(tmp_path: Path):
         assert (snap.status, snap.balance_micro, snap.positions) == ("liquidated", 0, [])
         assert snap.liquidation_micro == 2_145_535_100  # the deficit written off
         assert [k for k, _, _ in await ledger(env, account)][-2:] == [
-            "realized_pnl", "backstop_liquidation"
+            "realized_pnl",
+            "backstop_liquidation",
         ]
         assert (await env.module.fills(account))[0].cause == "backstop_liquidation"
         assert await rows(env, STATUS_REASONS, account) == [("backstop_liquidation",)]
@@ -346,7 +379,9 @@ async def test_a_new_runtime_reloads_open_accounts_from_sqlite(tmp_path: Path):
         assert env.module.manager.open_accounts == [account]
         after = await env.module.snapshot(account)
         assert (after.balance_micro, after.positions, after.actions_filled) == (
-            before.balance_micro, before.positions, before.actions_filled
+            before.balance_micro,
+            before.positions,
+            before.actions_filled,
         )
         assert (await env.module.submit(account, long())).replayed
         env.prices.set(BTC=94_000)

@@ -12,8 +12,8 @@ from clash.prop.fills import (
     fill_at_price,
     fill_market_order,
     funding_payment,
-    maintenance_margin_micro,
     liquidation_due,
+    maintenance_margin_micro,
     stop_or_take_profit_hit,
     unrealized_pnl_micro,
 )

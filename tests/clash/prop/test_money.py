@@ -106,9 +106,7 @@ def test_round_price_direction_is_selectable():
         ("9999.95", "10000", "9999.9"),  # 5 figures below 10,000
     ],
 )
-def test_rounding_at_and_above_100k_goes_to_the_nearest_integer_tick_in_its_direction(
-    px, up, down
-):
+def test_rounding_at_and_above_100k_goes_to_the_nearest_integer_tick_in_its_direction(px, up, down):
     assert round_price(Decimal(px), 5, rounding=ROUND_CEILING) == Decimal(up)
     assert round_price(Decimal(px), 5, rounding=ROUND_FLOOR) == Decimal(down)
 

@@ -13,6 +13,7 @@ from clash.prop.book import DAY_MS, HOUR_MS
 from clash.prop.gates import Action, Limits
 from clash.prop.messages import SubmitResult
 from clash.store import Database, discover_migrations
+
 from tests.helpers.prop_writer import prop_runtime
 
 pytestmark = pytest.mark.anyio
@@ -32,12 +33,23 @@ ACCOUNT = (
 def _action(account_id: str, action_id: str, symbol: str, usd_size: int) -> tuple:
     action = Action(action_id=action_id, kind="open_long", symbol=symbol, size_usd=usd_size)
     result = SubmitResult(
-        account_id=account_id, action_id=action_id, outcome="filled", order_no=1,
-        balance_micro=0, equity_micro=0, at_ms=T0,
+        account_id=account_id,
+        action_id=action_id,
+        outcome="filled",
+        order_no=1,
+        balance_micro=0,
+        equity_micro=0,
+        at_ms=T0,
     )
     return (
-        account_id, action_id, "open_long", symbol, "filled",
-        _json.encode(action).decode(), _json.encode(result).decode(), T0,
+        account_id,
+        action_id,
+        "open_long",
+        symbol,
+        "filled",
+        _json.encode(action).decode(),
+        _json.encode(result).decode(),
+        T0,
     )
 
 
@@ -49,58 +61,159 @@ async def _version_0001_with_rows(path: Path) -> None:
     async with await Database.open(path) as db:
         await db.migrate(first, now_ms=T0)
         old_result = {
-            "account_id": "pa_gone", "clone_id": "3", "owner_user_id": "u1", "kind": "sandbox",
-            "status": "liquidated", "halt_reason": None, "universe": ["BTC", "ETH"],
-            "limits": msgspec.json.decode(LIMITS), "balance_micro": 0, "equity_micro": 0,
-            "unrealized_micro": 0, "peak_equity_micro": 10_000_000_000,
-            "drawdown_micro": 10_000_000_000, "max_drawdown_ppm": 1_000_000,
-            "return_ppm": -1_000_000, "day_start_equity_micro": 10_000_000_000,
-            "deposits_micro": 10_000_000_000, "realized_pnl_micro": -500_000_000,
-            "fees_paid_micro": 0, "funding_paid_micro": 0, "liquidation_micro": -9_500_000_000,
-            "gross_exposure_micro": 0, "positions": [], "actions_filled": 1,
-            "actions_rejected": 0, "actions_held": 0, "created_at_ms": T0, "updated_at_ms": T0 + 2,
-            "at_ms": T0 + 3, "finalized_at_ms": T0 + 3,
+            "account_id": "pa_gone",
+            "clone_id": "3",
+            "owner_user_id": "u1",
+            "kind": "sandbox",
+            "status": "liquidated",
+            "halt_reason": None,
+            "universe": ["BTC", "ETH"],
+            "limits": msgspec.json.decode(LIMITS),
+            "balance_micro": 0,
+            "equity_micro": 0,
+            "unrealized_micro": 0,
+            "peak_equity_micro": 10_000_000_000,
+            "drawdown_micro": 10_000_000_000,
+            "max_drawdown_ppm": 1_000_000,
+            "return_ppm": -1_000_000,
+            "day_start_equity_micro": 10_000_000_000,
+            "deposits_micro": 10_000_000_000,
+            "realized_pnl_micro": -500_000_000,
+            "fees_paid_micro": 0,
+            "funding_paid_micro": 0,
+            "liquidation_micro": -9_500_000_000,
+            "gross_exposure_micro": 0,
+            "positions": [],
+            "actions_filled": 1,
+            "actions_rejected": 0,
+            "actions_held": 0,
+            "created_at_ms": T0,
+            "updated_at_ms": T0 + 2,
+            "at_ms": T0 + 3,
+            "finalized_at_ms": T0 + 3,
         }
         async with db.transaction() as tx:
-            await tx.executemany(ACCOUNT, [
-                ("pa_open", "2", UNIVERSE, LIMITS, "active", 9_995_497_750, 10_000_000_000,
-                 10_000_000_000, day, hour, 10_000_000_000, 0, 4_502_250, 0, 1, T0, T0, None),
-                ("pa_gone", "3", UNIVERSE, LIMITS, "liquidated", 0, 10_000_000_000,
-                 10_000_000_000, day, hour, 10_000_000_000, -500_000_000, 0, -9_500_000_000, 2,
-                 T0, T0 + 2, T0 + 3),
-            ])
+            await tx.executemany(
+                ACCOUNT,
+                [
+                    (
+                        "pa_open",
+                        "2",
+                        UNIVERSE,
+                        LIMITS,
+                        "active",
+                        9_995_497_750,
+                        10_000_000_000,
+                        10_000_000_000,
+                        day,
+                        hour,
+                        10_000_000_000,
+                        0,
+                        4_502_250,
+                        0,
+                        1,
+                        T0,
+                        T0,
+                        None,
+                    ),
+                    (
+                        "pa_gone",
+                        "3",
+                        UNIVERSE,
+                        LIMITS,
+                        "liquidated",
+                        0,
+                        10_000_000_000,
+                        10_000_000_000,
+                        day,
+                        hour,
+                        10_000_000_000,
+                        -500_000_000,
+                        0,
+                        -9_500_000_000,
+                        2,
+                        T0,
+                        T0 + 2,
+                        T0 + 3,
+                    ),
+                ],
+            )
             await tx.executemany(
                 "INSERT INTO prop_actions (account_id, action_id, kind, symbol, outcome, action,"
                 " result, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [_action("pa_open", "a1", "BTC", 10_000_000_000),
-                 _action("pa_gone", "b1", "ETH", 2_500_000_000)],
+                [
+                    _action("pa_open", "a1", "BTC", 10_000_000_000),
+                    _action("pa_gone", "b1", "ETH", 2_500_000_000),
+                ],
             )
             await tx.executemany(
                 "INSERT INTO prop_orders (account_id, order_no, action_id, cause, symbol, side,"
                 " size, ref_px, leverage, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [("pa_open", 1, "a1", "action", "BTC", "buy", "0.1", "100000", 5, T0),
-                 ("pa_gone", 1, "b1", "action", "ETH", "buy", "1", "2500", 20, T0),
-                 ("pa_gone", 2, None, "liquidation", "ETH", "sell", "1", "2000", None, T0 + 2)],
+                [
+                    ("pa_open", 1, "a1", "action", "BTC", "buy", "0.1", "100000", 5, T0),
+                    ("pa_gone", 1, "b1", "action", "ETH", "buy", "1", "2500", 20, T0),
+                    ("pa_gone", 2, None, "liquidation", "ETH", "sell", "1", "2000", None, T0 + 2),
+                ],
             )
             await tx.executemany(
                 "INSERT INTO prop_fills (account_id, order_no, action_id, cause, symbol, side,"
                 " size, px, ref_px, notional_micro, fee_micro, at_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [("pa_open", 1, "a1", "action", "BTC", "buy", "0.1", "100050", "100000",
-                  10_005_000_000, 4_502_250, T0),
-                 ("pa_gone", 1, "b1", "action", "ETH", "buy", "1", "2500", "2500", 2_500_000_000,
-                  0, T0),
-                 ("pa_gone", 2, None, "liquidation", "ETH", "sell", "1", "2000", "2000",
-                  2_000_000_000, 0, T0 + 2)],
+                [
+                    (
+                        "pa_open",
+                        1,
+                        "a1",
+                        "action",
+                        "BTC",
+                        "buy",
+                        "0.1",
+                        "100050",
+                        "100000",
+                        10_005_000_000,
+                        4_502_250,
+                        T0,
+                    ),
+                    (
+                        "pa_gone",
+                        1,
+                        "b1",
+                        "action",
+                        "ETH",
+                        "buy",
+                        "1",
+                        "2500",
+                        "2500",
+                        2_500_000_000,
+                        0,
+                        T0,
+                    ),
+                    (
+                        "pa_gone",
+                        2,
+                        None,
+                        "liquidation",
+                        "ETH",
+                        "sell",
+                        "1",
+                        "2000",
+                        "2000",
+                        2_000_000_000,
+                        0,
+                        T0 + 2,
+                    ),
+                ],
             )
             await tx.executemany(
                 "INSERT INTO prop_ledger (entry_id, account_id, kind, amount_micro, symbol, ref,"
                 " at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(1, "pa_open", "deposit", 10_000_000_000, None, "opening", T0),
-                 (2, "pa_gone", "deposit", 10_000_000_000, None, "opening", T0),
-                 (3, "pa_open", "fee", -4_502_250, "BTC", "a1", T0),
-                 (4, "pa_gone", "realized_pnl", -500_000_000, "ETH", "liquidation", T0 + 2),
-                 (5, "pa_gone", "liquidation", -9_500_000_000, None, "liquidation", T0 + 2)],
+                [
+                    (1, "pa_open", "deposit", 10_000_000_000, None, "opening", T0),
+                    (2, "pa_gone", "deposit", 10_000_000_000, None, "opening", T0),
+                    (3, "pa_open", "fee", -4_502_250, "BTC", "a1", T0),
+                    (4, "pa_gone", "realized_pnl", -500_000_000, "ETH", "liquidation", T0 + 2),
+                    (5, "pa_gone", "liquidation", -9_500_000_000, None, "liquidation", T0 + 2),
+                ],
             )
             await tx.execute(
                 "INSERT INTO prop_positions (account_id, symbol, side, size, entry_px, leverage,"
@@ -151,13 +264,16 @@ async def test_0002_upgrades_a_0001_database_and_keeps_every_row(tmp_path: Path)
         assert (frozen.clone_id, frozen.day, frozen.orders_count) == (3, T0 // DAY_MS, 2)
         assert frozen.liquidation_micro == -9_500_000_000
         assert [f.cause for f in await env.module.fills("pa_gone")] == [
-            "backstop_liquidation", "action"
+            "backstop_liquidation",
+            "action",
         ]
 
         # the open account's actor loaded the migrated row and trades on
         live = await env.module.snapshot("pa_open")
         assert (live.clone_id, live.balance_micro, [p.size for p in live.positions]) == (
-            2, 9_995_497_750, [Decimal("0.1")]
+            2,
+            9_995_497_750,
+            [Decimal("0.1")],
         )
         close = Action(action_id="a2", kind="close", symbol="BTC")
         closed = await env.module.submit("pa_open", close)

@@ -14,6 +14,7 @@ from clash.http.errors import EXCEPTION_HANDLERS
 from clash.http.routes.prop import routes
 from clash.prop.gates import Action
 from clash.prop.money import usd
+
 from tests.helpers.prop_writer import PropEnv, prop_runtime
 
 pytestmark = pytest.mark.anyio
@@ -55,8 +56,14 @@ async def test_the_owner_reads_the_account_with_money_as_decimal_strings(tmp_pat
     async with served(tmp_path) as (env, client, account):
         await env.module.submit(
             account,
-            Action(action_id="a1", kind="open_long", symbol="BTC", size_usd=usd(5_000), leverage=5,
-                   stop_loss=Decimal(90_000)),
+            Action(
+                action_id="a1",
+                kind="open_long",
+                symbol="BTC",
+                size_usd=usd(5_000),
+                leverage=5,
+                stop_loss=Decimal(90_000),
+            ),
         )
         response = await client.get(f"/api/v1/prop/accounts/{account}", headers=OWNER)
         assert response.status_code == 200, response.text
@@ -70,7 +77,9 @@ async def test_the_owner_reads_the_account_with_money_as_decimal_strings(tmp_pat
         (position,) = body["positions"]
         assert position["size"] == "0.05000"  # sizes keep the asset's szDecimals
         assert (position["entry_px"], position["stop_loss"], position["margin_usd"]) == (
-            "100050", "90000", "1000.500000"
+            "100050",
+            "90000",
+            "1000.500000",
         )
 
         positions = await owner_get(client, f"/api/v1/prop/accounts/{account}/positions")
@@ -103,7 +112,11 @@ async def test_the_ledger_pages_newest_first(tmp_path: Path):
         assert len(seen) == len(set(seen)) == 10
         assert seen == sorted(seen, reverse=True)
         (last,) = (await owner_get(client, url, limit=1, before_id=seen[-2]))["items"]
-        assert (last["kind"], last["amount_usd"], last["ref"]) == ("deposit", "10000.000000", "opening")
+        assert (last["kind"], last["amount_usd"], last["ref"]) == (
+            "deposit",
+            "10000.000000",
+            "opening",
+        )
         orders = await owner_get(client, f"/api/v1/prop/accounts/{account}/orders", limit=2)
         assert [o["order_no"] for o in orders["items"]] == [6, 5] and orders["next_before_id"] == 5
         bad = await client.get(url, params={"limit": 0}, headers=OWNER)
@@ -115,7 +128,10 @@ async def test_reads_need_the_owner_or_an_admin(tmp_path: Path):
         url = f"/api/v1/prop/accounts/{account}"
         assert (await client.get(url)).status_code == 401
         stranger = await client.get(url, headers={"x-user-id": "u2"})
-        assert (stranger.status_code, stranger.json()["error"]["code"]) == (403, "not_account_owner")
+        assert (stranger.status_code, stranger.json()["error"]["code"]) == (
+            403,
+            "not_account_owner",
+        )
         assert (await client.get(url, headers=ADMIN)).status_code == 200
         bad_token = await client.get(url, headers={"authorization": "Bearer nope"})
         assert bad_token.status_code == 401

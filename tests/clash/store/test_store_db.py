@@ -47,7 +47,9 @@ async def test_session_methods(db: Database) -> None:
         assert await tx.execute("INSERT INTO t (x) VALUES (?)", (10,)) == Result(1, 1)
         many = await tx.executemany("INSERT INTO t (x) VALUES (?)", [(20,), (30,)])
         assert many.rowcount == 2
-        assert (await tx.execute("UPDATE t SET x = x + 1 WHERE x > :min", {"min": 15})).rowcount == 2
+        assert (
+            await tx.execute("UPDATE t SET x = x + 1 WHERE x > :min", {"min": 15})
+        ).rowcount == 2
 
     async with db.read() as r:
         assert await r.fetchone("SELECT id, x FROM t WHERE x = ?", (10,)) == (1, 10)
@@ -202,7 +204,9 @@ async def test_a_closed_database_refuses_work(tmp_path: Path, anyio_backend: str
             pass
 
 
-async def test_backup_while_writing_is_a_valid_consistent_copy(db: Database, tmp_path: Path) -> None:
+async def test_backup_while_writing_is_a_valid_consistent_copy(
+    db: Database, tmp_path: Path
+) -> None:
     async with db.transaction() as tx:
         await tx.execute("CREATE TABLE t_tx (n INTEGER PRIMARY KEY)")
         await tx.execute("CREATE TABLE t_items (n INTEGER NOT NULL, k INTEGER NOT NULL)")
@@ -216,7 +220,8 @@ async def test_backup_while_writing_is_a_valid_consistent_copy(db: Database, tmp
             async with db.transaction() as tx:
                 await tx.execute("INSERT INTO t_tx (n) VALUES (?)", (committed + 1,))
                 await tx.executemany(
-                    "INSERT INTO t_items (n, k) VALUES (?, ?)", [(committed + 1, k) for k in range(3)]
+                    "INSERT INTO t_items (n, k) VALUES (?, ?)",
+                    [(committed + 1, k) for k in range(3)],
                 )
             committed += 1
             if committed == 200:
@@ -292,19 +297,25 @@ async def test_execute_batch_runs_every_statement_in_the_transaction(db):
     async with db.transaction() as tx:
         await tx.execute("CREATE TABLE pairs (a INTEGER, b TEXT)")
     async with db.transaction() as tx:
-        changed = await tx.execute_batch([
-            ("INSERT INTO pairs (a, b) VALUES (?, ?)", [(1, "x"), (2, "y")]),
-            ("UPDATE pairs SET b = ? WHERE a = ?", []),
-            ("UPDATE pairs SET b = ? WHERE a = ?", [("z", 2)]),
-        ])
+        changed = await tx.execute_batch(
+            [
+                ("INSERT INTO pairs (a, b) VALUES (?, ?)", [(1, "x"), (2, "y")]),
+                ("UPDATE pairs SET b = ? WHERE a = ?", []),
+                ("UPDATE pairs SET b = ? WHERE a = ?", [("z", 2)]),
+            ]
+        )
     assert changed == 3
     async with db.read() as r:
         assert await r.fetchall("SELECT a, b FROM pairs ORDER BY a") == [(1, "x"), (2, "z")]
     with pytest.raises(Exception, match="no such table"):
         async with db.transaction() as tx:
-            await tx.execute_batch([
-                ("INSERT INTO pairs (a, b) VALUES (?, ?)", [(3, "w")]),
-                ("INSERT INTO missing_table (a) VALUES (?)", [(1,)]),
-            ])
+            await tx.execute_batch(
+                [
+                    ("INSERT INTO pairs (a, b) VALUES (?, ?)", [(3, "w")]),
+                    ("INSERT INTO missing_table (a) VALUES (?)", [(1,)]),
+                ]
+            )
     async with db.read() as r:
-        assert await r.fetchval("SELECT count(*) FROM pairs") == 2  # the whole transaction rolled back
+        assert (
+            await r.fetchval("SELECT count(*) FROM pairs") == 2
+        )  # the whole transaction rolled back

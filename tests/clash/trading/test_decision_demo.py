@@ -26,13 +26,18 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def default_runtime(tmp_path: Path, start: float = START) -> AsyncIterator[tuple[Runtime, VirtualClock]]:
+async def default_runtime(
+    tmp_path: Path, start: float = START
+) -> AsyncIterator[tuple[Runtime, VirtualClock]]:
     """config/default.toml as `clash run` reads it, on a VirtualClock, the simulator in-process
     (no websocket: the in-process simulator serves REST only) and no Anthropic key (rules)."""
     cfg = load_config(environ={})
     hl = msgspec.structs.replace(cfg.market.hyperliquid, websocket=False)
-    cfg = msgspec.structs.replace(cfg, system=msgspec.structs.replace(cfg.system, data_dir=str(tmp_path / "var")),
-                                  market=msgspec.structs.replace(cfg.market, hyperliquid=hl))
+    cfg = msgspec.structs.replace(
+        cfg,
+        system=msgspec.structs.replace(cfg.system, data_dir=str(tmp_path / "var")),
+        market=msgspec.structs.replace(cfg.market, hyperliquid=hl),
+    )
     clock = VirtualClock(start)
     modules = [OpsModule, IN_PROCESS_MARKET, ClonesModule, PropModule, TradingModule]
     async with boot(cfg, Secrets(), clock, modules) as rt:
@@ -41,8 +46,14 @@ async def default_runtime(tmp_path: Path, start: float = START) -> AsyncIterator
 
 
 async def decisions(rt: Runtime, clone_id: int) -> list[dict]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(rt)), base_url="http://clash") as c:
-        r = await c.get(f"/api/v1/clones/{clone_id}/decisions", params={"limit": 200}, headers={"x-user-id": "demo"})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(rt)), base_url="http://clash"
+    ) as c:
+        r = await c.get(
+            f"/api/v1/clones/{clone_id}/decisions",
+            params={"limit": 200},
+            headers={"x-user-id": "demo"},
+        )
     assert r.status_code == 200, r.text
     return r.json()["items"]
 

@@ -10,6 +10,7 @@ import pytest
 
 from clash.http.routes.decisions import routes
 from clash.trading.config import ArtifactSettings
+
 from tests.helpers.decision_world import ADMIN_TOKEN, decision_world, trading_config
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +45,9 @@ async def test_history_snapshot_costs_and_auth(tmp_path) -> None:
             assert len(seen) == 36 and len({d["run_id"] for d in seen}) == 36
             assert [d["seq"] for d in seen] == sorted((d["seq"] for d in seen), reverse=True)
 
-            btc = (await c.get(url, params={"symbol": "BTC", "limit": 100}, headers=ADA)).json()["items"]
+            btc = (await c.get(url, params={"symbol": "BTC", "limit": 100}, headers=ADA)).json()[
+                "items"
+            ]
             assert len(btc) == 12 and {d["symbol"] for d in btc} == {"BTC"}
             filled = (await c.get(url, params={"status": "filled"}, headers=ADA)).json()["items"]
             assert filled and {d["status"] for d in filled} == {"filled"}
@@ -54,21 +57,32 @@ async def test_history_snapshot_costs_and_auth(tmp_path) -> None:
             snap = await c.get(f"/api/v1/decisions/{filled[0]['run_id']}", headers=ADA)
             assert snap.status_code == 200, snap.text
             body = snap.json()
-            assert body["decision"]["run_id"] == filled[0]["run_id"] and not body["artifacts_expired"]
+            assert (
+                body["decision"]["run_id"] == filled[0]["run_id"] and not body["artifacts_expired"]
+            )
             assert set(body["artifact"]["parts"]) == {"context", "response", "reasoning"}
             assert body["context"]["asset"]["symbol"] == filled[0]["symbol"]
-            assert all(len(b["data"]["bars"]) <= 10 for b in body["context"]["asset"]["blocks"]
-                       if b["data"] and b["data"]["type"] == "candles")
+            assert all(
+                len(b["data"]["bars"]) <= 10
+                for b in body["context"]["asset"]["blocks"]
+                if b["data"] and b["data"]["type"] == "candles"
+            )
             kind = body["decision"]["action"]["kind"]
             assert kind != "hold" and body["response"]["text"].startswith(f'{{"action":"{kind}"')
             assert body["reasoning"]["reason"] == body["decision"]["action"]["rationale"]
             assert body["prompt"] is None and body["context_summary"]["mark_px"]
-            assert (await c.get(f"/api/v1/decisions/{filled[0]['run_id']}", headers=ADMIN)).status_code == 200
+            assert (
+                await c.get(f"/api/v1/decisions/{filled[0]['run_id']}", headers=ADMIN)
+            ).status_code == 200
 
             costs = (await c.get(f"{url}/costs", headers=ADA)).json()
             assert costs["total"]["runs"] == 36 and costs["total"]["cost_usd"] == "0.000000"
             assert [d["key"] for d in costs["days"]] == ["2026-01-01"]
-            assert {a["key"]: a["runs"] for a in costs["assets"]} == {"BTC": 12, "ETH": 12, "SOL": 12}
+            assert {a["key"]: a["runs"] for a in costs["assets"]} == {
+                "BTC": 12,
+                "ETH": 12,
+                "SOL": 12,
+            }
             daily = (await c.get("/api/v1/admin/decisions/costs", headers=ADMIN)).json()
             assert daily["days"][0]["runs"] == 36 and daily["clones"][0]["clone_id"] == cid
 
@@ -80,8 +94,14 @@ async def test_history_snapshot_costs_and_auth(tmp_path) -> None:
 
             error(await c.get(url), 401, "unauthenticated")
             error(await c.get(url, headers=BOB), 403, "not_owner")
-            error(await c.get(url, headers={"authorization": "Bearer nope"}), 401, "bad_admin_token")
-            error(await c.get(f"/api/v1/decisions/{filled[0]['run_id']}", headers=BOB), 403, "not_owner")
+            error(
+                await c.get(url, headers={"authorization": "Bearer nope"}), 401, "bad_admin_token"
+            )
+            error(
+                await c.get(f"/api/v1/decisions/{filled[0]['run_id']}", headers=BOB),
+                403,
+                "not_owner",
+            )
             error(await c.get("/api/v1/decisions/dr_nope", headers=ADA), 404, "decision_not_found")
             error(await c.get("/api/v1/clones/999/decisions", headers=ADA), 404, "clone_not_found")
             error(await c.get(url, params={"status": "great"}, headers=ADA), 422, "invalid_query")
@@ -95,13 +115,17 @@ async def test_admin_pause_routes(tmp_path) -> None:
         cid = await w.publish(assets=["BTC"])
         await w.activate(cid, universe=["BTC"])
         async with w.client() as c:
-            r = await c.post(f"/api/v1/admin/trading/clones/{cid}/pause", json={"reason": "audit"}, headers=ADMIN)
+            r = await c.post(
+                f"/api/v1/admin/trading/clones/{cid}/pause", json={"reason": "audit"}, headers=ADMIN
+            )
             assert r.status_code == 200 and r.json()["paused"] and r.json()["paused_by"] == "ops"
             r = await c.post("/api/v1/admin/trading/sources/anthropic/pause", headers=ADMIN)
             assert r.status_code == 200 and r.json()["name"] == "anthropic"
             pauses = (await c.get("/api/v1/admin/trading/pauses", headers=ADMIN)).json()["pauses"]
             assert [(p["scope"], p["name"], p["reason"]) for p in pauses] == [
-                ("clone", str(cid), "audit"), ("source", "anthropic", "")]
+                ("clone", str(cid), "audit"),
+                ("source", "anthropic", ""),
+            ]
             await w.clock.advance(300)
             assert [r.status for r in await w.runs(cid)] == ["skipped"]
             r = await c.post(f"/api/v1/admin/trading/clones/{cid}/resume", headers=ADMIN)
@@ -109,20 +133,43 @@ async def test_admin_pause_routes(tmp_path) -> None:
             await w.clock.advance(300)
             assert (await w.runs(cid))[-1].status in ("held", "filled")
 
-            error(await c.post("/api/v1/admin/trading/sources/mystery/pause", headers=ADMIN), 404,
-                  "unknown_source_family")
-            error(await c.post("/api/v1/admin/trading/clones/999/pause", headers=ADMIN), 404, "clone_not_found")
-            error(await c.post(f"/api/v1/admin/trading/clones/{cid}/pause", headers=ADA), 401, "bad_admin_token")
-            error(await c.post(f"/api/v1/admin/trading/clones/{cid}/pause", content=b"{", headers=ADMIN), 400,
-                  "malformed_json")
+            error(
+                await c.post("/api/v1/admin/trading/sources/mystery/pause", headers=ADMIN),
+                404,
+                "unknown_source_family",
+            )
+            error(
+                await c.post("/api/v1/admin/trading/clones/999/pause", headers=ADMIN),
+                404,
+                "clone_not_found",
+            )
+            error(
+                await c.post(f"/api/v1/admin/trading/clones/{cid}/pause", headers=ADA),
+                401,
+                "bad_admin_token",
+            )
+            error(
+                await c.post(
+                    f"/api/v1/admin/trading/clones/{cid}/pause", content=b"{", headers=ADMIN
+                ),
+                400,
+                "malformed_json",
+            )
         async with w.rt.db.read() as r:
-            log = await r.fetchall("SELECT admin, op, scope, name FROM trading_admin_log ORDER BY id")
-        assert log == [("ops", "pause", "clone", str(cid)), ("ops", "pause", "source", "anthropic"),
-                       ("ops", "resume", "clone", str(cid))]
+            log = await r.fetchall(
+                "SELECT admin, op, scope, name FROM trading_admin_log ORDER BY id"
+            )
+        assert log == [
+            ("ops", "pause", "clone", str(cid)),
+            ("ops", "pause", "source", "anthropic"),
+            ("ops", "resume", "clone", str(cid)),
+        ]
 
 
 async def test_retention_deletes_artifacts_and_keeps_summaries(tmp_path) -> None:
-    cfg = trading_config(artifacts=ArtifactSettings(retention_days=600 / 86_400, retention_interval_s=300))
+    cfg = trading_config(
+        artifacts=ArtifactSettings(retention_days=600 / 86_400, retention_interval_s=300)
+    )
     async with decision_world(tmp_path, trading=cfg) as w:
         cid = await w.publish(assets=["BTC"])
         await w.activate(cid, universe=["BTC"])
@@ -133,12 +180,20 @@ async def test_retention_deletes_artifacts_and_keeps_summaries(tmp_path) -> None
         assert detail.context is not None and file.is_file()
         await w.clock.advance(1200)
         detail = await w.trading.decision(first.run_id)
-        assert detail.context is None and detail.response is None and detail.artifact.deleted_ms is not None
+        assert (
+            detail.context is None
+            and detail.response is None
+            and detail.artifact.deleted_ms is not None
+        )
         assert not file.exists()
         assert detail.run.context_summary is not None and detail.run.status == first.status
         async with w.client() as c:
             body = (await c.get(f"/api/v1/decisions/{first.run_id}", headers=ADA)).json()
-        assert body["artifacts_expired"] and body["context"] is None and body["decision"]["status"] == first.status
+        assert (
+            body["artifacts_expired"]
+            and body["context"] is None
+            and body["decision"]["status"] == first.status
+        )
 
 
 def documented() -> set[tuple[str, str]]:
@@ -154,5 +209,7 @@ def documented() -> set[tuple[str, str]]:
 
 
 def test_every_route_and_error_code_is_in_the_openapi_fragment() -> None:
-    served = {(method, re.sub(r":\w+}", "}", r.path)) for r in routes for method in r.methods - {"HEAD"}}
+    served = {
+        (method, re.sub(r":\w+}", "}", r.path)) for r in routes for method in r.methods - {"HEAD"}
+    }
     assert served == documented()

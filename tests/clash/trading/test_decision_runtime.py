@@ -13,9 +13,9 @@ import pytest
 from clash.clones.graph import decode_pipeline
 from clash.trading import records
 from clash.trading.actions import hold_answer, parse_answer
+from clash.trading.deciders import DecisionJob, ModelDecider
 from clash.trading.engines import EngineError, ScriptedEngine
 from clash.trading.rules import RulesDecider
-from clash.trading.deciders import DecisionJob, ModelDecider
 from clash.trading.scheduler import PilotTick, first_tick, pilot_name
 
 from tests.helpers.decision_world import ASSETS, Intercept, decision_world, trading_config
@@ -67,13 +67,20 @@ async def test_rules_engine_trades_three_assets_for_an_hour(tmp_path) -> None:
         for d in executed:
             assert d.run.status == "filled" and d.action.action_id == d.run.run_id
             fill = fills[d.action.order_no]
-            assert (fill.px, fill.size, fill.symbol) == (d.action.fill_px, d.action.fill_size, d.run.symbol)
+            assert (fill.px, fill.size, fill.symbol) == (
+                d.action.fill_px,
+                d.action.fill_size,
+                d.run.symbol,
+            )
 
         (rejected,) = [d for d in decisions if d.run.run_id == injected[0]]
         expected = parse_answer(ILLEGAL_CLOSE, "SOL", rejected.run.legal)
         assert rejected.run.status == "rejected" and rejected.action.status == "rejected"
         assert (rejected.action.stage, rejected.action.reason_code, rejected.action.reason) == (
-            "answer", "illegal_action", expected.message)
+            "answer",
+            "illegal_action",
+            expected.message,
+        )
         assert rejected.action.order_no is None
 
         async with w.rt.db.read() as r:
@@ -91,16 +98,32 @@ async def test_rules_engine_trades_three_assets_for_an_hour(tmp_path) -> None:
 def two_prompts(symbols=("BTC", "ETH")) -> dict:
     return {
         "nodes": [
-            {"type": "data_stream", "id": "candles", "config": {"source": "hyperliquid", "channel": "ohlcv",
-                                                                  "profile": "fast"}},
-            {"type": "asset_selection", "id": "assets", "config": {"explicitlyEnabledSymbols": list(symbols)}},
-            {"type": "trading_prompt", "id": "p1", "config": {"customBehaviorPrompt": "one",
-                                                               "decisionCadenceSec": 300}},
-            {"type": "trading_prompt", "id": "p2", "config": {"customBehaviorPrompt": "two",
-                                                               "decisionCadenceSec": 300}},
+            {
+                "type": "data_stream",
+                "id": "candles",
+                "config": {"source": "hyperliquid", "channel": "ohlcv", "profile": "fast"},
+            },
+            {
+                "type": "asset_selection",
+                "id": "assets",
+                "config": {"explicitlyEnabledSymbols": list(symbols)},
+            },
+            {
+                "type": "trading_prompt",
+                "id": "p1",
+                "config": {"customBehaviorPrompt": "one", "decisionCadenceSec": 300},
+            },
+            {
+                "type": "trading_prompt",
+                "id": "p2",
+                "config": {"customBehaviorPrompt": "two", "decisionCadenceSec": 300},
+            },
         ],
-        "edges": [{"source": "candles", "target": "assets"}, {"source": "assets", "target": "p1"},
-                  {"source": "assets", "target": "p2"}],
+        "edges": [
+            {"source": "candles", "target": "assets"},
+            {"source": "assets", "target": "p1"},
+            {"source": "assets", "target": "p2"},
+        ],
     }
 
 
@@ -163,16 +186,30 @@ async def test_a_slow_engine_never_runs_the_same_asset_twice_at_once(tmp_path) -
 
 async def test_engine_failure_is_retried_then_recorded_and_the_asset_runs_again(tmp_path) -> None:
     hold = lambda req: hold_answer(req.asset, "scripted")  # noqa: E731
-    engine = ScriptedEngine([EngineError("server_error", "boom"), EngineError("overloaded", "busy"),
-                             EngineError("server_error", "boom"), hold, hold, hold])
-    async with decision_world(tmp_path, decider=ModelDecider(engine),
-                              trading=trading_config(run_attempts=3, retry_backoff_s=20.0)) as w:
+    engine = ScriptedEngine(
+        [
+            EngineError("server_error", "boom"),
+            EngineError("overloaded", "busy"),
+            EngineError("server_error", "boom"),
+            hold,
+            hold,
+            hold,
+        ]
+    )
+    async with decision_world(
+        tmp_path,
+        decider=ModelDecider(engine),
+        trading=trading_config(run_attempts=3, retry_backoff_s=20.0),
+    ) as w:
         cid = await w.publish(assets=["BTC"])
         await w.activate(cid, universe=["BTC"])
         await w.clock.advance(900)
         runs = await w.runs(cid)
         assert [(r.status, r.attempts, r.error_code) for r in runs] == [
-            ("failed", 3, "server_error"), ("held", 1, None), ("held", 1, None)]
+            ("failed", 3, "server_error"),
+            ("held", 1, None),
+            ("held", 1, None),
+        ]
         assert runs[1].due_ms - runs[0].due_ms == 300_000
         assert len(engine.requests) == 5 and engine.remaining == 1
 
@@ -195,7 +232,9 @@ async def test_a_clone_over_its_tier_is_not_run(tmp_path) -> None:
     async with decision_world(tmp_path, decider=ModelDecider(engine)) as w:
         cid = await w.publish(assets=["BTC", "ETH", "SOL", "HYPE/USDC"], tier="builder")
         await w.activate(cid, universe=["BTC", "ETH", "SOL", "HYPE/USDC"])
-        await w.clones.grant_tier(cid, "starter", source="admin", granted_by="ops", reason="downgrade")
+        await w.clones.grant_tier(
+            cid, "starter", source="admin", granted_by="ops", reason="downgrade"
+        )
         await w.clock.advance(300)
         runs = await w.runs(cid)
         assert len(runs) == 4 and {r.status for r in runs} == {"entitlement_denied"}
@@ -215,7 +254,10 @@ async def test_admin_pauses_skip_runs_until_resumed(tmp_path) -> None:
         await w.trading.pause_source_family("polymarket", "ops")  # the graph reads none of it
         await w.clock.advance(300)
         runs = await w.runs(cid)
-        assert [(r.status, r.error_code) for r in runs][:2] == [("skipped", "paused"), ("skipped", "paused")]
+        assert [(r.status, r.error_code) for r in runs][:2] == [
+            ("skipped", "paused"),
+            ("skipped", "paused"),
+        ]
         assert "clone" in runs[0].error and "rules engine" in runs[1].error
         assert runs[2].status in ("held", "filled")
         assert [(p.scope, p.name) for p in await w.trading.pauses()] == [("source", "polymarket")]
@@ -229,7 +271,11 @@ async def test_dry_run_writes_dry_run_rows_only(tmp_path) -> None:
         result = await w.trading.dry_run(cid, user="ada")
         assert [d.run.symbol for d in result.decisions] == list(ASSETS) and result.problems == []
         for d in result.decisions:
-            assert d.run.dry_run and d.run.account_id is None and d.run.status in ("held", "filled", "rejected")
+            assert (
+                d.run.dry_run
+                and d.run.account_id is None
+                and d.run.status in ("held", "filled", "rejected")
+            )
             assert d.action is not None and d.action.dry_run and d.action.order_no is None
         assert await w.prop.accounts_of_clone(cid) == []
         async with w.rt.db.read() as r:
@@ -263,7 +309,9 @@ class Gate:
             await self.release.wait()
         finally:
             self.in_flight -= 1
-        return EngineAnswer(text=hold_answer(job.context.symbol, "gate"), engine=self.name, model="gate")
+        return EngineAnswer(
+            text=hold_answer(job.context.symbol, "gate"), engine=self.name, model="gate"
+        )
 
 
 async def test_a_pilot_restarted_mid_run_neither_doubles_nor_strands_the_asset(tmp_path) -> None:
@@ -300,7 +348,10 @@ async def test_a_pilot_restarted_mid_run_neither_doubles_nor_strands_the_asset(t
         gate.release.set()
         await w.clock.settle()
         assert (gate.calls, gate.in_flight) == (2, 0)
-        assert [(r.status, r.due_ms) for r in await w.runs(cid)] == [("held", due), ("held", due + 1000)]
+        assert [(r.status, r.due_ms) for r in await w.runs(cid)] == [
+            ("held", due),
+            ("held", due + 1000),
+        ]
         assert w.trading.scheduler.leases.of_account(account) == {}
         await w.clock.advance(300)
         assert gate.calls == 3
@@ -330,7 +381,9 @@ class SlowOnTheClock:
         self.calls.append(self.clock.now_ms())
         if len(self.calls) <= self.slow:
             await self.clock.sleep(self.seconds)
-        return EngineAnswer(text=hold_answer(job.context.symbol, "slow"), engine=self.name, model="slow")
+        return EngineAnswer(
+            text=hold_answer(job.context.symbol, "slow"), engine=self.name, model="slow"
+        )
 
 
 async def test_run_timeouts_and_retry_backoff_elapse_on_the_virtual_clock(tmp_path) -> None:
@@ -342,10 +395,16 @@ async def test_run_timeouts_and_retry_backoff_elapse_on_the_virtual_clock(tmp_pa
         await w.activate(cid, universe=["BTC"])
         wall = time.monotonic()
         await w.clock.advance(600)
-        assert time.monotonic() - wall < 30  # 2 x 60 s of timeouts and a 30 s backoff, none of it slept
+        assert (
+            time.monotonic() - wall < 30
+        )  # 2 x 60 s of timeouts and a 30 s backoff, none of it slept
         first, second = await w.runs(cid)
         assert (first.status, first.error_code, first.attempts) == ("failed", "timeout", 2)
         # attempt 1 times out at +60 s, attempt 2 starts after the 30 s backoff and times out 60 s later
         assert [c - first.due_ms for c in slow.calls[:2]] == [0, 90_000]
         assert first.finished_ms - first.due_ms == 150_000
-        assert (second.status, second.due_ms - first.due_ms, len(slow.calls)) == ("held", 300_000, 3)
+        assert (second.status, second.due_ms - first.due_ms, len(slow.calls)) == (
+            "held",
+            300_000,
+            3,
+        )

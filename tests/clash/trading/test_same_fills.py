@@ -19,9 +19,16 @@ REPO = Path(__file__).parents[3]
 
 
 def test_one_scenario_gives_one_hash_in_processes_with_different_hash_seeds() -> None:
-    procs = [subprocess.Popen([sys.executable, "-m", SCENARIO], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              env={**os.environ, "PYTHONHASHSEED": seed})
-             for seed in ("1", "2", "3")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", SCENARIO],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        for seed in ("1", "2", "3")
+    ]
     outs = []
     for p in procs:
         stdout, stderr = p.communicate(timeout=120)
@@ -29,7 +36,9 @@ def test_one_scenario_gives_one_hash_in_processes_with_different_hash_seeds() ->
         outs.append(msgspec.json.decode(stdout.splitlines()[-1]))
     assert outs[0]["runs"] == 72  # three assets, 24 ticks of 15 minutes
     assert outs[0]["fills"] == 72 and outs[0]["ledger"] > 72
-    assert outs[0]["most_fills_in_one_tick"] == 3  # the three entries (or exits) of one tick share an account
+    assert (
+        outs[0]["most_fills_in_one_tick"] == 3
+    )  # the three entries (or exits) of one tick share an account
     assert [o["sha256"] for o in outs] == [outs[0]["sha256"]] * 3
 
 

@@ -12,14 +12,31 @@ from clash.trading.packet import Branch, BranchAsset, CandidatePolicyView
 SYMBOLS = [f"A{i:02d}" for i in range(30)]
 
 
-def branch(symbols=SYMBOLS, *, cap=DEFAULT_CAP, prefilter="none", positions_first=True, disabled=()):
+def branch(
+    symbols=SYMBOLS, *, cap=DEFAULT_CAP, prefilter="none", positions_first=True, disabled=()
+):
     return Branch(
-        prompt_node_id="p", label=None, enabled=True, coverage_mode="global", decision_cadence_sec=300,
-        candidate_policy=CandidatePolicyView(max_candidates=cap, include_open_positions=positions_first,
-                                             prefilter=prefilter),
+        prompt_node_id="p",
+        label=None,
+        enabled=True,
+        coverage_mode="global",
+        decision_cadence_sec=300,
+        candidate_policy=CandidatePolicyView(
+            max_candidates=cap, include_open_positions=positions_first, prefilter=prefilter
+        ),
         selection_node_ids=["sel"],
-        assets=[BranchAsset(symbol=s, enabled=s not in disabled, decision_cadence_sec=300, prompt="x",
-                            prompt_source="global", reads=[], skipped=[]) for s in symbols],
+        assets=[
+            BranchAsset(
+                symbol=s,
+                enabled=s not in disabled,
+                decision_cadence_sec=300,
+                prompt="x",
+                prompt_source="global",
+                reads=[],
+                skipped=[],
+            )
+            for s in symbols
+        ],
     )
 
 
@@ -37,7 +54,11 @@ def test_default_cap_is_ten_in_universe_order():
 
 def test_open_positions_come_first_and_are_never_crowded_out():
     r = choose(branch(cap=3), positions=["A20", "A05", "ZZZ"])
-    assert picked(r) == [("A05", 1, "open_position"), ("A20", 2, "open_position"), ("A00", 3, "universe")]
+    assert picked(r) == [
+        ("A05", 1, "open_position"),
+        ("A20", 2, "open_position"),
+        ("A00", 3, "universe"),
+    ]
     assert "ZZZ" not in [c.symbol for c in r.selected + r.over_cap]  # not this branch's asset
 
 
@@ -55,8 +76,12 @@ def test_cap_is_clamped_to_the_advanced_maximum():
 def test_prefilter_ranks_by_score_unscored_last_ties_in_universe_order():
     scores = {"A00": 0.1, "A01": None, "A02": 0.5, "A03": 0.1, "A04": 0.9}
     r = choose(branch(SYMBOLS[:5], cap=4, prefilter="momentum"), positions=["A03"], scores=scores)
-    assert picked(r) == [("A03", 1, "open_position"), ("A04", 2, "prefilter"), ("A02", 3, "prefilter"),
-                         ("A00", 4, "prefilter")]
+    assert picked(r) == [
+        ("A03", 1, "open_position"),
+        ("A04", 2, "prefilter"),
+        ("A02", 3, "prefilter"),
+        ("A00", 4, "prefilter"),
+    ]
     assert [(c.symbol, c.score) for c in r.over_cap] == [("A01", None)]
     assert r.selected[1].score == 0.9
 
@@ -74,8 +99,18 @@ def test_choice_is_deterministic():
 
 
 def hours(closes, volume=10.0):
-    return [Candle(i * 3_600_000, closes[max(i - 1, 0)], max(c, closes[max(i - 1, 0)]), min(c, closes[max(i - 1, 0)]),
-                   c, volume, 5) for i, c in enumerate(closes)]
+    return [
+        Candle(
+            i * 3_600_000,
+            closes[max(i - 1, 0)],
+            max(c, closes[max(i - 1, 0)]),
+            min(c, closes[max(i - 1, 0)]),
+            c,
+            volume,
+            5,
+        )
+        for i, c in enumerate(closes)
+    ]
 
 
 def test_prefilter_scores():
@@ -86,6 +121,8 @@ def test_prefilter_scores():
     assert score("volatility", flat) == 0.0
     swing = hours([100.0, 110.0, 100.0, 110.0])
     r = math.log(1.1)
-    assert score("volatility", swing) == pytest.approx(math.sqrt(sum((x - r / 3) ** 2 for x in (r, -r, r)) / 3))
+    assert score("volatility", swing) == pytest.approx(
+        math.sqrt(sum((x - r / 3) ** 2 for x in (r, -r, r)) / 3)
+    )
     assert score("momentum", []) is None and score("volatility", hours([1.0, 2.0])) is None
     assert score("none", up) is None

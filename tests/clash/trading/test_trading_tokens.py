@@ -5,7 +5,9 @@ from clash.trading.tokens import estimate_tokens
 
 def test_known_counts():
     assert estimate_tokens("") == 0
-    assert estimate_tokens("Trade the trend with tight stops.") == 7 + 1  # 27 letters / 4, one period
+    assert (
+        estimate_tokens("Trade the trend with tight stops.") == 7 + 1
+    )  # 27 letters / 4, one period
     assert estimate_tokens("2701.5,2703.1") == 4 + 3  # 10 digits / 3, three marks
     assert estimate_tokens("ab\ncd") == 1 + 1  # letters are pooled across words: 4 / 4, one break
     assert estimate_tokens("état") == 1 + 1  # 3 ASCII letters, one accented letter

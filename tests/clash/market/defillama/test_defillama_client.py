@@ -50,10 +50,16 @@ async def test_sim_tvl_endpoints_decode_and_agree():
     assert eth == next(h for ch, h in zip(chains, per_chain) if ch.name == "Ethereum")
     assert history[-1].tvl == pytest.approx(sum(h[-1].tvl for h in per_chain))
     assert global_tvl(chains, NOW).usd_micros == sum(r.usd_micros for r in chain_tvls(chains, NOW))
-    assert {r.metric for r in tvl_flows(hl, "chain", "Hyperliquid L1")} == {"tvl_change_1d", "tvl_change_7d"}
+    assert {r.metric for r in tvl_flows(hl, "chain", "Hyperliquid L1")} == {
+        "tvl_change_1d",
+        "tvl_change_7d",
+    }
     lido = next(p for p in protocols if p.name == "Lido")
     assert lido.tvl == pytest.approx(sum(lido.chain_tvls.values()))
-    assert rows_for_asset(chain_tvls(chains, NOW), "HYPE", chain_symbol_table(chains))[0].subject == "Hyperliquid L1"
+    assert (
+        rows_for_asset(chain_tvls(chains, NOW), "HYPE", chain_symbol_table(chains))[0].subject
+        == "Hyperliquid L1"
+    )
 
 
 @pytest.mark.anyio
@@ -80,9 +86,13 @@ async def test_sim_dimension_and_stablecoin_endpoints_decode():
     assert all(a.price is not None for a in assets) and all(a.price is None for a in no_prices)
     usdt = next(a for a in assets if a.symbol == "USDT")
     assert usdt.circulating["peggedUSD"] == pytest.approx(
-        sum(cc.current["peggedUSD"] for cc in usdt.chain_circulating.values()))
+        sum(cc.current["peggedUSD"] for cc in usdt.chain_circulating.values())
+    )
     assert isinstance(chart[-1].date, str) and int(chart[-1].date) == TODAY_S
-    assert usdt_eth and usdt_eth[-1].total_circulating["peggedUSD"] < chart[-1].total_circulating["peggedUSD"]
+    assert (
+        usdt_eth
+        and usdt_eth[-1].total_circulating["peggedUSD"] < chart[-1].total_circulating["peggedUSD"]
+    )
     assert "peggedEUR" in chart[-1].total_circulating_usd
     assert stable_chains[0].total_circulating_usd["peggedUSD"] > 0
 
@@ -97,15 +107,29 @@ async def test_collect_each_scope():
         coin = await c.collect(MacroTarget("stablecoin", "USDC"), NOW)
     assert {r.family for r in glob} == {"capital_base", "capital_flows", "economic_throughput"}
     assert {r.metric for r in glob} >= {
-        "tvl", "tvl_change_1d", "tvl_change_7d", "stablecoin_supply", "stablecoin_supply_change_1d",
-        "stablecoin_supply_change_7d", "dex_volume_24h", "fees_24h", "revenue_24h", "open_interest",
+        "tvl",
+        "tvl_change_1d",
+        "tvl_change_7d",
+        "stablecoin_supply",
+        "stablecoin_supply_change_1d",
+        "stablecoin_supply_change_7d",
+        "dex_volume_24h",
+        "fees_24h",
+        "revenue_24h",
+        "open_interest",
     }
     assert all(r.scope == "global" for r in glob)
     assert {(r.scope, r.subject) for r in chain} == {("chain", "Ethereum")}
-    assert {"tvl", "stablecoin_supply", "dex_volume_24h", "fees_24h", "revenue_24h"} <= {r.metric for r in chain}
+    assert {"tvl", "stablecoin_supply", "dex_volume_24h", "fees_24h", "revenue_24h"} <= {
+        r.metric for r in chain
+    }
     assert {r.metric for r in btc_chain} == {"tvl", "tvl_change_1d", "tvl_change_7d"}
     assert {r.metric for r in proto} >= {"fees_24h", "revenue_24h", "open_interest"}
-    assert {r.metric for r in coin} == {"stablecoin_supply", "stablecoin_supply_change_1d", "stablecoin_supply_change_7d"}
+    assert {r.metric for r in coin} == {
+        "stablecoin_supply",
+        "stablecoin_supply_change_1d",
+        "stablecoin_supply_change_7d",
+    }
 
 
 @pytest.mark.anyio

@@ -41,10 +41,20 @@ M = 1_000_000  # micro-dollars per dollar
 
 
 def test_capital_base_tvl_global_and_per_chain():
-    chains = [Chain("Solana", 100.5), Chain("Ethereum", 200.25), Chain("Evmos", 0.000001, chain_id="9001")]
-    assert global_tvl(chains, AS_OF) == MacroMetric("capital_base", "global", "all", "tvl", 300_750_001, AS_OF)
+    chains = [
+        Chain("Solana", 100.5),
+        Chain("Ethereum", 200.25),
+        Chain("Evmos", 0.000001, chain_id="9001"),
+    ]
+    assert global_tvl(chains, AS_OF) == MacroMetric(
+        "capital_base", "global", "all", "tvl", 300_750_001, AS_OF
+    )
     rows = chain_tvls(chains, AS_OF)
-    assert [(r.subject, r.usd_micros) for r in rows] == [("Ethereum", 200_250_000), ("Solana", 100_500_000), ("Evmos", 1)]
+    assert [(r.subject, r.usd_micros) for r in rows] == [
+        ("Ethereum", 200_250_000),
+        ("Solana", 100_500_000),
+        ("Evmos", 1),
+    ]
     assert [r.subject for r in chain_tvls(chains, AS_OF, ["solana"])] == ["Solana"]
 
 
@@ -68,16 +78,25 @@ def test_tvl_flows_rows():
     points = [TvlPoint(T0 + d * D, v) for d, v in enumerate([100, 90, 95, 100, 100, 100, 120, 150])]
     rows = tvl_flows(points, "chain", "Ethereum")
     assert rows == [
-        MacroMetric("capital_flows", "chain", "Ethereum", "tvl_change_1d", 30 * M, (T0 + 7 * D) * 1000, 25.0),
-        MacroMetric("capital_flows", "chain", "Ethereum", "tvl_change_7d", 50 * M, (T0 + 7 * D) * 1000, 50.0),
+        MacroMetric(
+            "capital_flows", "chain", "Ethereum", "tvl_change_1d", 30 * M, (T0 + 7 * D) * 1000, 25.0
+        ),
+        MacroMetric(
+            "capital_flows", "chain", "Ethereum", "tvl_change_7d", 50 * M, (T0 + 7 * D) * 1000, 50.0
+        ),
     ]
     assert [r.metric for r in tvl_flows(points[-3:])] == ["tvl_change_1d"]  # too short for 7d
     assert tvl_flows([]) == []
 
 
-def _coin(symbol: str, now: float, day: float | None, week: float | None, peg: str = "peggedUSD") -> PeggedAsset:
+def _coin(
+    symbol: str, now: float, day: float | None, week: float | None, peg: str = "peggedUSD"
+) -> PeggedAsset:
     return PeggedAsset(
-        id=symbol, name=symbol, symbol=symbol, peg_type=peg,
+        id=symbol,
+        name=symbol,
+        symbol=symbol,
+        peg_type=peg,
         circulating={peg: now},
         circulating_prev_day={} if day is None else {peg: day},
         circulating_prev_week={} if week is None else {peg: week},
@@ -95,8 +114,10 @@ COINS = [
 def test_stablecoin_supply_levels():
     rows = stablecoin_supplies(COINS, AS_OF)
     assert [(r.scope, r.subject, r.usd_micros) for r in rows] == [
-        ("global", "all", 1505 * M), ("stablecoin", "USDT", 1000 * M),
-        ("stablecoin", "USDC", 500 * M), ("stablecoin", "NEW", 5 * M),
+        ("global", "all", 1505 * M),
+        ("stablecoin", "USDT", 1000 * M),
+        ("stablecoin", "USDC", 500 * M),
+        ("stablecoin", "NEW", 5 * M),
     ]
 
 
@@ -114,17 +135,27 @@ def test_stablecoin_flows_1d_7d():
 
 def test_stablecoin_chart_flows_prefer_usd_amounts():
     points = [
-        StablecoinChartPoint(date=str(T0), total_circulating={"peggedUSD": 10}, total_circulating_usd={"peggedUSD": 100}),
+        StablecoinChartPoint(
+            date=str(T0),
+            total_circulating={"peggedUSD": 10},
+            total_circulating_usd={"peggedUSD": 100},
+        ),
         StablecoinChartPoint(date=T0 + D, total_circulating={"peggedUSD": 12}),
     ]
     (row,) = stablecoin_chart_flows(points, "chain", "Tron")
-    assert (row.metric, row.usd_micros, row.change_pct) == ("stablecoin_supply_change_1d", -88 * M, -88.0)
+    assert (row.metric, row.usd_micros, row.change_pct) == (
+        "stablecoin_supply_change_1d",
+        -88 * M,
+        -88.0,
+    )
 
 
 def test_chain_stablecoin_supply():
-    chains = [StablecoinChain("Tron", total_circulating_usd={"peggedUSD": 60.5, "peggedEUR": 1}),
-              StablecoinChain("Ethereum", total_circulating={"peggedUSD": 70}),
-              StablecoinChain("Nowhere")]
+    chains = [
+        StablecoinChain("Tron", total_circulating_usd={"peggedUSD": 60.5, "peggedEUR": 1}),
+        StablecoinChain("Ethereum", total_circulating={"peggedUSD": 70}),
+        StablecoinChain("Nowhere"),
+    ]
     rows = chain_stablecoin_supplies(chains, AS_OF)
     assert [(r.subject, r.usd_micros) for r in rows] == [("Ethereum", 70 * M), ("Tron", 60_500_000)]
 
@@ -135,7 +166,10 @@ def test_protocol_tvl_and_flows_from_percent_changes():
         Protocol(id="2", name="Gone", tvl=None, change_1d=1),
         Protocol(id="3", name="Aave V3", slug="aave-v3", tvl=5, change_1d=None, change_7d=-100),
     ]
-    assert [(r.subject, r.usd_micros) for r in protocol_tvls(protos, AS_OF)] == [("Lido", 110 * M), ("Aave V3", 5 * M)]
+    assert [(r.subject, r.usd_micros) for r in protocol_tvls(protos, AS_OF)] == [
+        ("Lido", 110 * M),
+        ("Aave V3", 5 * M),
+    ]
     assert [r.subject for r in protocol_tvls(protos, AS_OF, ["aave-v3"])] == ["Aave V3"]
     rows = protocol_flows(protos, AS_OF)
     assert [(r.subject, r.metric, r.usd_micros, r.change_pct) for r in rows] == [
@@ -145,9 +179,18 @@ def test_protocol_tvl_and_flows_from_percent_changes():
 
 
 OVERVIEW = DimensionOverview(
-    total24h=1.5, total7d=10, total30d=None, change_1d=5.2,
+    total24h=1.5,
+    total7d=10,
+    total30d=None,
+    change_1d=5.2,
     protocols=[
-        DimensionProtocol(name="Hyperliquid Perps", display_name="Hyperliquid Perps", total24h=1.0, total7d=6.0, change_1d=-1.0),
+        DimensionProtocol(
+            name="Hyperliquid Perps",
+            display_name="Hyperliquid Perps",
+            total24h=1.0,
+            total7d=6.0,
+            change_1d=-1.0,
+        ),
         DimensionProtocol(name="uniswap-v3", display_name="Uniswap V3", total24h=0.5, total7d=None),
     ],
 )
@@ -156,7 +199,8 @@ OVERVIEW = DimensionOverview(
 def test_throughput_totals_and_protocol_rows():
     rows = throughput(OVERVIEW, "dex_volume", AS_OF)
     assert [(r.metric, r.usd_micros, r.change_pct) for r in rows] == [
-        ("dex_volume_24h", 1_500_000, 5.2), ("dex_volume_7d", 10 * M, None)
+        ("dex_volume_24h", 1_500_000, 5.2),
+        ("dex_volume_7d", 10 * M, None),
     ]
     assert all(r.family == "economic_throughput" and r.scope == "global" for r in rows)
     chain_rows = throughput(OVERVIEW, "fees", AS_OF, "chain", "Ethereum")
@@ -164,14 +208,24 @@ def test_throughput_totals_and_protocol_rows():
     (oi,) = throughput(OVERVIEW, "open_interest", AS_OF)
     assert (oi.metric, oi.usd_micros, oi.change_pct) == ("open_interest", 1_500_000, 5.2)
     prows = protocol_throughput(OVERVIEW, "revenue", AS_OF, ["uniswap v3"])
-    assert [(r.subject, r.metric, r.usd_micros) for r in prows] == [("uniswap-v3", "revenue_24h", 500_000)]
+    assert [(r.subject, r.metric, r.usd_micros) for r in prows] == [
+        ("uniswap-v3", "revenue_24h", 500_000)
+    ]
     assert throughput(DimensionOverview(), "fees", AS_OF) == []
 
 
 def test_linking_rows_to_assets():
-    chains = [Chain("Ethereum", 1), Chain("Foochain", 1, token_symbol="FOO"), Chain("Polygon", 1, token_symbol="MATIC")]
+    chains = [
+        Chain("Ethereum", 1),
+        Chain("Foochain", 1, token_symbol="FOO"),
+        Chain("Polygon", 1, token_symbol="MATIC"),
+    ]
     table = chain_symbol_table(chains)
-    assert table["Foochain"] == "FOO" and table["Ethereum"] == "ETH" and table["Hyperliquid L1"] == "HYPE"
+    assert (
+        table["Foochain"] == "FOO"
+        and table["Ethereum"] == "ETH"
+        and table["Hyperliquid L1"] == "HYPE"
+    )
     assert CHAIN_SYMBOLS["Solana"] == "SOL" and CHAIN_SYMBOLS["Hyperliquid"] == "HYPE"
     rows = [
         MacroMetric("capital_base", "global", "all", "tvl", 1, AS_OF),

@@ -33,7 +33,9 @@ def spec_example(fixtures_dir: Path) -> Callable[[str], bytes]:
     spec = json.loads((fixtures_dir / "specs" / "defillama-openapi-free.json").read_text())
 
     def build(path: str) -> bytes:
-        schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]
         return json.dumps(_example(schema)).encode()
 
     return build
@@ -66,7 +68,9 @@ def test_recorded_chains_decode_strictly(chains_raw):
     # every key of every element landed in a field
     for c, r in zip(chains, json.loads(chains_raw)):
         assert msgspec.to_builtins(c) == {k: r[k] for k in ("name", "tvl", "gecko_id")} | {
-            "tokenSymbol": r["tokenSymbol"], "cmcId": r["cmcId"], "chainId": r["chainId"]
+            "tokenSymbol": r["tokenSymbol"],
+            "cmcId": r["cmcId"],
+            "chainId": r["chainId"],
         }
 
 
@@ -95,15 +99,22 @@ def test_spec_examples_decode(path, type_, spec_example):
 
 def test_spec_example_values_land_in_fields(spec_example):
     (asset,) = decode(spec_example("/stablecoins"), StablecoinsResponse, "s").pegged_assets
-    assert isinstance(asset, PeggedAsset) and asset.symbol == "USDT" and asset.peg_type == "peggedUSD"
+    assert (
+        isinstance(asset, PeggedAsset) and asset.symbol == "USDT" and asset.peg_type == "peggedUSD"
+    )
     assert asset.circulating == {"peggedUSD": 159510682147.76874}
     assert asset.chain_circulating["Ethereum"].current == {"peggedUSD": 50000000000}
     (proto,) = decode(spec_example("/protocols"), list[Protocol], "p")
-    assert proto.chain_tvls == {"Ethereum": 3200000000, "Polygon": 2000000000} and proto.change_7d == -5.3
+    assert (
+        proto.chain_tvls == {"Ethereum": 3200000000, "Polygon": 2000000000}
+        and proto.change_7d == -5.3
+    )
     fees = decode(spec_example("/overview/fees"), DimensionOverview, "f")
     assert fees.protocols[0].revenue24h == 2000000
     assert fees.total_data_chart == [(1640995200, 25000000.0)]
-    assert fees.total_data_chart_breakdown == [(1640995200, {"Uniswap": 5000000, "Compound": 3000000})]
+    assert fees.total_data_chart_breakdown == [
+        (1640995200, {"Uniswap": 5000000, "Compound": 3000000})
+    ]
     oi = decode(spec_example("/overview/open-interest"), DimensionOverview, "oi")
     assert oi.protocols[0].name == "Hyperliquid Perps" and oi.all_chains[0] == "Hyperliquid L1"
     (chain,) = decode(spec_example("/stablecoinchains"), list[StablecoinChain], "sc")
@@ -111,17 +122,22 @@ def test_spec_example_values_land_in_fields(spec_example):
 
 
 def test_stablecoin_chart_date_as_number_or_string():
-    points = decode(b'[{"date": 1609459200, "totalCirculating": {"peggedUSD": 1.5}},'
-                    b' {"date": "1609545600", "totalCirculatingUSD": {"peggedUSD": 2}}]',
-                    list[StablecoinChartPoint], "c")
+    points = decode(
+        b'[{"date": 1609459200, "totalCirculating": {"peggedUSD": 1.5}},'
+        b' {"date": "1609545600", "totalCirculatingUSD": {"peggedUSD": 2}}]',
+        list[StablecoinChartPoint],
+        "c",
+    )
     assert [date_s(p) for p in points] == [1609459200, 1609545600]
     with pytest.raises(DecodeError):
         date_s(StablecoinChartPoint(date="yesterday"))
 
 
 def test_overview_nulls_and_empty_charts():
-    body = b'{"protocols": [{"name": "X", "total24h": null, "change_1d": null}], "totalDataChart": [],' \
-           b' "totalDataChartBreakdown": [], "total24h": null, "chain": null, "allChains": []}'
+    body = (
+        b'{"protocols": [{"name": "X", "total24h": null, "change_1d": null}], "totalDataChart": [],'
+        b' "totalDataChartBreakdown": [], "total24h": null, "chain": null, "allChains": []}'
+    )
     o = decode(body, DimensionOverview, "o")
     assert o.total24h is None and o.protocols[0].total24h is None and o.total_data_chart == []
 

@@ -70,15 +70,22 @@ async def test_rest_and_stream_over_loopback() -> None:
         async with HyperliquidRest(f"http://{host}") as rest:
             assert wire.to_mids(await rest.all_mids())["BTC"] > 0
 
-        stream = HyperliquidStream(f"ws://{host}/ws", ["BTC", "ETH"], now_ms=clock,
-                                   ping_interval=0.1, backoff_base=0.01, backoff_max=0.05)
+        stream = HyperliquidStream(
+            f"ws://{host}/ws",
+            ["BTC", "ETH"],
+            now_ms=clock,
+            ping_interval=0.1,
+            backoff_base=0.01,
+            backoff_max=0.05,
+        )
         with anyio.fail_after(10):
             async with stream.events() as events:
                 got: dict[str, StreamEvent] = {}
                 while len(got) < 3:  # order between coins and mids is not fixed
                     event = await _next(events, lambda e: True)
-                    got.setdefault(event.coin if isinstance(event, HlCandle) else type(event).__name__,
-                                   event)
+                    got.setdefault(
+                        event.coin if isinstance(event, HlCandle) else type(event).__name__, event
+                    )
                 first, mids = got["BTC"], got["Mids"]
                 assert isinstance(first, HlCandle) and first.interval == "1m"
                 assert first.open_ms == T0 + HOUR_MS
@@ -112,11 +119,16 @@ async def test_ws_protocol_frames() -> None:
             async with connect(f"ws://{host}/ws") as ws:
                 await ws.send('{"method":"ping"}')
                 assert json.loads(await ws.recv()) == {"channel": "pong"}
-                await ws.send('{"subscription":{"type":"candle","coin":"HYPE","interval":"1d"},'
-                              '"method":"subscribe"}')
+                await ws.send(
+                    '{"subscription":{"type":"candle","coin":"HYPE","interval":"1d"},'
+                    '"method":"subscribe"}'
+                )
                 ack = wire.decode(await ws.recv(), wire.AnyServerMessage)
-                assert ack == wire.SubscriptionResponse(wire.SubscriptionAck(
-                    "subscribe", wire.CandleSubscription(coin="HYPE", interval="1d")))
+                assert ack == wire.SubscriptionResponse(
+                    wire.SubscriptionAck(
+                        "subscribe", wire.CandleSubscription(coin="HYPE", interval="1d")
+                    )
+                )
                 push = wire.decode(await ws.recv(), wire.AnyServerMessage)
                 assert isinstance(push, wire.CandlePush) and isinstance(push.data, wire.Candle)
                 assert (push.data.coin, push.data.interval) == ("HYPE", "1d")
@@ -141,14 +153,17 @@ async def test_stream_counts_and_skips_malformed_frames() -> None:
 
 
 def test_stream_backoff_is_jittered_and_capped() -> None:
-    stream = HyperliquidStream("ws://unused", ["BTC"], now_ms=lambda: 0, backoff_base=1,
-                               backoff_max=8)
+    stream = HyperliquidStream(
+        "ws://unused", ["BTC"], now_ms=lambda: 0, backoff_base=1, backoff_max=8
+    )
     delays = [stream.backoff(n) for n in range(1, 12) for _ in range(20)]
     assert all(0 <= d <= 8 for d in delays)
     assert max(stream.backoff(1) for _ in range(50)) <= 1
     assert len(set(delays)) > 100
     assert [type(s).__name__ for s in stream.subscriptions()] == [
-        "CandleSubscription", "AllMidsSubscription"]
+        "CandleSubscription",
+        "AllMidsSubscription",
+    ]
 
 
 @pytest.mark.anyio
@@ -162,8 +177,14 @@ async def test_silent_connection_is_presumed_dead_and_replaced() -> None:
     subscribes: list[int] = []
     app = Starlette(routes=[WebSocketRoute("/ws", silent)])
     async with served(app) as host:
-        stream = HyperliquidStream(f"ws://{host}/ws", ["BTC"], now_ms=lambda: 5,
-                                   ping_interval=0.05, dead_after=0.2, backoff_base=0.01)
+        stream = HyperliquidStream(
+            f"ws://{host}/ws",
+            ["BTC"],
+            now_ms=lambda: 5,
+            ping_interval=0.05,
+            dead_after=0.2,
+            backoff_base=0.01,
+        )
         with anyio.fail_after(5):
             async with stream.events() as events:
                 gap = await _next(events, lambda e: True)

@@ -134,8 +134,12 @@ async def test_transport_errors_are_retried() -> None:
         return httpx.Response(200, content=b'{"ETH":"2000.0"}')
 
     clock = FakeTime()
-    hl = HyperliquidRest("http://hl.test", transport=httpx.MockTransport(handler),
-                         budget=WeightBudget(clock.now, clock.sleep), sleep=clock.sleep)
+    hl = HyperliquidRest(
+        "http://hl.test",
+        transport=httpx.MockTransport(handler),
+        budget=WeightBudget(clock.now, clock.sleep),
+        sleep=clock.sleep,
+    )
     async with hl:
         assert await hl.all_mids() == {"ETH": "2000.0"}
     assert len(calls) == 3

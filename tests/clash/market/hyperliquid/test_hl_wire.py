@@ -69,31 +69,37 @@ def test_ws_client_fixture_decodes_and_reencodes(hl: Path, name: str) -> None:
 
 
 def test_candle_keys_in_any_order_and_domain_values(hl: Path) -> None:
-    old = wire.decode((hl / "candleSnapshot_kPEPE_1h_2023-07-17.json").read_bytes(),
-                      wire.CandleSnapshot)
-    new = wire.decode((hl / "candleSnapshot_ETH_1h_2026-09-27.json").read_bytes(),
-                      wire.CandleSnapshot)
+    old = wire.decode(
+        (hl / "candleSnapshot_kPEPE_1h_2023-07-17.json").read_bytes(), wire.CandleSnapshot
+    )
+    new = wire.decode(
+        (hl / "candleSnapshot_ETH_1h_2026-09-27.json").read_bytes(), wire.CandleSnapshot
+    )
     assert old and new and len(old) == 24 and len(new) == 25
     bar = wire.to_bar(new[0])
-    assert bar == wire.HlCandle("ETH", "1h", 1790431200000, 1790434799999, 2686.1, 2689.6, 2685.0,
-                           2688.6, 2490.1516, 2438)
+    assert bar == wire.HlCandle(
+        "ETH", "1h", 1790431200000, 1790434799999, 2686.1, 2689.6, 2685.0, 2688.6, 2490.1516, 2438
+    )
     assert all(c.close_ms == c.open_ms + 3_599_999 for c in old + new)
     assert [c.open_ms for c in new] == sorted(c.open_ms for c in new)
 
 
 def test_ws_candle_push_single_object_or_list(hl: Path) -> None:
-    push = wire.decode((hl / "ws" / "candle_HYPE_1d_2025-12-04.push.json").read_bytes(),
-                       wire.AnyServerMessage)
+    push = wire.decode(
+        (hl / "ws" / "candle_HYPE_1d_2025-12-04.push.json").read_bytes(), wire.AnyServerMessage
+    )
     assert isinstance(push, wire.CandlePush) and isinstance(push.data, wire.Candle)
     assert wire.to_bar(push.data).volume == pytest.approx(3495670.84)
-    as_list = wire.decode(b'{"channel":"candle","data":[' + wire.encode(push.data) + b"]}",
-                          wire.AnyServerMessage)
+    as_list = wire.decode(
+        b'{"channel":"candle","data":[' + wire.encode(push.data) + b"]}", wire.AnyServerMessage
+    )
     assert isinstance(as_list, wire.CandlePush) and as_list.data == [push.data]
 
 
 def test_meta_and_ctxs_pair_by_position(hl: Path) -> None:
-    value = wire.decode((hl / "metaAndAssetCtxs_trimmed_2026-09-27.json").read_bytes(),
-                        wire.MetaAndAssetCtxs)
+    value = wire.decode(
+        (hl / "metaAndAssetCtxs_trimmed_2026-09-27.json").read_bytes(), wire.MetaAndAssetCtxs
+    )
     ctxs = wire.to_asset_ctxs(value)
     assert [c.coin for c in ctxs] == ["BTC", "ETH", "SOL", "HYPE"]
     assert ctxs[0].funding == 0.0000125 and ctxs[0].mark_px == 84981.0
@@ -102,16 +108,18 @@ def test_meta_and_ctxs_pair_by_position(hl: Path) -> None:
 
 
 def test_spot_ctxs_match_on_coin_not_position(hl: Path) -> None:
-    meta, ctxs = wire.decode((hl / "spotMetaAndAssetCtxs_2025-11-09.json").read_bytes(),
-                             wire.SpotMetaAndAssetCtxs)
+    meta, ctxs = wire.decode(
+        (hl / "spotMetaAndAssetCtxs_2025-11-09.json").read_bytes(), wire.SpotMetaAndAssetCtxs
+    )
     assert (len(meta.universe), len(meta.tokens), len(ctxs)) == (233, 398, 249)
     assert any(c.midPx is None for c in ctxs)
     assert meta.universe[0].name == "PURR/USDC" and meta.universe[0].isCanonical
 
 
 def test_predicted_fundings_null_venue(hl: Path) -> None:
-    value = wire.decode((hl / "predictedFundings_trimmed_2026-09-27.json").read_bytes(),
-                        wire.PredictedFundings)
+    value = wire.decode(
+        (hl / "predictedFundings_trimmed_2026-09-27.json").read_bytes(), wire.PredictedFundings
+    )
     rates = wire.to_predicted_rates(value)
     assert ("HYPE", "BinPerp") not in {(r.coin, r.venue) for r in rates}
     assert len(rates) == 10
@@ -138,12 +146,18 @@ def test_2023_meta_shape_has_only_the_old_fields(hl: Path) -> None:
 @pytest.mark.parametrize(
     ("payload", "type_"),
     [
-        (b'[{"t":1,"T":2,"s":"BTC","i":"1m","o":"1","c":"1","h":"1","l":"1","v":"1"}]',
-         wire.CandleSnapshot),  # n missing
-        (b'[{"t":1,"T":2,"s":"BTC","i":"1m","o":"1","c":"1","h":"1","l":"1","v":"1","n":"5"}]',
-         wire.CandleSnapshot),  # n as a string: strict
-        (b'[{"t":1,"T":2,"s":"BTC","i":"1m","o":1.0,"c":"1","h":"1","l":"1","v":"1","n":5}]',
-         wire.CandleSnapshot),  # a price as a number
+        (
+            b'[{"t":1,"T":2,"s":"BTC","i":"1m","o":"1","c":"1","h":"1","l":"1","v":"1"}]',
+            wire.CandleSnapshot,
+        ),  # n missing
+        (
+            b'[{"t":1,"T":2,"s":"BTC","i":"1m","o":"1","c":"1","h":"1","l":"1","v":"1","n":"5"}]',
+            wire.CandleSnapshot,
+        ),  # n as a string: strict
+        (
+            b'[{"t":1,"T":2,"s":"BTC","i":"1m","o":1.0,"c":"1","h":"1","l":"1","v":"1","n":5}]',
+            wire.CandleSnapshot,
+        ),  # a price as a number
         (b'{"universe":[{"name":"BTC","szDecimals":5}]}', wire.Meta),  # maxLeverage missing
         (b'[{"coin":"BTC","fundingRate":"0.1","premium":"0.1"', wire.FundingHistory),  # truncated
         (b'{"channel":"candle","data":"x"}', wire.AnyServerMessage),
@@ -156,8 +170,9 @@ def test_required_fields_and_strict_types(payload: bytes, type_: object) -> None
 
 
 def test_unknown_extra_fields_are_ignored() -> None:
-    meta = wire.decode(b'{"universe":[{"name":"X","szDecimals":1,"maxLeverage":3,"new":1}],"z":0}',
-                       wire.Meta)
+    meta = wire.decode(
+        b'{"universe":[{"name":"X","szDecimals":1,"maxLeverage":3,"new":1}],"z":0}', wire.Meta
+    )
     assert meta.universe[0].name == "X"
 
 
@@ -171,9 +186,26 @@ def test_bad_decimal_string_is_a_decode_error() -> None:
 # double-quoted, folded over lines) with the YAML rules for those forms only. The parser is
 # checked against the bodies the fixtures README says were extracted from these cassettes.
 
-_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v",
-            "f": "\f", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
-            "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"}
+_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
 _HEX = {"x": 2, "u": 4, "U": 8}
 
 
@@ -222,10 +254,14 @@ def _flow_scalar(text: str, i: int, quote: str) -> str:
 def _interactions(path: Path) -> list[tuple[str, str, int]]:
     """(request body, response body, status) per interaction."""
     text = path.read_text(encoding="utf-8")
-    requests = [_flow_scalar(text, m.end(), m.group(1))
-                for m in re.finditer(r"^    body: (['\"])", text, re.M)]
-    responses = [_flow_scalar(text, m.end(), m.group(1))
-                 for m in re.finditer(r"^      string: (['\"])", text, re.M)]
+    requests = [
+        _flow_scalar(text, m.end(), m.group(1))
+        for m in re.finditer(r"^    body: (['\"])", text, re.M)
+    ]
+    responses = [
+        _flow_scalar(text, m.end(), m.group(1))
+        for m in re.finditer(r"^      string: (['\"])", text, re.M)
+    ]
     statuses = [int(s) for s in re.findall(r"^      code: (\d+)", text, re.M)]
     assert len(requests) == len(responses) == len(statuses) > 0
     return list(zip(requests, responses, statuses))
@@ -234,13 +270,18 @@ def _interactions(path: Path) -> list[tuple[str, str, int]]:
 CASSETTE_BODIES = {
     "test_get_all_mids.yaml": ["allMids_2023-07-17.json"],
     "test_get_info.yaml": ["meta_2023-07-17.json"],
-    "test_get_candles_snapshot.yaml": ["meta_2023-07-17.json",
-                                       "candleSnapshot_kPEPE_1h_2023-07-17.json"],
+    "test_get_candles_snapshot.yaml": [
+        "meta_2023-07-17.json",
+        "candleSnapshot_kPEPE_1h_2023-07-17.json",
+    ],
     "test_get_funding_history_1684811870000.yaml": [
         "meta_2023-07-17.json",
-        "fundingHistory_BTC_start1681923833000_end1684811870000_2023-07-17.json"],
+        "fundingHistory_BTC_start1681923833000_end1684811870000_2023-07-17.json",
+    ],
     "test_get_funding_history_None.yaml": [
-        "meta_2023-07-17.json", "fundingHistory_BTC_start1681923833000_noEnd_2023-07-17.json"],
+        "meta_2023-07-17.json",
+        "fundingHistory_BTC_start1681923833000_noEnd_2023-07-17.json",
+    ],
     "test_spot_asset_ctx.yaml": ["spotMetaAndAssetCtxs_2025-11-09.json"],
 }
 

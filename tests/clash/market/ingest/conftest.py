@@ -17,10 +17,10 @@ import pytest
 
 from actors import Ref, System, VirtualClock
 from actors.testkit import EPOCH_2026, virtual_system
-from clash.market.candles import DAY_MS
-from clash.market.config import HyperliquidSettings, MarketConfig, RetrySettings
 from clash.market.actors.health import channel_specs, current_health
 from clash.market.actors.hyperliquid import HyperliquidSource
+from clash.market.candles import DAY_MS
+from clash.market.config import HyperliquidSettings, MarketConfig, RetrySettings
 from clash.market.health import IngestionHealth
 from clash.market.module import HYPERLIQUID, hyperliquid_rest, sim_endpoints, spawn_sources
 from clash.market.sim.app import create_sim_app
@@ -34,8 +34,13 @@ FAST_RETRY = RetrySettings(attempts=2, backoff_s=0.001, backoff_max_s=0.002, tim
 
 def market_config(**hyperliquid: Any) -> MarketConfig:
     """Small and fast: three assets (one spot), no websocket, retries without real waiting."""
-    hl = dict(assets=["BTC", "ETH", "HYPE/USDC"], websocket=False, boot_backfill_minutes=60,
-              weight_per_minute=10**9, retry=FAST_RETRY)
+    hl = dict(
+        assets=["BTC", "ETH", "HYPE/USDC"],
+        websocket=False,
+        boot_backfill_minutes=60,
+        weight_per_minute=10**9,
+        retry=FAST_RETRY,
+    )
     hl.update(hyperliquid)
     cfg = MarketConfig(hyperliquid=HyperliquidSettings(**hl))
     return msgspec.structs.replace(
@@ -65,7 +70,9 @@ class Faults:
         failing = self._match(self.status, path)
         if failing is not None:
             self.hits[failing] = self.hits.get(failing, 0) + 1
-            await send({"type": "http.response.start", "status": self.status[failing], "headers": []})
+            await send(
+                {"type": "http.response.start", "status": self.status[failing], "headers": []}
+            )
             await send({"type": "http.response.body", "body": b"upstream trouble"})
             return None
         cut = self._match(self.truncate, path)
@@ -103,13 +110,18 @@ class World:
     cfg: MarketConfig
 
     async def health(self) -> IngestionHealth:
-        return await current_health(self.db, channel_specs(self.cfg), self.cfg.health, self.clock.now_ms())
+        return await current_health(
+            self.db, channel_specs(self.cfg), self.cfg.health, self.clock.now_ms()
+        )
 
     def respawn_hyperliquid(self) -> Ref:
         """A fresh Hyperliquid actor under the old name (after `system.stop`): a process restart."""
         rest = hyperliquid_rest(self.cfg, "http://sim", self.clock, self.transport)
-        ref = self.system.spawn(HYPERLIQUID, lambda: HyperliquidSource(self.db, self.cfg.hyperliquid, rest),
-                                supervisor="market")
+        ref = self.system.spawn(
+            HYPERLIQUID,
+            lambda: HyperliquidSource(self.db, self.cfg.hyperliquid, rest),
+            supervisor="market",
+        )
         self.refs[HYPERLIQUID] = ref
         return ref
 
@@ -147,7 +159,11 @@ async def open_db(path: Path, now_ms: int) -> Database:
 
 @asynccontextmanager
 async def market_world(
-    tmp_path: Path, cfg: MarketConfig | None = None, *, autostart: bool = True, start: float = T0,
+    tmp_path: Path,
+    cfg: MarketConfig | None = None,
+    *,
+    autostart: bool = True,
+    start: float = T0,
     db: Database | None = None,
 ) -> AsyncIterator[World]:
     cfg = cfg or market_config()
@@ -159,8 +175,16 @@ async def market_world(
             faults = Faults(create_sim_app(market, clock.now_ms))
             transport = httpx.ASGITransport(faults)
             archive = tmp_path / "artifacts"
-            refs = spawn_sources(system, db, clock, cfg, sim_endpoints("http://sim"),
-                                 artifacts_dir=archive, transport=transport, autostart=autostart)
+            refs = spawn_sources(
+                system,
+                db,
+                clock,
+                cfg,
+                sim_endpoints("http://sim"),
+                artifacts_dir=archive,
+                transport=transport,
+                autostart=autostart,
+            )
             await clock.settle()
             yield World(system, clock, db, refs, faults, market, transport, archive / "market", cfg)
     finally:

@@ -21,7 +21,9 @@ def test_backfill_and_run_once(tmp_path, capsys) -> None:
         '[market]\nsource = "sim"\n'
         '[market.hyperliquid]\nassets = ["BTC", "ETH"]\n'
     )
-    args = parse(["ingest", "backfill", "--config", str(config), "--days", "0.1", "--assets", "ETH"])
+    args = parse(
+        ["ingest", "backfill", "--config", str(config), "--days", "0.1", "--assets", "ETH"]
+    )
     assert args.handler(args) == 0
     out = capsys.readouterr()
     assert "hyperliquid candles_1m: 144 rows" in out.out and "ETH" in out.err
@@ -29,7 +31,12 @@ def test_backfill_and_run_once(tmp_path, capsys) -> None:
     args = parse(["ingest", "run-once", "--config", str(config), "--source", "all"])
     assert args.handler(args) == 0
     out = capsys.readouterr().out
-    for line in ("hyperliquid registry:", "hyperliquid funding: 2 rows", "polymarket markets:", "defillama macro:"):
+    for line in (
+        "hyperliquid registry:",
+        "hyperliquid funding: 2 rows",
+        "polymarket markets:",
+        "defillama macro:",
+    ):
         assert line in out
 
     db = sqlite3.connect(tmp_path / "var" / "clash.db")
@@ -45,7 +52,9 @@ def test_progress_bar_draws_in_place(capsys) -> None:
     bar("ETH", 1, 2)
     bar.close()
     err = capsys.readouterr().err
-    assert "\r  BTC          [#####-----]      5/10" in err and err.endswith("[#####-----]      1/2\n")
+    assert "\r  BTC          [#####-----]      5/10" in err and err.endswith(
+        "[#####-----]      1/2\n"
+    )
 
 
 def test_live_config_points_the_same_clients_at_the_public_endpoints() -> None:
@@ -58,4 +67,7 @@ def test_live_config_points_the_same_clients_at_the_public_endpoints() -> None:
     assert ends.hyperliquid_rest == "https://api.hyperliquid.xyz"
     assert ends.hyperliquid_ws == "wss://api.hyperliquid.xyz/ws"
     assert ends.polymarket == "https://gamma-api.polymarket.com"
-    assert (ends.defillama_api, ends.defillama_stablecoins) == ("https://api.llama.fi", "https://stablecoins.llama.fi")
+    assert (ends.defillama_api, ends.defillama_stablecoins) == (
+        "https://api.llama.fi",
+        "https://stablecoins.llama.fi",
+    )

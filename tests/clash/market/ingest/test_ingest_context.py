@@ -23,10 +23,14 @@ async def test_polymarket_snapshots_and_as_of(tmp_path, kit) -> None:
         assert ctx.t_ms == first
         assert ctx.immediate is not None and ctx.later is not None
         assert ctx.immediate.end_ms <= ctx.later.end_ms and not ctx.immediate.closed
-        assert ctx.recently_closed and all(m.closed or m.end_ms <= first for m in ctx.recently_closed)
+        assert ctx.recently_closed and all(
+            m.closed or m.end_ms <= first for m in ctx.recently_closed
+        )
         assert ctx.linked and all("bitcoin" in m.slug or "btc" in m.slug for m in ctx.linked)
         eth = await memory.polymarket_context(w.db, "ETH", first)
-        assert eth.linked and {m.market_id for m in eth.linked}.isdisjoint(m.market_id for m in ctx.linked)
+        assert eth.linked and {m.market_id for m in eth.linked}.isdisjoint(
+            m.market_id for m in ctx.linked
+        )
         assert (await memory.polymarket_context(w.db, None, first)).linked == []
 
         await w.clock.advance(300)  # the next poll
@@ -83,7 +87,9 @@ async def test_health_goes_failing_then_stale(tmp_path, kit) -> None:
         pm = lambda h: next(s for s in h.sources if s.source == "polymarket")  # noqa: E731
 
         w.faults.status["/polymarket"] = 500
-        await w.clock.advance(301)  # the poll at 300 s fails after its retries (backoff on the clock)
+        await w.clock.advance(
+            301
+        )  # the poll at 300 s fails after its retries (backoff on the clock)
         assert pm(await module_health()).status == "failing"
         del w.faults.status["/polymarket"]
         await w.clock.advance(300)

@@ -31,7 +31,10 @@ def test_status_rules() -> None:
     disabled = ChannelSpec("x", "y", 60, enabled=False)
     assert channel_status(disabled, counters(last_success_ms=NOW), NOW, None, P) == "disabled"
     assert channel_status(SPEC, None, NOW, None, P) == "stale"
-    assert channel_status(SPEC, counters(consecutive_failures=1, last_error_ms=NOW), NOW, None, P) == "failing"
+    assert (
+        channel_status(SPEC, counters(consecutive_failures=1, last_error_ms=NOW), NOW, None, P)
+        == "failing"
+    )
     ok = counters(last_success_ms=NOW - 1000, last_data_ms=NOW - 1000)
     assert channel_status(SPEC, ok, NOW, None, P) == "ok"
     failed_since = counters(last_success_ms=NOW - 1000, last_error_ms=NOW, consecutive_failures=2)
@@ -55,16 +58,38 @@ def test_coverage_and_rows_per_interval() -> None:
 
 def test_channel_health_and_rollup() -> None:
     spec = ChannelSpec("hyperliquid", "candles_1m", 60.0, per_asset=True)
-    c = HealthCounters(source="hyperliquid", channel="candles_1m", last_success_ms=NOW, last_data_ms=NOW - 30_000,
-                       rows_total=500, decode_errors_total=2)
-    h = channel_health(spec, c, NOW, P, expected=["BTC", "ETH"], freshness={"BTC": NOW, "ETH": NOW},
-                       snapshots=[(NOW - 300_000, 440)])
-    assert (h.status, h.lag_ms, h.coverage, h.rows_per_interval, h.decode_errors_total) == ("ok", 30_000, 1.0, 60, 2)
+    c = HealthCounters(
+        source="hyperliquid",
+        channel="candles_1m",
+        last_success_ms=NOW,
+        last_data_ms=NOW - 30_000,
+        rows_total=500,
+        decode_errors_total=2,
+    )
+    h = channel_health(
+        spec,
+        c,
+        NOW,
+        P,
+        expected=["BTC", "ETH"],
+        freshness={"BTC": NOW, "ETH": NOW},
+        snapshots=[(NOW - 300_000, 440)],
+    )
+    assert (h.status, h.lag_ms, h.coverage, h.rows_per_interval, h.decode_errors_total) == (
+        "ok",
+        30_000,
+        1.0,
+        60,
+        2,
+    )
     other = channel_health(ChannelSpec("polymarket", "markets", 300.0), None, NOW, P)
     off = channel_health(ChannelSpec("defillama", "macro", 3600.0, enabled=False), None, NOW, P)
     report = summarize([h, other, off], NOW)
     assert [(s.source, s.status) for s in report.sources] == [
-        ("hyperliquid", "ok"), ("polymarket", "stale"), ("defillama", "disabled")]
+        ("hyperliquid", "ok"),
+        ("polymarket", "stale"),
+        ("defillama", "disabled"),
+    ]
     assert report.status == "stale"
     assert worst(["ok", "failing", "stale"]) == "failing" and worst(["disabled"]) == "disabled"
 
@@ -83,6 +108,11 @@ async def test_counters_keep_the_newest_data_time(tmp_path, kit) -> None:
         async with db.transaction() as tx:
             await memory.record_failure(tx, "s", "c", NOW + 1, "boom", decode=True, count=2)
         (c,) = await memory.health_counters(db)
-        assert (c.rows_total, c.decode_errors_total, c.errors_total, c.consecutive_failures) == (5, 2, 0, 1)
+        assert (c.rows_total, c.decode_errors_total, c.errors_total, c.consecutive_failures) == (
+            5,
+            2,
+            0,
+            1,
+        )
     finally:
         await db.close()

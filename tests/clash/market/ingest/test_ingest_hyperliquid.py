@@ -40,7 +40,9 @@ async def test_boot_backfill_then_minutes_accumulate(tmp_path, kit) -> None:
         assert len(btc) == 60 and btc[-1].t_ms == T0_MS - MINUTE_MS
         assert [c.t_ms for c in btc] == list(range(T0_MS - 60 * MINUTE_MS, T0_MS, MINUTE_MS))
         sim = w.market.candles("BTC", "1m", btc[0].t_ms, T0_MS - 1)
-        assert [(c.o, c.h, c.l, c.c) for c in btc] == [(b.open, b.high, b.low, b.close) for b in sim]
+        assert [(c.o, c.h, c.l, c.c) for c in btc] == [
+            (b.open, b.high, b.low, b.close) for b in sim
+        ]
 
         await w.clock.advance(90 * 60 + 5)  # the sweep runs 5 s past each minute
         for symbol in ("BTC", "ETH", "HYPE/USDC"):
@@ -53,7 +55,10 @@ async def test_boot_backfill_then_minutes_accumulate(tmp_path, kit) -> None:
         assert hours == rollup_hours(await all_candles(w.db, "ETH"), w.clock.now_ms())
         full = [h for h in hours if h.complete and h.minutes == 60]
         assert full
-        sim_hours = {b.open_ms: b for b in w.market.candles("ETH", "1h", full[0].t_ms, full[-1].t_ms + HOUR_MS - 1)}
+        sim_hours = {
+            b.open_ms: b
+            for b in w.market.candles("ETH", "1h", full[0].t_ms, full[-1].t_ms + HOUR_MS - 1)
+        }
         for h in full:
             b = sim_hours[h.t_ms]
             assert (h.o, h.h, h.l, h.c) == (b.open, b.high, b.low, b.close)
@@ -66,8 +71,9 @@ async def test_boot_backfill_then_minutes_accumulate(tmp_path, kit) -> None:
             assert len(rows) == len(closes)
             for f in FIELDS:
                 got = np.array([np.nan if getattr(r, f) is None else getattr(r, f) for r in rows])
-                np.testing.assert_allclose(got, getattr(full_ind, f), rtol=0, atol=1e-9 * closes.max(),
-                                           equal_nan=True)
+                np.testing.assert_allclose(
+                    got, getattr(full_ind, f), rtol=0, atol=1e-9 * closes.max(), equal_nan=True
+                )
             assert rows[-1].rsi is not None and rows[-1].macd_signal is not None
 
 
@@ -78,14 +84,21 @@ async def test_registry_funding_profiles_and_public_reads(tmp_path, kit) -> None
         specs = {a.symbol: a for a in await memory.assets(w.db)}
         btc, spot = specs["BTC"], specs["HYPE/USDC"]
         assert (btc.sz_decimals, btc.max_leverage, btc.is_spot, btc.enabled) == (5, 40, False, True)
-        assert spot.is_spot and spot.coin == "@107" and spot.enabled and not spot.supports("funding")
+        assert (
+            spot.is_spot and spot.coin == "@107" and spot.enabled and not spot.supports("funding")
+        )
         assert not specs["SOL"].enabled and "Crypto/Layer 1" in specs["SOL"].categories
         assert specs["UBTC/USDC"].categories[0] == "Spot"
 
         marks = await memory.latest_prices(w.db, ["BTC", "HYPE/USDC", "NOPE"])
-        assert set(marks) == {"BTC", "HYPE/USDC"} and all(isinstance(v, Decimal) for v, _ in marks.values())
+        assert set(marks) == {"BTC", "HYPE/USDC"} and all(
+            isinstance(v, Decimal) for v, _ in marks.values()
+        )
         now = w.clock.now_ms()
-        assert marks["BTC"] == (Decimal(repr(w.market.mid("BTC", now - 5000))), now - 5000)  # the 5 s flush
+        assert marks["BTC"] == (
+            Decimal(repr(w.market.mid("BTC", now - 5000))),
+            now - 5000,
+        )  # the 5 s flush
         rates = await memory.funding_rates(w.db, ["BTC", "ETH", "HYPE/USDC"])
         assert set(rates) == {"BTC", "ETH"}
         rate, oracle = rates["BTC"]
@@ -118,7 +131,9 @@ async def test_as_of_reads_never_return_later_rows(tmp_path, kit) -> None:
         ind = await memory.indicators(w.db, "BTC", as_of, limit=10**6)
         assert ind[-1].t_ms == c1m[-1].t_ms
         assert all(f.t_ms <= as_of for f in await memory.funding(w.db, "BTC", as_of, limit=10**6))
-        assert all(f.time_ms <= as_of for f in await memory.settled_funding(w.db, "BTC", as_of, 10**6))
+        assert all(
+            f.time_ms <= as_of for f in await memory.settled_funding(w.db, "BTC", as_of, 10**6)
+        )
         prof = await memory.profile(w.db, "BTC", as_of)
         assert prof is not None and prof.t_ms <= as_of
         marks = await memory.latest_prices(w.db, ["BTC"], as_of)
@@ -136,7 +151,9 @@ async def test_restart_resumes_indicators_identically(tmp_path, kit) -> None:
         await w.clock.advance(20 * 60 + 5)
         for symbol in ("BTC", "HYPE/USDC"):
             candles = await all_candles(w.db, symbol)
-            assert [c.t_ms for c in candles] == list(range(T0_MS - 60 * MINUTE_MS, T0_MS + 47 * MINUTE_MS, MINUTE_MS))
+            assert [c.t_ms for c in candles] == list(
+                range(T0_MS - 60 * MINUTE_MS, T0_MS + 47 * MINUTE_MS, MINUTE_MS)
+            )
             # bit for bit what one uninterrupted state gives over the same closes
             state = IndicatorState()
             expected = [memory.IndicatorRow.of(c.t_ms, state.update(c.c)) for c in candles]
@@ -155,8 +172,13 @@ async def test_duplicate_and_out_of_order_candles_are_idempotent(tmp_path, kit) 
 
         bars = w.market.candles("ETH", "1m", before[10].t_ms, before[10].t_ms)
         await w.refs[HYPERLIQUID].tell(HlStreamCandles(bars=bars * 3))  # the same candle, thrice
-        changed = bars[0].__class__(**{**{f: getattr(bars[0], f) for f in bars[0].__struct_fields__},
-                                       "close": bars[0].close + 1.0, "high": bars[0].high + 1.0})
+        changed = bars[0].__class__(
+            **{
+                **{f: getattr(bars[0], f) for f in bars[0].__struct_fields__},
+                "close": bars[0].close + 1.0,
+                "high": bars[0].high + 1.0,
+            }
+        )
         await w.refs[HYPERLIQUID].tell(HlStreamCandles(bars=[changed]))  # a late correction
         again = await w.ask(HYPERLIQUID, HlSweepCandles())
         await w.clock.settle()
@@ -164,8 +186,16 @@ async def test_duplicate_and_out_of_order_candles_are_idempotent(tmp_path, kit) 
         assert again.rows == 0
         after = await all_candles(w.db, "ETH")
         assert len(after) == len(before)
-        assert after[10].c == bars[0].close + 1.0 and after[:10] == before[:10] and after[11:] == before[11:]
-        hour = next(h for h in await memory.hour_candles(w.db, "ETH") if h.t_ms == after[10].t_ms // HOUR_MS * HOUR_MS)
+        assert (
+            after[10].c == bars[0].close + 1.0
+            and after[:10] == before[:10]
+            and after[11:] == before[11:]
+        )
+        hour = next(
+            h
+            for h in await memory.hour_candles(w.db, "ETH")
+            if h.t_ms == after[10].t_ms // HOUR_MS * HOUR_MS
+        )
         assert hour.h >= after[10].h  # the rollup followed the correction
         assert await indicator_rows(w.db, "ETH") == ind_before
         assert (await memory.load_indicator_states(w.db))["ETH"] == state_before

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.anyio
 
 def product_config(tmp_path, kit):
     config = load_config(environ={})
-    hl = msgspec.structs.replace(config.market.hyperliquid, assets=["BTC", "ETH", "HYPE/USDC"],
-                                 boot_backfill_minutes=30)
+    hl = msgspec.structs.replace(
+        config.market.hyperliquid, assets=["BTC", "ETH", "HYPE/USDC"], boot_backfill_minutes=30
+    )
     return msgspec.structs.replace(
         config,
         system=msgspec.structs.replace(config.system, data_dir=str(tmp_path / "var")),
@@ -33,8 +34,9 @@ def product_config(tmp_path, kit):
 
 async def test_boot_with_the_sim_is_ok_within_a_minute_and_serves_health(tmp_path, kit) -> None:
     clock = VirtualClock(kit.T0 + 30)
-    async with boot(product_config(tmp_path, kit), Secrets(admin_token="t"), clock,
-                    [OpsModule, MarketModule]) as rt:
+    async with boot(
+        product_config(tmp_path, kit), Secrets(admin_token="t"), clock, [OpsModule, MarketModule]
+    ) as rt:
         market: MarketModule = rt.module(MarketModule)
         await clock.advance(0)
         for _ in range(12):  # one virtual minute; the stream needs a moment of real time
@@ -46,20 +48,31 @@ async def test_boot_with_the_sim_is_ok_within_a_minute_and_serves_health(tmp_pat
         statuses = {(c.source, c.channel): c.status for s in health.sources for c in s.channels}
         assert health.status == "ok", statuses
         assert {s.source: s.status for s in health.sources} == {
-            "hyperliquid": "ok", "polymarket": "ok", "defillama": "ok"}
+            "hyperliquid": "ok",
+            "polymarket": "ok",
+            "defillama": "ok",
+        }
         candles = next(c for c in health.sources[0].channels if c.channel == "candles_1m")
         assert candles.coverage == 1.0 and candles.assets_expected == 3
 
         app = Starlette(routes=ingestion.routes, exception_handlers=EXCEPTION_HANDLERS)
         app.state.runtime = rt
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://clash") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://clash"
+        ) as client:
             body = (await client.get("/api/v1/ingestion/health")).json()
-            assert body["status"] == "ok", [(c["channel"], c["status"], c["lag_ms"]) for s in body["sources"] for c in s["channels"]]
+            assert body["status"] == "ok", [
+                (c["channel"], c["status"], c["lag_ms"])
+                for s in body["sources"]
+                for c in s["channels"]
+            ]
             assert len(body["sources"]) == 3
             dash = await client.get("/api/v1/ingestion/dashboard", params={"hours": 1})
             series = {(s["source"], s["channel"]): s["points"] for s in dash.json()["series"]}
             assert len(series) == 12 and dash.json()["health"]["status"] == "ok"
-            assert (await client.get("/api/v1/ingestion/dashboard", params={"hours": 0})).status_code == 422
+            assert (
+                await client.get("/api/v1/ingestion/dashboard", params={"hours": 0})
+            ).status_code == 422
             page = await client.get("/admin/ingestion")
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
             assert "candles_1m" in page.text and "<svg" in page.text and "<script" not in page.text

@@ -28,15 +28,31 @@ def archived(folder, table):
 
 async def test_retention_archives_then_deletes_what_is_past_the_window(tmp_path, kit) -> None:
     cfg = kit.config(boot_backfill_minutes=1500)
-    cfg = msgspec.structs.replace(cfg, retention=msgspec.structs.replace(cfg.retention, batch_rows=50))
+    cfg = msgspec.structs.replace(
+        cfg, retention=msgspec.structs.replace(cfg.retention, batch_rows=50)
+    )
     async with kit.world(tmp_path, cfg, autostart=False) as w:
         await w.ask(HYPERLIQUID, HlRefreshRegistry())
         assert (await w.ask(HYPERLIQUID, HlSweepCandles())).rows == 3 * 1500
         old = kit.T0_MS - 31 * DAY_MS
         async with w.db.transaction() as tx:  # a macro row older than its 30-day window
-            await memory.insert_macro(tx, [MacroObservation(
-                observed_ms=old, family="capital_base", scope="global", subject="all", metric="tvl",
-                usd_micros=1, change_pct=None, as_of_ms=old, linked_symbol=None)], old)
+            await memory.insert_macro(
+                tx,
+                [
+                    MacroObservation(
+                        observed_ms=old,
+                        family="capital_base",
+                        scope="global",
+                        subject="all",
+                        metric="tvl",
+                        usd_micros=1,
+                        change_pct=None,
+                        as_of_ms=old,
+                        linked_symbol=None,
+                    )
+                ],
+                old,
+            )
         before = await memory.row_counts(w.db)
 
         removed = await w.ask(RETENTION, MarketRetentionRun())
@@ -64,8 +80,13 @@ async def test_retention_without_archive_and_cutoffs(tmp_path, kit) -> None:
     db = await kit.open_db(tmp_path / "m.db", now)
     try:
         async with db.transaction() as tx:
-            await memory.insert_snapshots(tx, [memory.SnapshotRow("s", "c", now - 8 * DAY_MS - i, "ok", 0, 0, 0, None, None)
-                                               for i in range(5)])
+            await memory.insert_snapshots(
+                tx,
+                [
+                    memory.SnapshotRow("s", "c", now - 8 * DAY_MS - i, "ok", 0, 0, 0, None, None)
+                    for i in range(5)
+                ],
+            )
         settings = RetentionSettings(archive=False, batch_rows=2)
         assert await expire(db, settings, now, tmp_path / "archive") == {"ingestion_snapshots": 5}
         assert not (tmp_path / "archive").exists()

@@ -27,8 +27,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0
 
 
 async def test_stream_closes_candles_and_fills_the_gap_after_a_reconnect(tmp_path, kit) -> None:
-    cfg = kit.config(websocket=True, assets=["BTC", "ETH"], boot_backfill_minutes=30,
-                     candle_sweep_interval_s=3600.0)  # only the stream (and its gap fill) closes minutes
+    cfg = kit.config(
+        websocket=True,
+        assets=["BTC", "ETH"],
+        boot_backfill_minutes=30,
+        candle_sweep_interval_s=3600.0,
+    )  # only the stream (and its gap fill) closes minutes
     db = await kit.open_db(tmp_path / "m.db", kit.T0_MS)
     try:
         async with virtual_system(kit.T0 + 30) as (system, clock):
@@ -60,9 +64,14 @@ async def test_stream_closes_candles_and_fills_the_gap_after_a_reconnect(tmp_pat
             async with db.read() as r:
                 candles = await memory.candles_between(r, "BTC", 0, 2**62)
             assert [c.t_ms for c in candles] == list(
-                range(kit.T0_MS - 30 * MINUTE_MS, kit.T0_MS + 4 * MINUTE_MS, MINUTE_MS))
-            expected = [b.close for b in app.state.hyperliquid.market.candles(
-                "BTC", "1m", candles[0].t_ms, candles[-1].t_ms + MINUTE_MS - 1)]
+                range(kit.T0_MS - 30 * MINUTE_MS, kit.T0_MS + 4 * MINUTE_MS, MINUTE_MS)
+            )
+            expected = [
+                b.close
+                for b in app.state.hyperliquid.market.candles(
+                    "BTC", "1m", candles[0].t_ms, candles[-1].t_ms + MINUTE_MS - 1
+                )
+            ]
             assert [c.c for c in candles] == expected
             state = IndicatorState()
             rows = [memory.IndicatorRow.of(c.t_ms, state.update(c.c)) for c in candles]

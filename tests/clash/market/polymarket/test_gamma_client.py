@@ -38,7 +38,9 @@ class Clock:
 def sim_client(seed: int = 7, clock: Clock | None = None) -> tuple[GammaClient, Clock]:
     clock = clock or Clock(NOW)
     app = Starlette(routes=[Mount("/polymarket", routes=routes_for(seed, clock))])
-    client = GammaClient("http://sim/polymarket", transport=httpx.ASGITransport(app=app), retry=FAST)
+    client = GammaClient(
+        "http://sim/polymarket", transport=httpx.ASGITransport(app=app), retry=FAST
+    )
     return client, clock
 
 
@@ -57,7 +59,9 @@ async def test_sim_markets_decode_and_select():
     assert later.slug == "btc-updown-5m-1773307500"
     assert window_start_ms(imm) <= NOW < end_ms(imm)
     closed = recently_closed(btc, NOW)
-    assert [m.slug for m in closed] == [f"btc-updown-5m-{t}" for t in (1773306900, 1773306600, 1773306300)]
+    assert [m.slug for m in closed] == [
+        f"btc-updown-5m-{t}" for t in (1773306900, 1773306600, 1773306300)
+    ]
     assert all(summarize(m).resolved_outcome in ("Up", "Down") for m in closed if m.closed)
     d = discover(markets, NOW)
     assert {m.slug.split("-")[0] for m in d.upcoming} == {"btc", "eth", "sol"}
@@ -106,7 +110,9 @@ async def test_sim_filters_events_and_targets():
         assert await client.fetch_target(PolymarketTarget("event", id=monthly.id)) == via_target
         one = await client.fetch_target(PolymarketTarget("market", id=monthly.markets[0].id))
         assert one[0].slug == monthly.markets[0].slug
-        assert (await client.fetch_target(PolymarketTarget("market", slug=one[0].slug)))[0].id == one[0].id
+        assert (await client.fetch_target(PolymarketTarget("market", slug=one[0].slug)))[
+            0
+        ].id == one[0].id
         with pytest.raises(SourceError) as err:
             await client.market("1")
         assert err.value.status == 404 and not isinstance(err.value, DecodeError)
@@ -126,12 +132,14 @@ def scripted(*replies: httpx.Response) -> tuple[httpx.MockTransport, list[httpx.
     return httpx.MockTransport(handle), seen
 
 
-BODY = msgspec.json.encode([{"id": "1", "question": "q", "outcomes": "[\"Yes\", \"No\"]"}])
+BODY = msgspec.json.encode([{"id": "1", "question": "q", "outcomes": '["Yes", "No"]'}])
 
 
 @pytest.mark.anyio
 async def test_retries_429_then_succeeds():
-    transport, seen = scripted(httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, content=BODY))
+    transport, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, content=BODY)
+    )
     async with GammaClient("http://gamma", transport=transport, retry=FAST) as client:
         markets = await client.markets(active=True, closed=False, slugs=["a", "b"])
     assert [m.id for m in markets] == ["1"] and len(seen) == 2

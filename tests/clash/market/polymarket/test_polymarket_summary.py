@@ -21,7 +21,14 @@ from clash.market.polymarket.summary import (
     summarize,
     target_markets,
 )
-from clash.market.polymarket.wire import EventSummary, Market, Series, Tag, decode_events, decode_market
+from clash.market.polymarket.wire import (
+    EventSummary,
+    Market,
+    Series,
+    Tag,
+    decode_events,
+    decode_market,
+)
 
 NOW = 1_773_307_350_000  # 2026-03-12T09:22:30Z
 MIN = 60_000
@@ -109,7 +116,9 @@ def test_recently_closed_newest_first_within_window():
 
 
 def test_summary_row_of_real_market(pm_dir):
-    m = decode_market((pm_dir / "gamma_market_btc-updown-5m-1773307200_2026-03-11.json").read_bytes())
+    m = decode_market(
+        (pm_dir / "gamma_market_btc-updown-5m-1773307200_2026-03-11.json").read_bytes()
+    )
     assert summarize(m) == MarketSummary(
         market_id="1557558",
         slug="btc-updown-5m-1773307200",
@@ -129,7 +138,9 @@ def test_summary_row_of_real_market(pm_dir):
 
 
 def test_summary_encodes_to_json_with_exact_prices(pm_dir):
-    m = decode_market((pm_dir / "gamma_market_sports_moneyline_cs2-faze-ill_2026-04-06.json").read_bytes())
+    m = decode_market(
+        (pm_dir / "gamma_market_sports_moneyline_cs2-faze-ill_2026-04-06.json").read_bytes()
+    )
     s = summarize(m)
     assert s.resolved_outcome == "FaZe" and s.closed
     raw = msgspec.json.decode(msgspec.json.encode(s))
@@ -144,12 +155,19 @@ def test_resolved_outcome_needs_a_single_winner():
 
 
 def test_targets_by_slug_and_id(pm_dir):
-    (event,) = decode_events((pm_dir / "gamma_events_democratic-presidential-nominee-2028_2026-03-11.json").read_bytes())
+    (event,) = decode_events(
+        (pm_dir / "gamma_events_democratic-presidential-nominee-2028_2026-03-11.json").read_bytes()
+    )
     summary = EventSummary(id=event.id, slug=event.slug)
     markets = [msgspec.structs.replace(m, events=[summary]) for m in event.markets] + BOOK
-    by_event_slug = target_markets(PolymarketTarget("event", slug="democratic-presidential-nominee-2028"), markets)
+    by_event_slug = target_markets(
+        PolymarketTarget("event", slug="democratic-presidential-nominee-2028"), markets
+    )
     assert ids(by_event_slug) == ["559657", "559659"]
-    assert ids(target_markets(PolymarketTarget("event", id="30829"), markets)) == ["559657", "559659"]
+    assert ids(target_markets(PolymarketTarget("event", id="30829"), markets)) == [
+        "559657",
+        "559659",
+    ]
     assert ids(target_markets(PolymarketTarget("market", id="559659"), markets)) == ["559659"]
     assert ids(target_markets(PolymarketTarget("market", slug="m-b"), markets)) == ["b"]
     assert target_markets(PolymarketTarget("market", slug="nope"), markets) == []
@@ -160,12 +178,24 @@ def test_targets_by_slug_and_id(pm_dir):
 
 
 def test_asset_matching_whole_words_from_question_slug_and_tags(pm_dir):
-    btc = decode_market((pm_dir / "gamma_market_btc-updown-5m-1773307200_2026-03-11.json").read_bytes())
+    btc = decode_market(
+        (pm_dir / "gamma_market_btc-updown-5m-1773307200_2026-03-11.json").read_bytes()
+    )
     assert assets_of(btc) == {"BTC"}
     eth = mk("x", NOW, question="Will ETH reach $5,000 in March?")
     sol = mk("y", NOW, question="Up or down?", slug="sol-updown-1h-1")
-    hype = mk("z", NOW, question="Who wins?", events=[EventSummary(id="1", tags=[Tag(id="9", label="Hyperliquid")])])
-    series = mk("s", NOW, question="?", events=[EventSummary(id="2", series=[Series(id="3", slug="btc-up-or-down-5m")])])
+    hype = mk(
+        "z",
+        NOW,
+        question="Who wins?",
+        events=[EventSummary(id="1", tags=[Tag(id="9", label="Hyperliquid")])],
+    )
+    series = mk(
+        "s",
+        NOW,
+        question="?",
+        events=[EventSummary(id="2", series=[Series(id="3", slug="btc-up-or-down-5m")])],
+    )
     noise = mk("n", NOW, question="Will ethics reform pass? Solar subsidies? Hyped album?")
     assert assets_of(eth) == {"ETH"} and assets_of(sol) == {"SOL"} and assets_of(hype) == {"HYPE"}
     assert assets_of(series) == {"BTC"}
@@ -177,5 +207,7 @@ def test_asset_matching_whole_words_from_question_slug_and_tags(pm_dir):
 
 
 def test_politics_event_links_to_no_asset(pm_dir):
-    (event,) = decode_events((pm_dir / "gamma_events_democratic-presidential-nominee-2028_2026-03-11.json").read_bytes())
+    (event,) = decode_events(
+        (pm_dir / "gamma_events_democratic-presidential-nominee-2028_2026-03-11.json").read_bytes()
+    )
     assert all(assets_of(m) == set() for m in event.markets)

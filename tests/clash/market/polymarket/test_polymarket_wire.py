@@ -23,7 +23,6 @@ from clash.market.polymarket.wire import (
     usd_to_micros,
 )
 
-
 BTC_5M = "gamma_market_btc-updown-5m-1773307200_2026-03-11.json"
 SPORTS = "gamma_market_sports_moneyline_cs2-faze-ill_2026-04-06.json"
 EVENTS = "gamma_events_democratic-presidential-nominee-2028_2026-03-11.json"
@@ -98,7 +97,10 @@ def test_event_numbers_are_numbers_market_numbers_are_strings(raw):
     assert event.volume == pytest.approx(799823812.487094)
     assert event.markets[0].liquidity == "400500.66675"
     assert event.markets[1].fee_type is None
-    assert event.neg_risk_market_id is not None and event.markets[0].neg_risk_market_id == event.neg_risk_market_id
+    assert (
+        event.neg_risk_market_id is not None
+        and event.markets[0].neg_risk_market_id == event.neg_risk_market_id
+    )
 
 
 def test_truncated_payload_is_decode_error(raw):

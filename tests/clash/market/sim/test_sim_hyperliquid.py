@@ -127,8 +127,12 @@ async def test_candle_snapshot_limits() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "body",
-    [b'{"type":"nope"}', b"{", b'{"type":"candleSnapshot","req":{"coin":"BTC"}}',
-     b'{"type":"candleSnapshot","req":{"coin":"BTC","interval":"7m","startTime":0}}'],
+    [
+        b'{"type":"nope"}',
+        b"{",
+        b'{"type":"candleSnapshot","req":{"coin":"BTC"}}',
+        b'{"type":"candleSnapshot","req":{"coin":"BTC","interval":"7m","startTime":0}}',
+    ],
 )
 async def test_bad_requests_are_422(body: bytes) -> None:
     assert (await _post(body)).status_code == 422

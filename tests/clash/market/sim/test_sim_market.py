@@ -30,8 +30,12 @@ def _answers(m: SimMarket, coin: str, t: int) -> list[object]:
 
 
 def test_same_seed_same_market_whatever_the_query_order() -> None:
-    queries = [("BTC", T0 + 9 * DAY_MS + 5), ("@107", T0 + 3 * DAY_MS + 77_777),
-               ("kPEPE", T0 + 4 * HOUR_MS), ("ETH", T0 + 6 * DAY_MS + 59_999)]
+    queries = [
+        ("BTC", T0 + 9 * DAY_MS + 5),
+        ("@107", T0 + 3 * DAY_MS + 77_777),
+        ("kPEPE", T0 + 4 * HOUR_MS),
+        ("ETH", T0 + 6 * DAY_MS + 59_999),
+    ]
     one = SimMarket(42, T0)
     forward = [_answers(one, *q) for q in queries]
     tiny_cache = SimMarket(42, T0, cache_chunks=1)
@@ -50,7 +54,10 @@ def test_universe_matches_recorded_meta(fixtures_dir: Path) -> None:
     for asset in modern["universe"]:
         p = by_name[asset["name"]]
         assert (p.sz_decimals, p.max_leverage, p.margin_table_id) == (
-            asset["szDecimals"], asset["maxLeverage"], asset["marginTableId"])
+            asset["szDecimals"],
+            asset["maxLeverage"],
+            asset["marginTableId"],
+        )
     old = json.loads((hl / "meta_2023-07-17.json").read_text())["universe"]
     for asset in old:
         if asset["name"] in by_name:
@@ -59,8 +66,11 @@ def test_universe_matches_recorded_meta(fixtures_dir: Path) -> None:
     assert {p["name"] for p in spot["universe"]} <= {s.name for s in m.spots}
     tokens = {t.index: t for t in m.tokens}
     for t in spot["tokens"]:
-        assert (tokens[t["index"]].name, tokens[t["index"]].sz_decimals,
-                tokens[t["index"]].token_id) == (t["name"], t["szDecimals"], t["tokenId"])
+        assert (
+            tokens[t["index"]].name,
+            tokens[t["index"]].sz_decimals,
+            tokens[t["index"]].token_id,
+        ) == (t["name"], t["szDecimals"], t["tokenId"])
     assert "PURR/USDC" in m.coins()
 
 
@@ -154,8 +164,10 @@ def test_volatility_regimes_and_jumps() -> None:
 
 def test_assets_move_together() -> None:
     m = SimMarket(6, T0)
-    closes = {c: np.array([b.close for b in m.candles(c, "1h", T0, T0 + 6 * DAY_MS)])
-              for c in ("BTC", "ETH", "SOL")}
+    closes = {
+        c: np.array([b.close for b in m.candles(c, "1h", T0, T0 + 6 * DAY_MS)])
+        for c in ("BTC", "ETH", "SOL")
+    }
     r = {c: np.diff(np.log(v)) for c, v in closes.items()}
     assert np.corrcoef(r["BTC"], r["ETH"])[0, 1] > 0.4
 

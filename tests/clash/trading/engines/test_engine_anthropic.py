@@ -6,7 +6,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-
 from decimal import Decimal
 
 import anthropic
@@ -33,7 +32,9 @@ from clash.trading.engines.fake_messages_api import (
 )
 from clash.trading.engines.pricing import ModelPrice, ModelRoute, ModelsConfig, default_models
 
-REQUEST = EngineRequest(system="Prompt v1.\nrules", user="Decision time: x\nAsset: BTC\n", asset="BTC")
+REQUEST = EngineRequest(
+    system="Prompt v1.\nrules", user="Decision time: x\nAsset: BTC\n", asset="BTC"
+)
 
 
 class Sleeps:
@@ -59,8 +60,9 @@ class StepClock:
 
 
 @asynccontextmanager
-async def engine(api: FakeMessagesApi, *, now: Callable[[], float] = time.monotonic, **kw: object
-                 ) -> AsyncIterator[AnthropicEngine]:
+async def engine(
+    api: FakeMessagesApi, *, now: Callable[[], float] = time.monotonic, **kw: object
+) -> AsyncIterator[AnthropicEngine]:
     kw = {"timeout": 2.0, "attempts": 4, "backoff_base": 0.01, "rng": random.Random(7), **kw}
     async with serving(api.app) as url:
         async with AnthropicEngine(api_key="sk-test", base_url=url, now=now, **kw) as eng:  # type: ignore[arg-type]
@@ -92,7 +94,10 @@ async def test_answer_tokens_cost_and_the_request_sent() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("strength", "model", "cost"),
-    [("standard", "claude-sonnet-5-5", 1000 * 2 + 100 * 10), ("max", "claude-opus-5-5", 1000 * 4 + 100 * 20)],
+    [
+        ("standard", "claude-sonnet-5-5", 1000 * 2 + 100 * 10),
+        ("max", "claude-opus-5-5", 1000 * 4 + 100 * 20),
+    ],
 )
 async def test_model_routed_by_strength(strength: str, model: str, cost: int) -> None:
     api = FakeMessagesApi()
@@ -136,8 +141,10 @@ async def test_500_gives_up_after_the_attempt_limit() -> None:
             await eng.decide(REQUEST)
     err = caught.value
     assert err.code == "server_error" and err.status == 500 and err.attempts == 3
-    assert str(err) == ("server_error: claude-haiku-4-5: HTTP 500 api_error: Internal server error "
-                        "(gave up after 3 attempts)")
+    assert str(err) == (
+        "server_error: claude-haiku-4-5: HTTP 500 api_error: Internal server error "
+        "(gave up after 3 attempts)"
+    )
     assert len(api.requests) == 3 and api.pending == 2
 
 
@@ -158,19 +165,33 @@ async def test_timeouts_give_up_after_the_attempt_limit() -> None:
         with pytest.raises(EngineError) as caught:
             await eng.decide(REQUEST)
     err = caught.value
-    assert err.code == "timeout" and err.attempts == 2 and err.status is None and len(api.requests) == 2
-    assert str(err) == "timeout: claude-haiku-4-5: no response within 0.2s (gave up after 2 attempts)"
+    assert (
+        err.code == "timeout"
+        and err.attempts == 2
+        and err.status is None
+        and len(api.requests) == 2
+    )
+    assert (
+        str(err) == "timeout: claude-haiku-4-5: no response within 0.2s (gave up after 2 attempts)"
+    )
 
 
 @pytest.mark.anyio
 async def test_a_client_error_is_not_retried() -> None:
     api = FakeMessagesApi()
-    api.script(Raw(status=400, body=b'{"type":"error","error":{"type":"invalid_request_error",'
-                                      b'"message":"max_tokens: field required"}}'))
+    api.script(
+        Raw(
+            status=400,
+            body=b'{"type":"error","error":{"type":"invalid_request_error",'
+            b'"message":"max_tokens: field required"}}',
+        )
+    )
     async with engine(api) as eng:
         with pytest.raises(EngineError) as caught:
             await eng.decide(REQUEST)
-    assert caught.value.code == "bad_request" and caught.value.attempts == 1 and len(api.requests) == 1
+    assert (
+        caught.value.code == "bad_request" and caught.value.attempts == 1 and len(api.requests) == 1
+    )
     assert "max_tokens: field required" in str(caught.value)
 
 
@@ -200,8 +221,14 @@ async def test_connection_refused_is_retried_then_reported() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    eng = AnthropicEngine(api_key="k", base_url=f"http://127.0.0.1:{port}", now=time.monotonic,
-                          attempts=2, backoff_base=0.01, timeout=2)
+    eng = AnthropicEngine(
+        api_key="k",
+        base_url=f"http://127.0.0.1:{port}",
+        now=time.monotonic,
+        attempts=2,
+        backoff_base=0.01,
+        timeout=2,
+    )
     async with eng:
         with anyio.fail_after(20), pytest.raises(EngineError) as caught:
             await eng.decide(REQUEST)
@@ -220,14 +247,21 @@ async def test_unknown_model_fails_before_any_call() -> None:
 @pytest.mark.anyio
 async def test_malformed_content_is_rejected_by_the_parser_with_its_tokens_recorded() -> None:
     api = FakeMessagesApi()
-    api.script(Reply(text="Sure! Here is my decision:\n" + hold_answer("BTC", "x"), input_tokens=900,
-                     output_tokens=40))
+    api.script(
+        Reply(
+            text="Sure! Here is my decision:\n" + hold_answer("BTC", "x"),
+            input_tokens=900,
+            output_tokens=40,
+        )
+    )
     async with engine(api) as eng:
         answer = await eng.decide(REQUEST)
     assert answer.cost_micro_usd == 900 + 40 * 5
     result = parse_answer(answer.text, "BTC", {"hold"})
-    assert result == Rejected(code="text_around_json",
-                              message="the answer has text before the JSON object; answer with the object only")
+    assert result == Rejected(
+        code="text_around_json",
+        message="the answer has text before the JSON object; answer with the object only",
+    )
 
 
 @pytest.mark.anyio
@@ -237,13 +271,23 @@ async def test_the_cache_spares_the_second_call() -> None:
         cached = CachedEngine(eng, ResponseCache())
         first = await cached.decide(REQUEST)
         second = await cached.decide(REQUEST)
-        other = await cached.decide(EngineRequest(system=REQUEST.system, user=REQUEST.user + "x", asset="BTC"))
-        by_model = await cached.decide(EngineRequest(system=REQUEST.system, user=REQUEST.user, asset="BTC",
-                                                     model_strength="standard"))
+        other = await cached.decide(
+            EngineRequest(system=REQUEST.system, user=REQUEST.user + "x", asset="BTC")
+        )
+        by_model = await cached.decide(
+            EngineRequest(
+                system=REQUEST.system, user=REQUEST.user, asset="BTC", model_strength="standard"
+            )
+        )
     assert len(api.requests) == 3
     assert not first.cached and first.cost_micro_usd > 0 and first.input_tokens > 0
     assert second.cached and second.text == first.text
-    assert (second.cost_micro_usd, second.input_tokens, second.output_tokens, second.latency_ms) == (0, 0, 0, 0)
+    assert (
+        second.cost_micro_usd,
+        second.input_tokens,
+        second.output_tokens,
+        second.latency_ms,
+    ) == (0, 0, 0, 0)
     assert not other.cached and not by_model.cached and by_model.model == "claude-sonnet-5-5"
 
 
@@ -275,14 +319,27 @@ async def test_prompt_to_paper_fill() -> None:
     book = open_account(t0).book
     legal = legal_for(book, "BTC", marks, limits)
     assert not only_hold(legal)
-    prompt = render_prompt(PromptInput(
-        clone_name="c", strategy_prompt="go long", asset="BTC", legal=legal, now_ms=t0, mark_px=marks["BTC"],
-        account=account_summary(book, marks), limits=prompt_limits(limits, 40)))
+    prompt = render_prompt(
+        PromptInput(
+            clone_name="c",
+            strategy_prompt="go long",
+            asset="BTC",
+            legal=legal,
+            now_ms=t0,
+            mark_px=marks["BTC"],
+            account=account_summary(book, marks),
+            limits=prompt_limits(limits, 40),
+        )
+    )
 
     api = FakeMessagesApi()
-    api.script(Reply(text='{"action":"open_long","asset":"BTC","size_fraction":0.5,"leverage":2,'
-                          '"stop_loss":95000,"take_profit":110000,"invalidation":"below 97k",'
-                          '"confidence":0.8,"reason":"trend up"}'))
+    api.script(
+        Reply(
+            text='{"action":"open_long","asset":"BTC","size_fraction":0.5,"leverage":2,'
+            '"stop_loss":95000,"take_profit":110000,"invalidation":"below 97k",'
+            '"confidence":0.8,"reason":"trend up"}'
+        )
+    )
     async with engine(api) as eng:
         answer = await eng.decide(request_for(prompt, "BTC", run_id="run-1"))
     assert api.requests[0].system == prompt.system and api.requests[0].user == prompt.user
@@ -302,12 +359,19 @@ async def test_unknown_strength_is_an_engine_error_even_behind_the_cache() -> No
     async with eng:
         with pytest.raises(EngineError) as caught:
             await CachedEngine(eng, ResponseCache()).decide(
-                EngineRequest(system="s", user="u", asset="BTC", model_strength="ultra"))  # type: ignore[arg-type]
+                EngineRequest(system="s", user="u", asset="BTC", model_strength="ultra")
+            )  # type: ignore[arg-type]
     assert caught.value.code == "unknown_model"
 
 
-SONNET = EngineRequest(system="s", user="Asset: BTC\n", asset="BTC", model_strength="standard", run_id="run-7",
-                       clone_id=42)
+SONNET = EngineRequest(
+    system="s",
+    user="Asset: BTC\n",
+    asset="BTC",
+    model_strength="standard",
+    run_id="run-7",
+    clone_id=42,
+)
 
 
 @pytest.mark.anyio
@@ -328,10 +392,15 @@ async def test_every_route_passes_the_checks_of_current_models() -> None:
     api = FakeMessagesApi()
     async with engine(api) as eng:
         for strength in ("light", "standard", "max"):
-            answer = await eng.decide(EngineRequest(system="s", user="Asset: ETH\n", asset="ETH",
-                                                    model_strength=strength))  # type: ignore[arg-type]
+            answer = await eng.decide(
+                EngineRequest(system="s", user="Asset: ETH\n", asset="ETH", model_strength=strength)
+            )  # type: ignore[arg-type]
             assert isinstance(parse_answer(answer.text, "ETH", {"hold"}), ValidAction)
-    assert [r.model for r in api.requests] == ["claude-haiku-4-5", "claude-sonnet-5-5", "claude-opus-5-5"]
+    assert [r.model for r in api.requests] == [
+        "claude-haiku-4-5",
+        "claude-sonnet-5-5",
+        "claude-opus-5-5",
+    ]
 
 
 @pytest.mark.anyio
@@ -349,7 +418,9 @@ async def test_a_refusal_is_an_answer_rejected_as_refusal_and_not_cached() -> No
 
 
 @pytest.mark.anyio
-async def test_thinking_counts_against_max_tokens_and_a_cut_answer_is_rejected_as_max_tokens() -> None:
+async def test_thinking_counts_against_max_tokens_and_a_cut_answer_is_rejected_as_max_tokens() -> (
+    None
+):
     api = FakeMessagesApi()
     api.script(Reply(text=hold_answer("BTC", "x"), thinking_tokens=15_995))
     async with engine(api) as eng:
@@ -364,8 +435,10 @@ async def test_thinking_counts_against_max_tokens_and_a_cut_answer_is_rejected_a
 async def test_the_route_leaves_room_for_thinking() -> None:
     """A route sized for the answer alone (the old 1024) would cut a normal thinking answer."""
     api = FakeMessagesApi()
-    api.script(Reply(text=hold_answer("BTC", "x"), thinking_tokens=3000),
-               Reply(text=hold_answer("BTC", "x"), thinking_tokens=3000))
+    api.script(
+        Reply(text=hold_answer("BTC", "x"), thinking_tokens=3000),
+        Reply(text=hold_answer("BTC", "x"), thinking_tokens=3000),
+    )
     async with engine(api) as eng:
         sized = await eng.decide(SONNET)
         small = await eng.decide(msgspec.structs.replace(SONNET, max_tokens=1024))
@@ -376,18 +449,34 @@ async def test_the_route_leaves_room_for_thinking() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("extra", "says"),
-    [({"temperature": 0.2}, "temperature"), ({"top_p": 0.9}, "top_p"), ({"top_k": 5}, "top_k"),
-     ({"thinking": {"type": "enabled", "budget_tokens": 2000}}, '"thinking.type.enabled" is not supported')],
+    [
+        ({"temperature": 0.2}, "temperature"),
+        ({"top_p": 0.9}, "top_p"),
+        ({"top_k": 5}, "top_k"),
+        (
+            {"thinking": {"type": "enabled", "budget_tokens": 2000}},
+            '"thinking.type.enabled" is not supported',
+        ),
+    ],
 )
-async def test_the_fake_answers_400_to_sampling_parameters_and_manual_budgets(extra: dict, says: str) -> None:
+async def test_the_fake_answers_400_to_sampling_parameters_and_manual_budgets(
+    extra: dict, says: str
+) -> None:
     """The installed SDK has no sampling parameters any more; ``extra_body`` sends them as older code would."""
     api = FakeMessagesApi()
     async with serving(api.app) as url:
         async with anthropic.AsyncAnthropic(api_key="k", base_url=url, max_retries=0) as client:
             with pytest.raises(anthropic.BadRequestError) as caught:
-                await client.messages.create(model="claude-sonnet-5-5", max_tokens=1000,
-                                             messages=[{"role": "user", "content": "hi"}], extra_body=extra)
-    assert caught.value.status_code == 400 and caught.value.body["error"]["type"] == "invalid_request_error"
+                await client.messages.create(
+                    model="claude-sonnet-5-5",
+                    max_tokens=1000,
+                    messages=[{"role": "user", "content": "hi"}],
+                    extra_body=extra,
+                )
+    assert (
+        caught.value.status_code == 400
+        and caught.value.body["error"]["type"] == "invalid_request_error"
+    )
     assert says in caught.value.message and api.requests == []
 
 
@@ -395,21 +484,39 @@ async def test_the_fake_answers_400_to_sampling_parameters_and_manual_budgets(ex
 async def test_an_effort_on_a_model_without_effort_is_a_bad_request() -> None:
     api = FakeMessagesApi()
     base = default_models()
-    models = ModelsConfig(routes={**base.routes, "light": ModelRoute(model="claude-haiku-4-5", max_tokens=2048,
-                                                                     effort="low")}, prices=base.prices)
+    models = ModelsConfig(
+        routes={
+            **base.routes,
+            "light": ModelRoute(model="claude-haiku-4-5", max_tokens=2048, effort="low"),
+        },
+        prices=base.prices,
+    )
     async with engine(api, models=models) as eng:
         with pytest.raises(EngineError) as caught:
             await eng.decide(REQUEST)
-    assert caught.value.code == "bad_request" and caught.value.status == 400 and caught.value.attempts == 1
+    assert (
+        caught.value.code == "bad_request"
+        and caught.value.status == 400
+        and caught.value.attempts == 1
+    )
 
 
 @pytest.mark.anyio
-async def test_check_models_lists_once_and_warns_about_a_routed_id_the_provider_lacks(caplog) -> None:
+async def test_check_models_lists_once_and_warns_about_a_routed_id_the_provider_lacks(
+    caplog,
+) -> None:
     api = FakeMessagesApi()
     base = default_models()
     models = ModelsConfig(
-        routes={**base.routes, "max": ModelRoute(model="claude-opus-9", max_tokens=16000, effort="high")},
-        prices={**base.prices, "claude-opus-9": ModelPrice(input_per_mtok=Decimal(5), output_per_mtok=Decimal(25))})
+        routes={
+            **base.routes,
+            "max": ModelRoute(model="claude-opus-9", max_tokens=16000, effort="high"),
+        },
+        prices={
+            **base.prices,
+            "claude-opus-9": ModelPrice(input_per_mtok=Decimal(5), output_per_mtok=Decimal(25)),
+        },
+    )
     async with engine(api) as eng:
         assert await eng.check_models() == frozenset()
     async with engine(api, models=models) as eng:
@@ -423,19 +530,31 @@ async def test_check_models_lists_once_and_warns_about_a_routed_id_the_provider_
 
 @pytest.mark.anyio
 async def test_check_models_warns_about_a_routed_model_being_retired(caplog) -> None:
-    models = tuple(msgspec.structs.replace(m, lifecycle="deprecated") if m.id == "claude-opus-5-5" else m
-                   for m in CURRENT_MODELS)
+    models = tuple(
+        msgspec.structs.replace(m, lifecycle="deprecated") if m.id == "claude-opus-5-5" else m
+        for m in CURRENT_MODELS
+    )
     api = FakeMessagesApi(models=models)
     async with engine(api) as eng:
         with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
             assert await eng.check_models() == frozenset()
-    assert "strength max routes to claude-opus-5-5, which the provider lists as deprecated" in caplog.text
+    assert (
+        "strength max routes to claude-opus-5-5, which the provider lists as deprecated"
+        in caplog.text
+    )
 
 
 @pytest.mark.anyio
 async def test_check_models_reads_every_page_of_the_listing() -> None:
-    many = tuple(FakeModel(id=f"claude-extra-{i}", display_name=f"Extra {i}", created_at="2026-01-01T00:00:00Z")
-                 for i in range(1100)) + CURRENT_MODELS
+    many = (
+        tuple(
+            FakeModel(
+                id=f"claude-extra-{i}", display_name=f"Extra {i}", created_at="2026-01-01T00:00:00Z"
+            )
+            for i in range(1100)
+        )
+        + CURRENT_MODELS
+    )
     api = FakeMessagesApi(models=many)
     async with engine(api) as eng:
         assert await eng.check_models() == frozenset()
@@ -447,7 +566,9 @@ async def test_a_failed_listing_is_logged_and_boot_goes_on(caplog) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    async with AnthropicEngine(api_key="k", base_url=f"http://127.0.0.1:{port}", now=time.monotonic) as eng:
+    async with AnthropicEngine(
+        api_key="k", base_url=f"http://127.0.0.1:{port}", now=time.monotonic
+    ) as eng:
         with caplog.at_level(logging.WARNING, logger="clash.trading.engines.anthropic"):
             assert await eng.check_models() is None
     assert "could not list the provider's models" in caplog.text
@@ -463,4 +584,8 @@ async def test_a_failed_call_is_logged_with_its_run_and_clone(caplog) -> None:
                 await eng.decide(SONNET)
     [record] = [r for r in caplog.records if r.getMessage().startswith("model call failed")]
     assert (record.run_id, record.clone_id, record.code, record.attempts) == (  # type: ignore[attr-defined]
-        "run-7", 42, "server_error", 2)
+        "run-7",
+        42,
+        "server_error",
+        2,
+    )

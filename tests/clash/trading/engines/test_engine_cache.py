@@ -11,15 +11,32 @@ def req(user: str = "u", **kw: object) -> EngineRequest:
 
 
 def ans(text: str) -> EngineAnswer:
-    return EngineAnswer(text=text, engine="x", model="m", input_tokens=10, output_tokens=2, cost_micro_usd=20,
-                        latency_ms=300)
+    return EngineAnswer(
+        text=text,
+        engine="x",
+        model="m",
+        input_tokens=10,
+        output_tokens=2,
+        cost_micro_usd=20,
+        latency_ms=300,
+    )
 
 
 def test_the_key_covers_each_part_unambiguously() -> None:
     base = cache_key("v1", "m", "s", "u")
     assert base == cache_key("v1", "m", "s", "u") and len(base) == 64
-    assert len({base, cache_key("v2", "m", "s", "u"), cache_key("v1", "n", "s", "u"),
-                cache_key("v1", "m", "t", "u"), cache_key("v1", "m", "s", "v")}) == 5
+    assert (
+        len(
+            {
+                base,
+                cache_key("v2", "m", "s", "u"),
+                cache_key("v1", "n", "s", "u"),
+                cache_key("v1", "m", "t", "u"),
+                cache_key("v1", "m", "s", "v"),
+            }
+        )
+        == 5
+    )
     assert cache_key("v1", "m", "ab", "c") != cache_key("v1", "m", "a", "bc")
 
 
@@ -68,8 +85,17 @@ async def test_cached_engine_calls_once_per_identical_prompt() -> None:
     versioned = await engine.decide(req(prompt_version="v0"))
     assert [first.text, again.text, other.text, versioned.text] == ["one", "one", "two", "three"]
     assert not first.cached and again.cached and not other.cached
-    assert (again.input_tokens, again.output_tokens, again.cost_micro_usd, again.latency_ms) == (0, 0, 0, 0)
-    assert len(inner.requests) == 3 and engine.name == "scripted" and engine.model_for(req()) == "scripted"
+    assert (again.input_tokens, again.output_tokens, again.cost_micro_usd, again.latency_ms) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert (
+        len(inner.requests) == 3
+        and engine.name == "scripted"
+        and engine.model_for(req()) == "scripted"
+    )
 
 
 @pytest.mark.anyio

@@ -22,8 +22,11 @@ def test_default_routes_and_prices_are_the_config_file() -> None:
     models = load_config(DEFAULT_CONFIG).trading.models
     assert models == default_models()
     routes = {s: (r.model, r.effort, r.max_tokens) for s, r in models.routes.items()}
-    assert routes == {"light": ("claude-haiku-4-5", None, 2048), "standard": ("claude-sonnet-5-5", "low", 16000),
-                      "max": ("claude-opus-5-5", "medium", 16000)}
+    assert routes == {
+        "light": ("claude-haiku-4-5", None, 2048),
+        "standard": ("claude-sonnet-5-5", "low", 16000),
+        "max": ("claude-opus-5-5", "medium", 16000),
+    }
     prices = {m: (p.input_per_mtok, p.output_per_mtok) for m, p in models.prices.items()}
     assert prices["claude-haiku-4-5"] == (1, 5)
     assert prices["claude-sonnet-5-5"] == (2, 10)
@@ -71,7 +74,9 @@ def test_a_fractional_price_rounds_up() -> None:
         ("max_tokens = 100", 'max_tokens = 100\neffort = "extreme"', "effort"),
     ],
 )
-def test_a_bad_models_section_stops_boot_naming_the_key(tmp_path: Path, old: str, new: str, message: str) -> None:
+def test_a_bad_models_section_stops_boot_naming_the_key(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
     path = tmp_path / "c.toml"
     path.write_text(MODELS.replace(old, new, 1))
     with pytest.raises(ConfigError, match=message):

@@ -13,12 +13,19 @@ async def test_hold_engine_answers_a_valid_free_hold() -> None:
     answer = await HoldEngine().decide(REQ)
     parsed = parse_answer(answer.text, "ETH", {"hold"})
     assert isinstance(parsed, ValidAction) and parsed.kind == "hold"
-    assert (answer.engine, answer.model, answer.cost_micro_usd, answer.input_tokens) == ("hold", "hold", 0, 0)
+    assert (answer.engine, answer.model, answer.cost_micro_usd, answer.input_tokens) == (
+        "hold",
+        "hold",
+        0,
+        0,
+    )
 
 
 @pytest.mark.anyio
 async def test_scripted_engine_plays_in_order() -> None:
-    engine = ScriptedEngine(["first", lambda r: f"for {r.asset}", EngineError("rate_limited", "slow down")])
+    engine = ScriptedEngine(
+        ["first", lambda r: f"for {r.asset}", EngineError("rate_limited", "slow down")]
+    )
     assert (await engine.decide(REQ)).text == "first"
     second = await engine.decide(REQ)
     assert second.text == "for ETH" and second.input_tokens == 3 + 3 and second.output_tokens == 2
@@ -34,7 +41,12 @@ async def test_scripted_engine_plays_in_order() -> None:
 
 def test_every_engine_speaks_the_protocol() -> None:
     anthropic = AnthropicEngine(api_key="k", base_url="http://127.0.0.1:9", now=lambda: 0.0)
-    for engine in (HoldEngine(), ScriptedEngine(), anthropic, CachedEngine(HoldEngine(), ResponseCache())):
+    for engine in (
+        HoldEngine(),
+        ScriptedEngine(),
+        anthropic,
+        CachedEngine(HoldEngine(), ResponseCache()),
+    ):
         assert isinstance(engine, Engine)
 
 
@@ -45,4 +57,10 @@ def test_request_for_a_rendered_prompt() -> None:
     prompt = Prompt(version="v1", system="S", user="U", est_tokens=1)
     r = request_for(prompt, "BTC", model_strength="max", run_id="run-9")
     assert (r.system, r.user, r.asset, r.model_strength, r.prompt_version, r.run_id) == (
-        "S", "U", "BTC", "max", "v1", "run-9")
+        "S",
+        "U",
+        "BTC",
+        "max",
+        "v1",
+        "run-9",
+    )

@@ -7,7 +7,14 @@ from clash.prop.book import open_account
 from clash.prop.fills import AssetSpec, Position
 from clash.prop.gates import Action, Limits
 from clash.prop.money import usd
-from clash.trading.legal import ACTION_ORDER, exposure_caps, legal_actions, legal_for, only_hold, ordered
+from clash.trading.legal import (
+    ACTION_ORDER,
+    exposure_caps,
+    legal_actions,
+    legal_for,
+    only_hold,
+    ordered,
+)
 
 T0 = 1_790_431_200_000
 BTC = AssetSpec(symbol="BTC", sz_decimals=5, max_leverage=40)
@@ -16,9 +23,17 @@ MARKS = {"BTC": Decimal(100_000), "ETH": Decimal(4_000)}
 
 
 def position(symbol: str = "BTC") -> Position:
-    return Position(symbol=symbol, side="long", size=Decimal("0.1"), entry_px=Decimal(100_000),
-                    leverage=5, margin_micro=usd(2_000), mark_px=Decimal(100_000),
-                    opened_at_ms=T0, updated_at_ms=T0)
+    return Position(
+        symbol=symbol,
+        side="long",
+        size=Decimal("0.1"),
+        entry_px=Decimal(100_000),
+        leverage=5,
+        margin_micro=usd(2_000),
+        mark_px=Decimal(100_000),
+        opened_at_ms=T0,
+        updated_at_ms=T0,
+    )
 
 
 def test_flat_asset_can_enter_either_way_or_hold() -> None:
@@ -30,7 +45,9 @@ def test_spot_cannot_short() -> None:
 
 
 @pytest.mark.parametrize("caps", [(False, False), (True, False), (False, True), (True, True)])
-def test_open_position_is_held_reduced_or_closed_never_added_or_flipped(caps: tuple[bool, bool]) -> None:
+def test_open_position_is_held_reduced_or_closed_never_added_or_flipped(
+    caps: tuple[bool, bool],
+) -> None:
     assert legal_actions(position(), *caps, "active") == {"hold", "reduce", "close"}
 
 
@@ -58,7 +75,9 @@ def test_canonical_order() -> None:
 
 def _book_with_btc(notional_usd: int):
     book = open_account(T0).book
-    action = Action(action_id="a1", kind="open_long", symbol="BTC", size_usd=usd(notional_usd), leverage=10)
+    action = Action(
+        action_id="a1", kind="open_long", symbol="BTC", size_usd=usd(notional_usd), leverage=10
+    )
     outcome = book.submit(action, {"BTC": BTC, "ETH": ETH}, MARKS, T0, Limits())
     assert outcome.rejection is None
     return outcome.book
