@@ -21,6 +21,14 @@ class DeadLetterTable:
             body = msgspec.json.encode(repr(letter.message)).decode()
         async with self.db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO dead_letters (actor, message_type, message_json, error, at_ms) VALUES (?, ?, ?, ?, ?)",
-                (letter.actor, type(letter.message).__name__, body, letter.error, letter.at_ms),
+                "INSERT INTO dead_letters (actor, message_type, message_json, error, at_ms, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    letter.actor,
+                    type(letter.message).__name__,
+                    body,
+                    letter.error,
+                    letter.at_ms,
+                    letter.reason,
+                ),
             )

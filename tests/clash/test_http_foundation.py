@@ -5,7 +5,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from actors import Actor, Message
+from actors import Actor, Message, Unhandled
 from clash.http.app import all_routes, create_app
 
 pytestmark = pytest.mark.anyio
@@ -93,8 +93,14 @@ class Explode(Message, frozen=True):
     pass
 
 
+class Stray(Message, frozen=True):
+    pass
+
+
 class Fragile(Actor):
     async def receive(self, msg):
+        if isinstance(msg, Stray):
+            raise Unhandled(msg)
         raise RuntimeError("cannot handle this")
 
 
@@ -103,9 +109,20 @@ async def test_a_message_that_crashes_twice_lands_in_the_dead_letters_table(runt
     await ref.tell(Explode())
     await runtime.clock.settle()
     async with runtime.db.read() as r:
-        rows = await r.fetchall("SELECT actor, message_type, message_json, error FROM dead_letters")
+        rows = await r.fetchall(
+            "SELECT actor, message_type, message_json, error, reason FROM dead_letters"
+        )
     assert [row[:3] for row in rows] == [("fragile", "Explode", '{"type":"Explode"}')]
-    assert "cannot handle this" in rows[0][3]
+    assert "cannot handle this" in rows[0][3] and rows[0][4] == "crashed"
+
+
+async def test_a_message_no_actor_handles_lands_in_the_dead_letters_table_as_unhandled(runtime):
+    ref = runtime.system.spawn("fragile", Fragile)
+    await ref.tell(Stray())
+    await runtime.clock.settle()
+    async with runtime.db.read() as r:
+        rows = await r.fetchall("SELECT actor, message_type, reason FROM dead_letters")
+    assert rows == [("fragile", "Stray", "unhandled")]
 
 
 async def test_heartbeats_are_persisted(runtime):
