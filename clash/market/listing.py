@@ -11,6 +11,8 @@ import msgspec
 from clash.market.registry import AssetInfo, Kind
 from clash.market.taxonomy import CATEGORIES, UNMAPPED, Taxonomy, default_taxonomy
 
+AssetClass = Literal["Crypto", "Tradfi"]
+
 FILTER_CATEGORIES: tuple[str, ...] = (*CATEGORIES, UNMAPPED)
 """What `category` filters on: every selectable category id, and Unmapped."""
 
@@ -35,7 +37,7 @@ class AssetListing(msgspec.Struct, frozen=True, kw_only=True):
     symbol: str
     coin: str
     kind: Kind
-    asset_class: Literal["Crypto", "Tradfi"] | None
+    asset_class: AssetClass | None
     subcategories: tuple[str, ...]
     categories: tuple[str, ...]
     unmapped: bool
@@ -81,12 +83,18 @@ class CategoryTree(msgspec.Struct, frozen=True):
 def listing(info: AssetInfo, trending: bool, taxonomy: Taxonomy | None = None) -> AssetListing:
     channels = set(info.channels)
     perp = info.kind == "perp"
-    asset_class = next((c for c in info.categories if c in ("Crypto", "Tradfi")), None)
+    asset_class: AssetClass | None = (
+        "Crypto"
+        if "Crypto" in info.categories
+        else "Tradfi"
+        if "Tradfi" in info.categories
+        else None
+    )
     return AssetListing(
         symbol=info.symbol,
         coin=info.coin,
         kind=info.kind,
-        asset_class=asset_class,  # type: ignore[arg-type]
+        asset_class=asset_class,
         subcategories=tuple(c for c in info.categories if "/" in c),
         categories=info.categories,
         unmapped=UNMAPPED in info.categories,
