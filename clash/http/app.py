@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute
 from clash.http.auth import DevHeaderIdentity, IdentityResolver, NoIdentity
 from clash.http.bodies import BodyLimit
 from clash.http.errors import EXCEPTION_HANDLERS, render_http_error
-from clash.http.routes import admin, clones, decisions, health, ingestion, prop, trading
+from clash.http.routes import admin, assets, clones, decisions, health, ingestion, prop, trading
 from clash.runtime import Runtime
 
 __all__ = ["all_routes", "create_app", "render_http_error"]
@@ -20,6 +20,7 @@ def all_routes() -> list[BaseRoute]:
         *health.routes,
         *admin.routes,
         *ingestion.routes,
+        *assets.routes,
         *clones.routes,
         *trading.routes,
         *prop.routes,

@@ -2,8 +2,8 @@
 offline simulator that serves the same APIs.
 
 The contract: other modules read market memory only through `MarketModule` (candles, indicators,
-funding, profiles, Polymarket and macro context, the asset registry, ingestion health) or the
-as-of `MemoryReader`, and get back the value types below. The asset taxonomy (`CATEGORIES`,
+funding, profiles, Polymarket and macro context, the asset registry and its picker listings,
+ingestion health) or the as-of `MemoryReader`, and get back the value types below. The asset taxonomy (`CATEGORIES`,
 `categorize`, `select`), the DefiLlama symbol tables and the candle time grid (`MINUTE_MS`,
 `HOUR_MS`, `DAY_MS`) are shared pure data. `sim_universe` names the simulator's symbols without
 starting it (the clone catalog uses it before the market is up). `add_ingest_commands` is the
@@ -18,6 +18,15 @@ from clash.market.config import MarketConfig
 from clash.market.defillama.metrics import CHAIN_SYMBOLS, PROTOCOL_SYMBOLS
 from clash.market.errors import DecodeError, SourceError
 from clash.market.health import ChannelHealth, IngestionHealth, SourceHealth
+from clash.market.listing import (
+    FILTER_CATEGORIES,
+    AssetListing,
+    AssetPage,
+    Capabilities,
+    CategoryCount,
+    CategoryTree,
+    UnmappedBucket,
+)
 from clash.market.memory import (
     AssetProfile,
     FundingRow,
@@ -54,13 +63,19 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CATEGORIES",
     "CHAIN_SYMBOLS",
+    "FILTER_CATEGORIES",
     "DAY_MS",
     "HOUR_MS",
     "MINUTE_MS",
     "PROTOCOL_SYMBOLS",
     "AssetInfo",
+    "AssetListing",
+    "AssetPage",
     "AssetProfile",
     "Candle",
+    "Capabilities",
+    "CategoryCount",
+    "CategoryTree",
     "ChannelHealth",
     "ChannelSeries",
     "Dashboard",
@@ -83,6 +98,7 @@ __all__ = [
     "SimAsset",
     "SourceError",
     "SourceHealth",
+    "UnmappedBucket",
     "VolatilityProfile",
     "add_ingest_commands",
     "categorize",

@@ -34,6 +34,14 @@ from clash.market.defillama.client import DefiLlamaClient
 from clash.market.health import IngestionHealth
 from clash.market.hyperliquid.rest import HyperliquidRest, WeightBudget
 from clash.market.hyperliquid.ws import HyperliquidStream
+from clash.market.listing import (
+    AssetListing,
+    AssetPage,
+    CategoryTree,
+    category_tree,
+    listings,
+    page,
+)
 from clash.market.memory import (
     AssetProfile,
     FundingRow,
@@ -44,7 +52,7 @@ from clash.market.memory import (
     SettledFunding,
 )
 from clash.market.polymarket.gamma import GammaClient
-from clash.market.registry import AssetInfo, trending_symbols
+from clash.market.registry import AssetInfo, Kind, RegistryVersion, trending_symbols
 from clash.market.retry import RetryPolicy
 from clash.market.sim.app import create_sim_app
 from clash.market.sim.market import SimMarket
@@ -189,6 +197,7 @@ def spawn_sources(
     transport: httpx.AsyncBaseTransport | None = None,
     autostart: bool = True,
     progress: Progress | None = None,
+    version: RegistryVersion | None = None,
 ) -> dict[str, Ref]:
     """Spawn the enabled source actors, retention and the health monitor under `market`."""
     system.supervisor(SUPERVISOR)
@@ -213,6 +222,7 @@ def spawn_sources(
                 slot=slot,
                 autostart=autostart,
                 progress=progress,
+                version=version,
             ),
             supervisor=SUPERVISOR,
         )
@@ -256,11 +266,19 @@ class MarketModule:
     name = "market"
     package = "clash.market"
 
-    def __init__(self, db: Database, clock: Clock, config: MarketConfig) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: MarketConfig,
+        version: RegistryVersion | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.config = config
         self.specs = channel_specs(config)
+        self.version = version or RegistryVersion()
+        self._listings: tuple[str, list[AssetListing]] | None = None
 
     @staticmethod
     def register_checks(db: Database) -> None:
@@ -280,6 +298,7 @@ class MarketModule:
             endpoints = sim_endpoints("http://sim")
         else:
             endpoints = sim_endpoints(serve_sim(rt.system, rt.clock, cfg)[0])
+        version = RegistryVersion()
         spawn_sources(
             rt.system,
             rt.db,
@@ -288,8 +307,9 @@ class MarketModule:
             endpoints,
             artifacts_dir=rt.artifacts_dir,
             transport=transport,
+            version=version,
         )
-        return cls(rt.db, rt.clock, cfg)
+        return cls(rt.db, rt.clock, cfg, version)
 
     # ------------------------------------------------------------ prices and specs (prop)
 
@@ -350,6 +370,49 @@ class MarketModule:
     async def trending(self, top_n: int = 10) -> list[str]:
         """Trending symbols now, from the registry's 24h volume and move."""
         return trending_symbols(await memory.asset_stats(self.db), top_n)
+
+    # ------------------------------------------------------------ asset picker
+
+    def registry_version(self) -> str:
+        """Changes whenever the registry or its 24h stats (Trending) are written: an ETag seed that
+        costs no read."""
+        return self.version.tag
+
+    async def asset_listings(self) -> list[AssetListing]:
+        """Every registry asset in symbol order, Trending marked; read once per registry version."""
+        tag = self.version.tag
+        if self._listings is not None and self._listings[0] == tag:
+            return self._listings[1]
+        hot = await self.trending(self.config.trending_top_n)
+        items = listings(await memory.assets(self.db), hot)
+        self._listings = (tag, items)
+        return items
+
+    async def list_assets(
+        self,
+        *,
+        category: str | None = None,
+        kind: Kind | None = None,
+        prefix: str | None = None,
+        trending: bool | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> AssetPage:
+        """A page of `asset_listings` (see clash.market.listing.page; an unknown category is a
+        ValueError)."""
+        return page(
+            await self.asset_listings(),
+            category=category,
+            kind=kind,
+            prefix=prefix,
+            trending=trending,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    async def category_tree(self) -> CategoryTree:
+        """The seed 004 category tree with asset counts, and the Unmapped assets."""
+        return category_tree(await self.asset_listings())
 
     # ------------------------------------------------------------ health
 

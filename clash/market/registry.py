@@ -8,6 +8,7 @@ Spot pairs are named BASE/QUOTE ("HYPE/USDC") whatever their wire name ("@107").
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Collection, Iterable, Sequence
 from typing import Literal
 
@@ -59,6 +60,23 @@ class AssetStats(msgspec.Struct, frozen=True):
     @property
     def change_24h(self) -> float:
         return self.mark_px / self.prev_day_px - 1 if self.prev_day_px > 0 else math.nan
+
+
+class RegistryVersion:
+    """An in-memory change counter of the registry and its 24h stats (which Trending ranks on),
+    bumped by the Hyperliquid source after each write. `tag` names a state for ETags: the epoch
+    is random per process, so a tag from before a restart never matches."""
+
+    def __init__(self) -> None:
+        self.epoch = secrets.token_hex(4)
+        self.value = 0
+
+    def bump(self) -> None:
+        self.value += 1
+
+    @property
+    def tag(self) -> str:
+        return f"{self.epoch}.{self.value}"
 
 
 def _isolated(a: wire.PerpAsset) -> bool:

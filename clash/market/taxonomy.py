@@ -43,6 +43,20 @@ CATEGORIES: tuple[str, ...] = (
 
 UNMAPPED = "Unmapped"
 
+SOURCES: dict[str, str] = {
+    "crypto": "hyperliquid_app",
+    "crypto_added": "clash_added",
+    "tradfi": "hyperliquid_perp_categories",
+    "spot_quotes": "spot_quote",
+    "market_type": "registry",
+    "hip3": "hip3_dex",
+    "main_dex": "main_dex",
+}
+"""Where a category placement comes from, by taxonomy.toml section (docs/taxonomy.md#sources):
+the app's crypto lists, our additions, Hyperliquid's `perpCategories`, the spot quote token, the
+registry's perp/spot kind, the trade.xyz dex rule for unlisted HIP-3 perps (tradfi) and the
+main-dex rule for unlisted main-dex perps (crypto)."""
+
 DATA_FILE = Path(__file__).with_name("taxonomy.toml")
 
 
@@ -65,8 +79,13 @@ class Taxonomy:
 
     def __init__(self, data: TaxonomyData) -> None:
         members: dict[str, set[str]] = {}
-        sources = (("Crypto", data.crypto), ("Crypto", data.crypto_added), ("Tradfi", data.tradfi))
-        for parent, lists in sources:
+        self._placed: dict[tuple[str, str], str] = {}
+        sources = (
+            ("Crypto", data.crypto, SOURCES["crypto"]),
+            ("Crypto", data.crypto_added, SOURCES["crypto_added"]),
+            ("Tradfi", data.tradfi, SOURCES["tradfi"]),
+        )
+        for parent, lists, source in sources:
             for sub, symbols in lists.items():
                 if len(set(symbols)) != len(symbols):
                     raise ValueError(f"{parent}/{sub} lists a symbol twice")
@@ -74,6 +93,8 @@ class Taxonomy:
                     if _is_spot(symbol) or ((":" in symbol) != (parent == "Tradfi")):
                         raise ValueError(f"{symbol!r} is not a {parent.lower()} perp name")
                     members.setdefault(symbol, set()).add(f"{parent}/{sub}")
+                    self._placed.setdefault((symbol, f"{parent}/{sub}"), source)
+                    self._placed.setdefault((symbol, parent), source)
         self._subs = {s: tuple(c for c in CATEGORIES if c in cats) for s, cats in members.items()}
         self._tradfi_dexes = frozenset(data.hip3.tradfi_dexes)
         self._spot_quotes = dict(data.spot_quotes)
@@ -102,6 +123,23 @@ class Taxonomy:
             return ["Perps", "Tradfi", UNMAPPED]
         return ["Perps", UNMAPPED]
 
+    def provenance(self, symbol: str) -> dict[str, str]:
+        """category id → where that placement comes from (a `SOURCES` value), for every category
+        `categorize` gives `symbol` but UNMAPPED."""
+        out: dict[str, str] = {}
+        for category in self.categorize(symbol):
+            if category == UNMAPPED:
+                continue
+            if category in ("Perps", "Spot"):
+                out[category] = SOURCES["market_type"]
+            elif category.startswith("Spot/"):
+                out[category] = SOURCES["spot_quotes"]
+            elif (symbol, category) in self._placed:
+                out[category] = self._placed[(symbol, category)]
+            else:  # an unlisted perp's class: main dex is crypto, a tradfi dex is tradfi
+                out[category] = SOURCES["hip3"] if ":" in symbol else SOURCES["main_dex"]
+        return out
+
 
 def _is_spot(symbol: str) -> bool:
     return "/" in symbol or symbol.startswith("@")
@@ -120,6 +158,11 @@ def default_taxonomy() -> Taxonomy:
 def categorize(symbol: str, taxonomy: Taxonomy | None = None) -> list[str]:
     """See `Taxonomy.categorize`; uses the repository's taxonomy.toml by default."""
     return (taxonomy or default_taxonomy()).categorize(symbol)
+
+
+def provenance(symbol: str, taxonomy: Taxonomy | None = None) -> dict[str, str]:
+    """See `Taxonomy.provenance`."""
+    return (taxonomy or default_taxonomy()).provenance(symbol)
 
 
 class Selected(msgspec.Struct, frozen=True):

@@ -37,7 +37,7 @@ from clash.market.messages import (
     HlSweepCandles,
     MarketPollResult,
 )
-from clash.market.registry import AssetInfo
+from clash.market.registry import AssetInfo, RegistryVersion
 from clash.market.taxonomy import Taxonomy
 from clash.store import Database
 
@@ -57,8 +57,10 @@ class HyperliquidSource(Actor):
         autostart: bool = True,
         taxonomy: Taxonomy | None = None,
         progress: Progress | None = None,
+        version: RegistryVersion | None = None,
     ) -> None:
         self.db = db
+        self.version = version or RegistryVersion()
         self.settings = settings
         self.rest = rest
         self.stream_factory = stream_factory
@@ -181,6 +183,7 @@ class HyperliquidSource(Actor):
                 await memory.record_success(
                     tx, SOURCE, "registry", now, rows=len(listed), data_ms=now
                 )
+            self.version.bump()
             self._set_assets(listed)
             await self.feed.load(self._coins())
             return len(listed)
@@ -334,6 +337,7 @@ class HyperliquidSource(Actor):
                         data_ms=now,
                         symbols={p.symbol: now for p in profiles},
                     )
+            self.version.bump()
             if due:
                 self.profiled_ms = now
             return len(rows)
