@@ -557,6 +557,8 @@ class TradingModule:
 
             new_strength = strength != stored
             if enabled and not on:
+                if (await self.clones.get_clone(user, clone_id)).status != "active":
+                    raise TradingError("clone_archived", f"clone {clone_id} is archived")
                 if row.finalized_at_ms is not None:
                     raise TradingError(
                         "account_finalized", f"prop account {account_id} is finalized"

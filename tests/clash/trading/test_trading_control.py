@@ -170,6 +170,14 @@ async def test_accounts_page_and_limits(tmp_path) -> None:
             ok(await c.post(url, headers=ADA), 201)
         error(await c.post(url, headers=ADA), 409, "too_many_accounts")
         error(await c.post("/api/v1/clones/999/accounts", headers=ADA), 404, "clone_not_found")
+        await w.clones.archive_clone("ada", cid)
+        on = {"account_id": ids[0], "enabled": True}
+        error(
+            await c.put(f"/api/v1/clones/{cid}/trading", json=on, headers=ADA),
+            409,
+            "clone_archived",
+        )
+        error(await c.post(url, headers=ADA), 409, "clone_archived")
         error(await c.get(url), 401, "unauthenticated")
 
 
