@@ -1,12 +1,21 @@
-"""The owner's trading control over HTTP (the whole app, a real SQLite file, market memory from the
-simulator on a VirtualClock): sandbox accounts of a clone, the Trading Clone Block (trading on/off
+"""The owner's trading control over HTTP (the whole app served by hypercorn on loopback, a real
+SQLite file, market memory from the simulator on a VirtualClock): sandbox accounts of a clone, the Trading Clone Block (trading on/off
 and the model strength per account, audited), the preview of an account's state now, and a
 second user who can neither see nor change any of it."""
 
 from __future__ import annotations
 
-import pytest
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio
+import httpx
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from clash.http.app import create_app
 from clash.trading import records
 
 from tests.helpers.decision_world import ASSETS, PROMPT, decision_world
@@ -33,6 +42,27 @@ def ok(response, status=200):
     return response.json()
 
 
+@asynccontextmanager
+async def loopback(w) -> AsyncIterator[httpx.AsyncClient]:
+    """The product's app served by hypercorn on a loopback port; a client of it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port = sock.getsockname()[1]
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.graceful_timeout = 0.2
+    config.accesslog = config.errorlog = None
+    stop = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: serve(create_app(w.rt), config, shutdown_trigger=stop.wait))
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                yield client
+        finally:
+            stop.set()
+
+
 async def control_rows(w) -> list[tuple]:
     async with w.rt.db.read() as r:
         return await r.fetchall(
@@ -42,7 +72,7 @@ async def control_rows(w) -> list[tuple]:
 
 
 async def test_create_publish_open_trade_and_stop_over_http(tmp_path) -> None:
-    async with decision_world(tmp_path) as w, w.client() as c:
+    async with decision_world(tmp_path) as w, loopback(w) as c:
         cid = ok(await c.post("/api/v1/clones", json={"name": "Trend"}, headers=ADA), 201)["id"]
         url = f"/api/v1/clones/{cid}"
         error(await c.post(f"{url}/accounts", headers=ADA), 409, "no_published_version")
@@ -108,7 +138,7 @@ async def test_create_publish_open_trade_and_stop_over_http(tmp_path) -> None:
 
 
 async def test_model_strength_is_held_to_the_tier_and_runs_use_it(tmp_path) -> None:
-    async with decision_world(tmp_path) as w, w.client() as c:
+    async with decision_world(tmp_path) as w, loopback(w) as c:
         cid = await w.publish(cadence=300)
         url = f"/api/v1/clones/{cid}"
         account = ok(await c.post(f"{url}/accounts", headers=ADA), 201)["account_id"]
@@ -154,7 +184,7 @@ async def test_model_strength_is_held_to_the_tier_and_runs_use_it(tmp_path) -> N
 
 
 async def test_accounts_page_and_limits(tmp_path) -> None:
-    async with decision_world(tmp_path) as w, w.client() as c:
+    async with decision_world(tmp_path) as w, loopback(w) as c:
         cid = await w.publish()
         url = f"/api/v1/clones/{cid}/accounts"
         ids = [ok(await c.post(url, headers=ADA), 201)["account_id"] for _ in range(3)]
@@ -196,7 +226,7 @@ class LiveTime:
 
 
 async def test_preview_with_an_account_reads_its_state_now(tmp_path) -> None:
-    async with decision_world(tmp_path) as w, w.client() as c:
+    async with decision_world(tmp_path) as w, loopback(w) as c:
         cid = await w.publish()
         account = ok(await c.post(f"/api/v1/clones/{cid}/accounts", headers=ADA), 201)["account_id"]
         url = f"/api/v1/clones/{cid}/pipeline/preview"
@@ -212,7 +242,7 @@ async def test_preview_with_an_account_reads_its_state_now(tmp_path) -> None:
 
 
 async def test_another_user_can_neither_see_nor_change_the_owners_accounts(tmp_path) -> None:
-    async with decision_world(tmp_path) as w, w.client() as c:
+    async with decision_world(tmp_path) as w, loopback(w) as c:
         cid = await w.publish()
         url = f"/api/v1/clones/{cid}"
         account = ok(await c.post(f"{url}/accounts", headers=ADA), 201)["account_id"]
