@@ -2,12 +2,14 @@
 a decider (rules, a model, a script) and submits its actions to the clone's prop account.
 
 The contract: other modules (and the HTTP routes) use `TradingModule` (activation, pause, dry
-runs, previews, decision history, costs) and read its answers as the records below. `VersionRef`
+runs, previews, decision history, costs, and the owner's trading control: sandbox accounts and the
+Trading Clone Block) and read its answers as the records below. `VersionRef`
 selects a clone version (`"draft"`, `"latest"` or a number). Engines, the scheduler, caches,
 prompts and tables are private to the package.
 """
 
 from clash.trading.config import TradingConfig
+from clash.trading.control import MAX_SANDBOX_ACCOUNTS, AccountTrading, TradingBlock
 from clash.trading.errors import TradingError
 from clash.trading.module import TradingModule, VersionRef
 from clash.trading.records import (
@@ -18,6 +20,7 @@ from clash.trading.records import (
     ArtifactRow,
     CloneCosts,
     ContextSummary,
+    ControlChange,
     CostLine,
     DailyCosts,
     Decision,
@@ -28,13 +31,16 @@ from clash.trading.records import (
 )
 
 __all__ = [
+    "MAX_SANDBOX_ACCOUNTS",
     "RUN_STATUSES",
+    "AccountTrading",
     "ActionRow",
     "Activation",
     "ArtifactPart",
     "ArtifactRow",
     "CloneCosts",
     "ContextSummary",
+    "ControlChange",
     "CostLine",
     "DailyCosts",
     "Decision",
@@ -42,6 +48,7 @@ __all__ = [
     "DryRun",
     "Pause",
     "RunRow",
+    "TradingBlock",
     "TradingConfig",
     "TradingError",
     "TradingModule",

@@ -22,12 +22,13 @@ from clash.clones import (
     CloneError,
     ClonesModule,
     Pipeline,
+    Version,
     check_entitlement,
     graph_errors,
     validate,
 )
 from clash.market import MarketModule, MemoryReader
-from clash.prop import AccountNotFound, Limits, PropModule
+from clash.prop import AccountNotFound, AccountRow, AccountSnapshot, Limits, PropModule
 from clash.store import Database
 from clash.trading import context, records
 from clash.trading.activation import check_activation
@@ -36,6 +37,7 @@ from clash.trading.cache import ResponseCache
 from clash.trading.compiler import compile_pipeline
 from clash.trading.config import TradingConfig
 from clash.trading.context import MarketMemory
+from clash.trading.control import MAX_SANDBOX_ACCOUNTS, AccountTrading, TradingBlock
 from clash.trading.deciders import MONOTONIC, Decider, EngineNotConfigured, build_decider
 from clash.trading.demo import DemoSetup, check_settings
 from clash.trading.dry_run import dry_run
@@ -53,6 +55,7 @@ from clash.trading.packet import (
 from clash.trading.records import (
     Activation,
     CloneCosts,
+    ControlChange,
     DailyCosts,
     Decision,
     DecisionDetail,
@@ -61,6 +64,7 @@ from clash.trading.records import (
     Pause,
     PauseScope,
     RecordWriter,
+    Statements,
 )
 from clash.trading.runner import RunDeps
 from clash.trading.scheduler import (
@@ -88,6 +92,7 @@ DAY_MS = 86_400_000
 ENGINE_FAMILIES = ("anthropic", "rules", "scripted", "hold")
 SOURCE_FAMILIES = ("hyperliquid", "polymarket", "defillama")
 ENTITLEMENT_CODES = frozenset({"too_many_active_assets", "model_strength_not_allowed"})
+CONTROL_HISTORY = 20
 
 
 class TradingModule:
@@ -126,6 +131,8 @@ class TradingModule:
         )
         self.decider, self.cache, self.answers, self.writer = decider, cache, answers, writer
         self.artifacts = artifacts
+        self._control = anyio.Lock()
+        """Serialises the owner's trading-control changes (read the state, then change it)."""
         self.account_limits = account_limits
         self.listed = list(listed)
         """The market's ingestion universe (`[market.hyperliquid] assets`)."""
@@ -224,6 +231,8 @@ class TradingModule:
             "trading.metronome", lambda: Metronome(self.scheduler), supervisor=SUPERVISOR
         )
         for a in active:
+            if a.model_strength is not None:
+                self.scheduler.strengths[a.account_id] = a.model_strength
             self._spawn(a.clone_id, a.account_id)
         if cfg.demo_clone and cfg.demo is not None:
             demo = cfg.demo
@@ -257,7 +266,9 @@ class TradingModule:
         """The context packet a decision round would get at `as_of_ms` (default now)."""
         as_of = self._as_of(as_of_ms)
         c = await self.compile(clone_id, ref, user=user)
-        account = await self._account(c.clone, account_id, as_of, user) if account_id else None
+        account = None
+        if account_id:
+            account = await self._account(c.clone, account_id, as_of, user, live=as_of_ms is None)
         packet = await context.resolve_packet(self.memory, c.clone, c.compiled, as_of, account)
         return Preview(
             problems=c.problems,
@@ -331,12 +342,13 @@ class TradingModule:
         return ident, pipeline
 
     async def _account(
-        self, clone: CloneRef, account_id: str, as_of_ms: int, user: str | None
+        self, clone: CloneRef, account_id: str, as_of_ms: int, user: str | None, *, live: bool
     ) -> AccountState:
-        """Prop-account state is only known now: a past `as_of_ms` cannot have it."""
+        """Prop-account state is only known now: a preview for now (`live`) reads it as it is when
+        read; a past `as_of_ms` cannot have it."""
         if self.prop is None:
             raise TradingError("account_not_found", "the prop module is not running")
-        if as_of_ms < self.clock.now_ms():
+        if not live and as_of_ms < self.clock.now_ms():
             raise TradingError(
                 "account_state_is_live",
                 "prop-account state exists only now; omit as_of_ms with account_id",
@@ -358,27 +370,58 @@ class TradingModule:
 
     # ------------------------------------------------------------ decision runtime: activations
 
-    async def activate(self, clone_id: int, account_id: str, *, demo: bool = False) -> Activation:
+    async def activate(
+        self,
+        clone_id: int,
+        account_id: str,
+        *,
+        demo: bool = False,
+        model_strength: str | None = None,
+        audit: Statements | None = None,
+    ) -> Activation:
         """Run the clone's latest published version on the prop account, at each branch's cadence,
-        from now on and after every restart, until `deactivate`."""
+        from now on and after every restart, until `deactivate`. `model_strength` replaces the
+        version's for this account; `audit` rows are written in the same transaction."""
         await check_activation(self.clones, self.prop, self.db, clone_id, account_id)
         now = self.clock.now_ms()
-        await self.writer.write(records.activate_statements(clone_id, account_id, demo, now))
+        await self.writer.write(
+            [
+                *records.activate_statements(clone_id, account_id, demo, now, model_strength),
+                *(audit or []),
+            ]
+        )
+        self._set_strength(account_id, model_strength)
         self._spawn(clone_id, account_id)
         log.info("activated", extra={"clone_id": clone_id, "account_id": account_id, "demo": demo})
         return Activation(
-            clone_id=clone_id, account_id=account_id, active=True, demo=demo, activated_ms=now
+            clone_id=clone_id,
+            account_id=account_id,
+            active=True,
+            demo=demo,
+            activated_ms=now,
+            model_strength=model_strength,
         )
 
-    async def deactivate(self, clone_id: int, account_id: str) -> None:
+    async def deactivate(
+        self, clone_id: int, account_id: str, *, audit: Statements | None = None
+    ) -> None:
         """Stop scheduling the pair; runs in flight finish and are recorded."""
         await self.writer.write(
-            records.deactivate_statements(clone_id, account_id, self.clock.now_ms())
+            [
+                *records.deactivate_statements(clone_id, account_id, self.clock.now_ms()),
+                *(audit or []),
+            ]
         )
         log.info("deactivated", extra={"clone_id": clone_id, "account_id": account_id})
         name = pilot_name(clone_id, account_id)
         if name in self.system.names():
             await self.system.stop(name, timeout=self.config.run_timeout_s)
+
+    def _set_strength(self, account_id: str, model_strength: str | None) -> None:
+        if model_strength is None:
+            self.scheduler.strengths.pop(account_id, None)
+        else:
+            self.scheduler.strengths[account_id] = model_strength
 
     async def activations(self, *, active_only: bool = True) -> list[Activation]:
         async with self.db.read() as r:
@@ -393,6 +436,198 @@ class TradingModule:
             self.system.spawn(
                 name, lambda: Pilot(self.scheduler, clone_id, account_id), supervisor=SUPERVISOR
             )
+
+    # ------------------------------------------------------------ owner control: accounts, trading
+
+    async def open_sandbox_account(self, user: str, clone_id: int) -> AccountSnapshot:
+        """Open a sandbox prop account for the owner's clone; its universe is the published
+        version's assets."""
+        await self._readable(clone_id, user)
+        prop = self._prop()
+        clone = await self.clones.get_clone(user, clone_id)
+        if clone.status != "active":
+            raise TradingError("clone_archived", f"clone {clone_id} is archived")
+        version = await self._published(clone_id)
+        universe = [
+            a.symbol
+            for a in compile_pipeline(version.pipeline, await self.catalog.assets()).universe
+        ]
+        if not universe:
+            raise TradingError(
+                "empty_universe", f"version {version.version} of clone {clone_id} selects no asset"
+            )
+        async with self._control:
+            rows = await prop.accounts_of_clone(clone_id)
+            if sum(r.kind == "sandbox" for r in rows) >= MAX_SANDBOX_ACCOUNTS:
+                raise TradingError(
+                    "too_many_accounts",
+                    f"clone {clone_id} has {MAX_SANDBOX_ACCOUNTS} sandbox accounts already",
+                )
+            account_id = await prop.open_account(
+                clone_id, "sandbox", universe=universe, owner_user_id=user
+            )
+        log.info("sandbox account opened", extra={"clone_id": clone_id, "account_id": account_id})
+        return await prop.snapshot(account_id)
+
+    async def clone_accounts(
+        self, user: str, clone_id: int, *, after: str | None = None, limit: int = 50
+    ) -> tuple[list[AccountSnapshot], str | None]:
+        """The clone's prop accounts (every kind) oldest first, after the account `after`; and the
+        cursor of the next page (None on the last)."""
+        await self._readable(clone_id, user)
+        rows = await self._prop().accounts_of_clone(clone_id)
+        start = 0
+        if after is not None:
+            ids = [r.account_id for r in rows]
+            if after not in ids:
+                raise TradingError(
+                    "invalid_cursor", f"{after!r} is not an account of clone {clone_id}"
+                )
+            start = ids.index(after) + 1
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        snapshots = [await self._prop().snapshot(r.account_id) for r in page]
+        return snapshots, page[-1].account_id if more and page else None
+
+    async def trading_block(self, user: str, clone_id: int) -> TradingBlock:
+        """The Trading Clone Block: trading on/off and the model strength of each account of the
+        clone, the strengths its tier allows, the published version it runs, recent changes."""
+        await self._readable(clone_id, user)
+        tier = await self.clones.clone_tier(clone_id)
+        try:
+            version = await self.clones.published_version(clone_id)
+        except CloneError as exc:
+            if exc.code != "no_published_version":
+                raise TradingError(exc.code, exc.message) from None
+            version = None
+        rows = await self._prop().accounts_of_clone(clone_id)
+        async with self.db.read() as r:
+            active = await records.activations_of_clone(r, clone_id)
+            changes = await records.control_log(r, clone_id, CONTROL_HISTORY)
+        default = version.model_strength if version is not None else None
+        return TradingBlock(
+            clone_id=clone_id,
+            tier=tier.id,
+            allowed_model_strengths=list(tier.model_strengths),
+            published_version=version.version if version is not None else None,
+            version_model_strength=default,
+            accounts=[
+                _account_trading(row, active.get(row.account_id), version, default) for row in rows
+            ],
+            changes=changes,
+        )
+
+    async def set_trading(
+        self,
+        user: str,
+        clone_id: int,
+        account_id: str,
+        *,
+        enabled: bool,
+        model_strength: str | None = None,
+    ) -> TradingBlock:
+        """Turn trading on (activate the pilot) or off for one account of the owner's clone, and
+        optionally set the model strength it runs at (checked against the tier). Idempotent: a
+        request that changes nothing writes nothing; each change is one audit row."""
+        await self._readable(clone_id, user)
+        async with self._control:
+            row = await self._clone_account(clone_id, account_id)
+            async with self.db.read() as r:
+                current = (await records.activations_of_clone(r, clone_id)).get(account_id)
+            on = current is not None and current.active
+            stored = current.model_strength if current is not None else None
+            strength = model_strength if model_strength is not None else stored
+            version = None
+            if enabled or model_strength is not None:
+                version = await self._entitled(clone_id, strength)
+            now = self.clock.now_ms()
+
+            def change(op: Literal["on", "off", "model_strength"]) -> Statements:
+                return records.control_statements(
+                    ControlChange(
+                        clone_id=clone_id,
+                        account_id=account_id,
+                        changed_by=user,
+                        op=op,
+                        model_strength=strength,
+                        version=version.version if version is not None else None,
+                        at_ms=now,
+                    )
+                )
+
+            new_strength = strength != stored
+            if enabled and not on:
+                if (await self.clones.get_clone(user, clone_id)).status != "active":
+                    raise TradingError("clone_archived", f"clone {clone_id} is archived")
+                if row.finalized_at_ms is not None:
+                    raise TradingError(
+                        "account_finalized", f"prop account {account_id} is finalized"
+                    )
+                await self.activate(
+                    clone_id, account_id, model_strength=strength, audit=change("on")
+                )
+            elif not enabled and on:
+                audit = [*change("off"), *(change("model_strength") if new_strength else [])]
+                if new_strength:
+                    audit = [
+                        *records.strength_statements(clone_id, account_id, strength, now),
+                        *audit,
+                    ]
+                await self.deactivate(clone_id, account_id, audit=audit)
+                self._set_strength(account_id, strength)
+            elif new_strength:
+                await self.writer.write(
+                    [
+                        *records.strength_statements(clone_id, account_id, strength, now),
+                        *change("model_strength"),
+                    ]
+                )
+                self._set_strength(account_id, strength)
+            log.info(
+                "trading control",
+                extra={
+                    "clone_id": clone_id,
+                    "account_id": account_id,
+                    "enabled": enabled,
+                    "model_strength": strength,
+                    "by": user,
+                },
+            )
+        return await self.trading_block(user, clone_id)
+
+    def _prop(self) -> PropModule:
+        if self.prop is None:
+            raise TradingError("account_not_found", "the prop module is not running")
+        return self.prop
+
+    async def _clone_account(self, clone_id: int, account_id: str) -> AccountRow:
+        """The clone's account; another clone's is as unknown as a missing one."""
+        try:
+            row = await self._prop().account(account_id)
+        except AccountNotFound:
+            row = None
+        if row is None or row.clone_id != clone_id:
+            raise TradingError(
+                "account_not_found", f"clone {clone_id} has no prop account {account_id}"
+            )
+        return row
+
+    async def _published(self, clone_id: int) -> Version:
+        try:
+            return await self.clones.published_version(clone_id)
+        except CloneError as exc:
+            raise TradingError(exc.code, exc.message) from None
+
+    async def _entitled(self, clone_id: int, model_strength: str | None) -> Version:
+        """The published version, if the tier allows it at `model_strength` (None: its own)."""
+        version = await self._published(clone_id)
+        tier = await self.clones.clone_tier(clone_id)
+        strength = model_strength if model_strength is not None else version.model_strength
+        assets = await self.catalog.assets()
+        problems = graph_errors(check_entitlement(tier, version.pipeline, strength, assets))
+        if problems:
+            raise TradingError(problems[0].code, "; ".join(p.message for p in problems))
+        return version
 
     # ------------------------------------------------------------ decision runtime: admin pauses
 
@@ -531,6 +766,25 @@ class TradingModule:
         engine = getattr(self.decider, "engine", None)
         if engine is not None and hasattr(engine, "aclose"):
             await engine.aclose()
+
+
+def _account_trading(
+    row: AccountRow, activation: Activation | None, version: Version | None, default: str | None
+) -> AccountTrading:
+    chosen = activation.model_strength if activation is not None else None
+    changed = None
+    if activation is not None:
+        changed = activation.activated_ms if activation.active else activation.deactivated_ms
+    return AccountTrading(
+        account_id=row.account_id,
+        kind=row.kind,
+        account_status="finalized" if row.finalized_at_ms is not None else row.status,
+        enabled=activation is not None and activation.active,
+        model_strength=chosen or default,
+        model_strength_source="account" if chosen is not None else "version",
+        version=version.version if version is not None else None,
+        changed_ms=changed,
+    )
 
 
 def _family(name: str) -> str:

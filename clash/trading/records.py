@@ -147,6 +147,20 @@ class Activation(msgspec.Struct, frozen=True, kw_only=True):
     demo: bool
     activated_ms: int
     deactivated_ms: int | None = None
+    model_strength: str | None = None
+    """The owner's choice for this account; None runs the published version's."""
+
+
+class ControlChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One audited change of trading control: who turned trading on or off, or set the strength."""
+
+    clone_id: int
+    account_id: str
+    changed_by: str
+    op: Literal["on", "off", "model_strength"]
+    model_strength: str | None
+    version: int | None
+    at_ms: int
 
 
 class Pause(msgspec.Struct, frozen=True, kw_only=True):
@@ -681,31 +695,104 @@ def day_key(day: int) -> str:
 
 async def activations(r: Session, *, active_only: bool = True) -> list[Activation]:
     sql = (
-        "SELECT clone_id, account_id, active, demo, activated_ms, deactivated_ms FROM trading_activations"
+        "SELECT clone_id, account_id, active, demo, activated_ms, deactivated_ms, model_strength"
+        " FROM trading_activations"
         + (" WHERE active = 1" if active_only else "")
         + " ORDER BY activated_ms, clone_id"
     )
+    return [_activation(row) for row in await r.fetchall(sql)]
+
+
+def _activation(row: Sequence[Any]) -> Activation:
+    c, a, x, d, at, off, strength = row
+    return Activation(
+        clone_id=c,
+        account_id=a,
+        active=bool(x),
+        demo=bool(d),
+        activated_ms=at,
+        deactivated_ms=off,
+        model_strength=strength,
+    )
+
+
+async def activations_of_clone(r: Session, clone_id: int) -> dict[str, Activation]:
+    """Every activation of the clone, active or not, by account id."""
+    rows = await r.fetchall(
+        "SELECT clone_id, account_id, active, demo, activated_ms, deactivated_ms, model_strength"
+        " FROM trading_activations WHERE clone_id = ?",
+        (clone_id,),
+    )
+    return {row[1]: _activation(row) for row in rows}
+
+
+def activate_statements(
+    clone_id: int, account_id: str, demo: bool, at_ms: int, model_strength: str | None = None
+) -> Statements:
     return [
-        Activation(
-            clone_id=c,
-            account_id=a,
-            active=bool(x),
-            demo=bool(d),
-            activated_ms=at,
-            deactivated_ms=off,
+        (
+            "INSERT INTO trading_activations (clone_id, account_id, active, demo, activated_ms, "
+            "model_strength) VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (clone_id, account_id) DO UPDATE "
+            "SET active = 1, activated_ms = excluded.activated_ms, deactivated_ms = NULL, "
+            "model_strength = excluded.model_strength",
+            [(clone_id, account_id, int(demo), at_ms, model_strength)],
         )
-        for c, a, x, d, at, off in await r.fetchall(sql)
     ]
 
 
-def activate_statements(clone_id: int, account_id: str, demo: bool, at_ms: int) -> Statements:
+def strength_statements(
+    clone_id: int, account_id: str, model_strength: str | None, at_ms: int
+) -> Statements:
+    """Set the strength of the pair's activation; a pair never turned on gets an inactive row
+    that keeps the choice for when it is."""
     return [
         (
-            "INSERT INTO trading_activations (clone_id, account_id, active, demo, activated_ms) "
-            "VALUES (?, ?, 1, ?, ?) ON CONFLICT (clone_id, account_id) DO UPDATE SET active = 1, "
-            "activated_ms = excluded.activated_ms, deactivated_ms = NULL",
-            [(clone_id, account_id, int(demo), at_ms)],
+            "INSERT INTO trading_activations (clone_id, account_id, active, demo, activated_ms, "
+            "deactivated_ms, model_strength) VALUES (?, ?, 0, 0, ?, ?, ?) "
+            "ON CONFLICT (clone_id, account_id) DO UPDATE SET model_strength = excluded.model_strength",
+            [(clone_id, account_id, at_ms, at_ms, model_strength)],
         )
+    ]
+
+
+def control_statements(change: ControlChange) -> Statements:
+    return [
+        (
+            "INSERT INTO trading_control_log (clone_id, account_id, changed_by, op, model_strength,"
+            " version, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    change.clone_id,
+                    change.account_id,
+                    change.changed_by,
+                    change.op,
+                    change.model_strength,
+                    change.version,
+                    change.at_ms,
+                )
+            ],
+        )
+    ]
+
+
+async def control_log(r: Session, clone_id: int, limit: int = 50) -> list[ControlChange]:
+    """The clone's audited control changes, newest first."""
+    rows = await r.fetchall(
+        "SELECT clone_id, account_id, changed_by, op, model_strength, version, at_ms"
+        " FROM trading_control_log WHERE clone_id = ? ORDER BY id DESC LIMIT ?",
+        (clone_id, limit),
+    )
+    return [
+        ControlChange(
+            clone_id=c,
+            account_id=a,
+            changed_by=by,
+            op=op,
+            model_strength=strength,
+            version=v,
+            at_ms=at,
+        )
+        for c, a, by, op, strength, v, at in rows
     ]
 
 

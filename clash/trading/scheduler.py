@@ -187,6 +187,8 @@ class Scheduler:
     _drained: dict[str, anyio.Event] = field(default_factory=dict)
     memo: InstantMemo = field(default_factory=InstantMemo)
     """Registry reads shared by the pilots ticking at the same instant."""
+    strengths: dict[str, str] = field(default_factory=dict)
+    """account id → the model strength its owner chose (absent: the published version's)."""
 
     # -- runs ---------------------------------------------------------------------------------------
     def start_run(
@@ -440,6 +442,7 @@ class Pilot(Actor):
         owner = await clones.clone_owner(self.clone_id)
         clone = await clones.get_clone(owner, self.clone_id)
         assets = await self.svc.assets(self.clock.now_ms())
+        strength = self.svc.strengths.get(self.account_id, version.model_strength)
         ref = CloneRef(
             clone_id=clone.id,
             owner_id=clone.owner_id,
@@ -447,13 +450,11 @@ class Pilot(Actor):
             ref="version",
             version=version.version,
             revision=None,
-            model_strength=version.model_strength,
+            model_strength=strength,
             tier=clone.tier,
         )
         compiled = compile_pipeline(version.pipeline, assets)
-        problems = graph_errors(
-            check_entitlement(clone.tier, version.pipeline, version.model_strength, assets)
-        )
+        problems = graph_errors(check_entitlement(clone.tier, version.pipeline, strength, assets))
         return Plan(
             clone=ref,
             version=version.version,
