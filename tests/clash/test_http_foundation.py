@@ -93,13 +93,13 @@ class Explode(Message, frozen=True):
     pass
 
 
-class Stray(Message, frozen=True):
+class NobodyHandles(Message, frozen=True):
     pass
 
 
 class Fragile(Actor):
     async def receive(self, msg):
-        if isinstance(msg, Stray):
+        if isinstance(msg, NobodyHandles):
             raise Unhandled(msg)
         raise RuntimeError("cannot handle this")
 
@@ -118,11 +118,11 @@ async def test_a_message_that_crashes_twice_lands_in_the_dead_letters_table(runt
 
 async def test_a_message_no_actor_handles_lands_in_the_dead_letters_table_as_unhandled(runtime):
     ref = runtime.system.spawn("fragile", Fragile)
-    await ref.tell(Stray())
+    await ref.tell(NobodyHandles())
     await runtime.clock.settle()
     async with runtime.db.read() as r:
         rows = await r.fetchall("SELECT actor, message_type, reason FROM dead_letters")
-    assert rows == [("fragile", "Stray", "unhandled")]
+    assert rows == [("fragile", "NobodyHandles", "unhandled")]
 
 
 async def test_heartbeats_are_persisted(runtime):
