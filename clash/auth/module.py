@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from actors import Clock
+from clash.auth._eth import is_hex_address, to_checksum_address
 from clash.auth.config import AuthConfig
 from clash.auth.ratelimit import RateLimiter
 from clash.auth.siwe import SiweError, SiweMessage, format_message, iso, parse, recover, time_ms
@@ -146,8 +147,6 @@ class AuthModule:
 
     async def challenge(self, address: str, chain_id: int | None = None) -> str:
         """A fresh SIWE message for `address` to sign, with a nonce we remember."""
-        from eth_utils import is_hex_address, to_checksum_address
-
         if not is_hex_address(address):
             raise AuthError("invalid_address", "address must be 0x and 40 hex digits", 422)
         chain = chain_id if chain_id is not None else self.config.chain_ids[0]

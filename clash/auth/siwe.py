@@ -11,9 +11,8 @@ import re
 from datetime import UTC, datetime
 
 import msgspec
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils import to_checksum_address
+
+from clash.auth._eth import Account, encode_defunct, to_checksum_address
 
 MAX_MESSAGE = 4096
 """The longest message we parse (the spec leaves term lengths to the implementer)."""

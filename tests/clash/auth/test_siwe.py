@@ -184,3 +184,14 @@ def test_token_bucket_memory_is_bounded():
     for i in range(10):
         assert limiter.take(f"k{i}", i) == 0
     assert len(limiter._buckets) <= 3
+
+
+def test_importing_auth_leaves_the_recursion_limit_alone():
+    """py_ecc (under eth-account) raises it to 100 000 on import; clash.auth puts it back."""
+    import subprocess
+    import sys
+
+    code = "import sys; a = sys.getrecursionlimit(); import clash.auth; print(a, sys.getrecursionlimit())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = out.stdout.split()
+    assert before == after
