@@ -8,6 +8,7 @@ are private to the package.
 """
 
 from clash.auth.config import AuthConfig
+from clash.auth.devlogin import DevLogin, DevLoginError, dev_key, dev_login
 from clash.auth.module import (
     AuthError,
     AuthModule,
@@ -31,7 +32,11 @@ __all__ = [
     "format_message",
     "iso",
     "jwt_secret",
+    "DevLogin",
+    "dev_key",
+    "dev_login",
     "parse",
     "AuthError",
     "RateLimited",
+    "DevLoginError",
 ]
