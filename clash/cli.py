@@ -1,4 +1,5 @@
-"""The `clash` command: run | repl | send | db migrate|check|backup | ingest (from clash.market)."""
+"""The `clash` command: run | repl | send | db migrate|check|backup | auth dev-login | ingest (from
+clash.market)."""
 
 from __future__ import annotations
 
@@ -133,6 +134,30 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0 if response.is_success else 1
 
 
+def cmd_dev_login(args: argparse.Namespace) -> int:
+    from clash.auth import DevLoginError, dev_key, dev_login
+
+    config = config_from(args)
+    if config.system.env == "production":
+        say("clash auth dev-login: refused: it signs in with throwaway keys (development only)")
+        return 2
+    try:
+        key = dev_key(args.key or os.environ.get("CLASH_DEV_KEY") or None)
+        if args.address and args.address.lower() != key.address.lower():
+            if args.key:
+                say(f"clash auth dev-login: the key is {key.address}'s, not {args.address}'s")
+                return 2
+            say(f"clash auth dev-login: no key for {args.address}; signing in with a fresh one")
+        url = (args.url or server_url(config, args.port, "clash auth dev-login")).rstrip("/")
+        login = anyio.run(dev_login, url, key, args.chain_id, backend="asyncio")
+    except (DevLoginError, httpx.HTTPError) as exc:
+        say(f"clash auth dev-login: {exc}")
+        return 1
+    say(f"clash auth dev-login: signed in as {login.address} (user {login.user_id})")
+    sys.stdout.write(msgspec.json.encode(login).decode() + "\n")
+    return 0
+
+
 def _db_modules():
     from clash.runtime import product_modules
 
@@ -214,6 +239,22 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("--port", type=int, help="the server's port (default: the running server's)")
     send.add_argument("--url", help="the server's base URL (default: the running server's)")
     send.set_defaults(handler=cmd_send)
+
+    auth = sub.add_parser("auth", help="sign-in helpers for development")
+    auth_sub = auth.add_subparsers(dest="auth_command", required=True)
+    login = auth_sub.add_parser(
+        "dev-login",
+        parents=[common],
+        help="sign in to a running development server with a throwaway key; prints the tokens",
+    )
+    login.add_argument(
+        "address", nargs="?", help="the wallet to sign in as (its key: --key or CLASH_DEV_KEY)"
+    )
+    login.add_argument("--key", help="the private key to sign with (default: a fresh one)")
+    login.add_argument("--chain-id", type=int, help="the chain to bind the sign-in to")
+    login.add_argument("--port", type=int, help="the server's port (default: the running server's)")
+    login.add_argument("--url", help="the server's base URL (default: the running server's)")
+    login.set_defaults(handler=cmd_dev_login)
 
     db = sub.add_parser("db", help="the database: migrate, check, backup")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from clash.auth import AuthConfig
 from clash.logs import LogFormat, LogLevel
 from clash.market import MarketConfig
 from clash.prop import PropConfig
@@ -61,11 +62,14 @@ class Config(Section):
     market: MarketConfig = msgspec.field(default_factory=MarketConfig)
     prop: PropConfig = msgspec.field(default_factory=PropConfig)
     trading: TradingConfig = msgspec.field(default_factory=TradingConfig)
+    auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
 
 
 class Secrets(msgspec.Struct, frozen=True):
     admin_token: str | None = None
     anthropic_api_key: str | None = None
+    jwt_secret: str | None = None
+    """`CLASH_JWT_SECRET`: signs access tokens (development generates one into the data dir)."""
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
@@ -149,6 +153,7 @@ def load_secrets(environ: Mapping[str, str] = os.environ) -> Secrets:
     return Secrets(
         admin_token=environ.get("CLASH_ADMIN_TOKEN") or None,
         anthropic_api_key=environ.get("ANTHROPIC_API_KEY") or None,
+        jwt_secret=environ.get("CLASH_JWT_SECRET") or None,
     )
 
 
@@ -162,4 +167,8 @@ def validate(config: Config, secrets: Secrets) -> None:
         if not secrets.admin_token:
             raise ConfigError(
                 'CLASH_ADMIN_TOKEN must be set in the environment when system.env = "production"'
+            )
+        if not secrets.jwt_secret:
+            raise ConfigError(
+                'CLASH_JWT_SECRET must be set in the environment when system.env = "production"'
             )

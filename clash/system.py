@@ -9,6 +9,8 @@ import secrets as token_source
 import signal
 from pathlib import Path
 
+import msgspec
+
 from actors import Clock, LiveClock
 from clash.config import Config, Secrets
 from clash.datadir import RunInfo, data_dir_lock, run_file
@@ -29,9 +31,7 @@ def development_admin_token(config: Config, secrets: Secrets) -> Secrets:
         path.write_text(token_source.token_urlsafe(32))
         path.chmod(0o600)
         log.info("wrote a development admin token to %s", path, extra={"token_file": str(path)})
-    return Secrets(
-        admin_token=path.read_text().strip(), anthropic_api_key=secrets.anthropic_api_key
-    )
+    return msgspec.structs.replace(secrets, admin_token=path.read_text().strip())
 
 
 def serve_runtime(rt: Runtime) -> Server:

@@ -24,7 +24,7 @@ DOCS = ROOT / "docs"
 FRAGMENTS = DOCS / "openapi"
 INDEX = DOCS / "openapi.yaml"
 
-ORDER = ("foundation", "ingestion", "clones", "trading", "prop")
+ORDER = ("foundation", "auth", "ingestion", "clones", "trading", "prop")
 """Fragments in this order first (by file stem), then any others alphabetically."""
 
 SECURITY_SCHEMES = {
@@ -32,7 +32,13 @@ SECURITY_SCHEMES = {
         "type": "apiKey",
         "in": "header",
         "name": "x-user-id",
-        "description": "development identity until SIWE sessions land",
+        "description": "development identity (refused in production); a userToken wins over it",
+    },
+    "userToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "access token from POST /api/v1/auth/verify or /api/v1/auth/refresh",
     },
     "adminToken": {
         "type": "http",

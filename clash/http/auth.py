@@ -1,7 +1,9 @@
-"""Request identity. A resolver turns a request into a user id; sign-in (SIWE + JWT) plugs in here later.
+"""Request identity. A resolver turns a request into a user id.
 
-Until then the development fallback trusts an `x-user-id` header; boot refuses it in production.
-Admin routes take `Authorization: Bearer <CLASH_ADMIN_TOKEN>`.
+`BearerIdentity` takes `Authorization: Bearer <access JWT>` from sign-in (clash.auth) and answers
+the user id as a decimal string: other modules still store owners as strings until their owners
+migrate to integer user ids. The development fallback trusts an `x-user-id` header; boot refuses
+it in production. Admin routes take `Authorization: Bearer <CLASH_ADMIN_TOKEN>`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Protocol
 
 from starlette.requests import Request
 
+from clash.auth import AuthModule
 from clash.http.errors import ApiError
 
 MAX_NAME = 128
@@ -36,6 +39,30 @@ class DevHeaderIdentity:
     async def resolve(self, request: Request) -> str | None:
         value = request.headers.get(self.header, "").strip()
         return _header_name(value, self.header) or None
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return None
+    return given.strip()
+
+
+class BearerIdentity:
+    """A valid access JWT names the user; a bad or expired one is a 401 (`invalid_token`,
+    `token_expired`), not an anonymous request. Without a bearer token, `fallback` decides."""
+
+    def __init__(self, auth: AuthModule, fallback: IdentityResolver | None = None) -> None:
+        self.auth = auth
+        self.fallback = fallback
+
+    async def resolve(self, request: Request) -> str | None:
+        token = bearer_token(request)
+        admin: str | None = request.app.state.admin_token
+        if token is None or (admin and hmac.compare_digest(token.encode(), admin.encode())):
+            # The admin token names a machine, not a user.
+            return await self.fallback.resolve(request) if self.fallback else None
+        return self.auth.authenticate(token).sub
 
 
 class NoIdentity:

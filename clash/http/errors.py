@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from clash.auth import AuthError, RateLimited
 from clash.clones import CloneError
 from clash.prop import AccountFinalized, AccountNotFound
 from clash.trading import TradingError
@@ -144,6 +145,19 @@ async def render_account_finalized(request: Request, exc: Exception) -> Response
     return error_response(request, 409, "account_finalized", message)
 
 
+async def render_auth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AuthError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(request, exc.status, exc.code, exc.message, headers=headers)
+
+
+async def render_rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    seconds = str(max(1, -(-exc.retry_after_ms // 1000)))
+    message = f"too many sign-in requests; retry in {seconds} s"
+    return error_response(request, 429, "rate_limited", message, headers={"Retry-After": seconds})
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this request's path."""
     methods: set[str] = set()
@@ -176,6 +190,8 @@ EXCEPTION_HANDLERS: dict[Any, Handler] = {
     TradingError: render_module_error,
     AccountNotFound: render_account_not_found,
     AccountFinalized: render_account_finalized,
+    AuthError: render_auth_error,
+    RateLimited: render_rate_limited,
     HTTPException: render_http_error,
     Exception: render_unexpected,
 }

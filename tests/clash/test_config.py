@@ -57,7 +57,9 @@ def test_production_refuses_the_dev_identity_header_and_needs_an_admin_token(tmp
     )
     with pytest.raises(ConfigError, match="CLASH_ADMIN_TOKEN"):
         validate(config, Secrets())
-    validate(config, Secrets(admin_token="t"))
+    with pytest.raises(ConfigError, match="CLASH_JWT_SECRET"):
+        validate(config, Secrets(admin_token="t"))
+    validate(config, Secrets(admin_token="t", jwt_secret="s"))
 
 
 @pytest.mark.parametrize(
