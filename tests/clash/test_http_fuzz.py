@@ -157,6 +157,9 @@ BUSINESS_RULES = {
     "as_of_in_future": "an as_of_ms after the server's clock",
     "account_state_is_live": "prop-account state asked for at a past as_of_ms",
     "account_not_of_clone": "an account id that is not one of the clone's",
+    "chain_not_allowed": "a chain id outside [auth] chain_ids",
+    "malformed_message": "a SIWE message that does not follow EIP-4361's grammar",
+    "invalid_cursor": "a cursor that is not an item of the list it pages",
 }
 """422 codes of rules no JSON Schema can state: a schema-valid request refused with one of these is
 accepted by the run. Every other refusal of schema-valid data (400, 415, 422 invalid_text,
