@@ -88,6 +88,9 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
     clones, prop = module.clones, module.prop
     if prop is None:
         raise ValueError("the demo clone needs the prop module")
+    registry = await module.catalog.assets()
+    if missing := [s for s in wanted if s not in registry]:
+        raise RegistryNotReady(f"{', '.join(missing)} not in the asset registry yet")
     owned = await clones.list_clones(DEMO_OWNER)
     clone = owned[0] if owned else await clones.create_clone(DEMO_OWNER, settings.name)
     if not clone.latest_version:
@@ -102,6 +105,10 @@ async def ensure_demo(module: TradingModule, settings: DemoSettings) -> Activati
     activation = await module.activate(clone.id, account, demo=True)
     log.info("demo clone activated", extra={"clone_id": clone.id, "account_id": account})
     return activation
+
+
+class RegistryNotReady(Exception):
+    """The market module has not loaded the demo's assets yet (it does just after boot)."""
 
 
 class DemoTry(Message, frozen=True):
@@ -126,7 +133,10 @@ class DemoSetup(Actor):
             try:
                 await ensure_demo(self.module, self.settings)
                 self.done = True
-            except Exception as exc:  # the registry may lag behind boot: try again later
+            except RegistryNotReady as exc:  # normal just after boot: wait for the registry
+                log.info("demo clone waits: %s; retrying in %gs", exc, self.RETRY_S)
+                self.after(self.RETRY_S, DemoTry())
+            except Exception as exc:
                 log.warning("demo clone not set up yet: %r; retrying in %gs", exc, self.RETRY_S)
                 self.after(self.RETRY_S, DemoTry())
         return None
