@@ -34,7 +34,7 @@ MIN_EXPONENT = -18
 
 _TEXT_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Control characters refused in any string: C0 but tab and newlines, DEL, C1, bidi overrides."""
-_NAME_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+NAME_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 """Names are one line: no tab or newline either."""
 
 _encoder = msgspec.json.Encoder(decimal_format="string")
@@ -266,7 +266,7 @@ def check_name(value: str | None, path: str) -> None:
     """A name is one line of text that is not empty once trimmed (422 `invalid_text`)."""
     if value is None:
         return
-    if m := _NAME_FORBIDDEN.search(value):
+    if m := NAME_FORBIDDEN.search(value):
         raise ApiError(422, "invalid_text", f"control character U+{ord(m[0]):04X} - at `{path}`")
     if not value.strip():
         raise ApiError(422, "invalid_text", f"empty once trimmed - at `{path}`")
@@ -313,6 +313,6 @@ def query_str(request: Request, name: str, *, max_length: int = 100) -> str | No
     raw = request.query_params.get(name, "").strip()
     if len(raw) > max_length:
         raise ApiError(422, "invalid_query", f"{name} is longer than {max_length} characters")
-    if _NAME_FORBIDDEN.search(raw):
+    if NAME_FORBIDDEN.search(raw):
         raise ApiError(422, "invalid_query", f"{name} contains a control character")
     return raw or None
